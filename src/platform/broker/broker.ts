@@ -1,0 +1,80 @@
+/**
+ * The broker seam: counters, streams with consumer groups, pub/sub and capped lists.
+ * Two drivers implement it (Redis and in-memory); services receive one and never build it.
+ */
+
+/** One stream entry: its id (`<ms>-<seq>`, as Redis assigns) and its string fields. */
+export interface StreamEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+export interface ReadGroupOptions {
+  /** Most entries to return. */
+  count: number;
+  /** Wait up to this long for new entries when none are ready; 0 returns at once. */
+  blockMs: number;
+}
+
+export interface ReclaimOptions {
+  /** Only entries pending at least this long (since last delivery) are taken over. */
+  minIdleMs: number;
+  count: number;
+}
+
+export interface AppendOptions {
+  /** Trim the stream to about this many entries (Redis `MAXLEN ~`). */
+  maxLen?: number;
+}
+
+export type Unsubscribe = () => Promise<void>;
+
+export interface Broker {
+  /** `redis` or `memory`, for status tables and logs. */
+  readonly driver: 'redis' | 'memory';
+  /** Where it points (a URL without password), for status tables and error messages. */
+  readonly location: string;
+
+  /** Atomically adds `by` (default 1) to a counter and returns the new value. */
+  incr(key: string, by?: number): Promise<number>;
+  /** A counter's current value; 0 when it was never set. */
+  counter(key: string): Promise<number>;
+
+  /** Appends an entry and returns its id. The entry is durable in the broker once this resolves. */
+  append(stream: string, fields: Record<string, string>, options?: AppendOptions): Promise<string>;
+  /** Creates the consumer group (and the stream) if missing; reads start at the stream's beginning. */
+  ensureGroup(stream: string, group: string): Promise<void>;
+  /** New entries for `consumer`; they stay pending for the group until acked. */
+  readGroup(
+    stream: string,
+    group: string,
+    consumer: string,
+    options: ReadGroupOptions,
+  ): Promise<StreamEntry[]>;
+  /** Acknowledges entries; returns how many were pending. */
+  ack(stream: string, group: string, ids: readonly string[]): Promise<number>;
+  /** Takes over entries pending longer than `minIdleMs` from any consumer (a dead one's). */
+  reclaim(
+    stream: string,
+    group: string,
+    consumer: string,
+    options: ReclaimOptions,
+  ): Promise<StreamEntry[]>;
+  /** How many entries the group has delivered but not yet acked. */
+  pending(stream: string, group: string): Promise<number>;
+  /** How many entries the stream holds. */
+  streamLength(stream: string): Promise<number>;
+
+  /** Sends a notification to every current subscriber; nobody listening means it is dropped. */
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<Unsubscribe>;
+
+  /** Pushes an item to the front of a list kept to at most `maxItems`. */
+  pushRecent(key: string, item: string, maxItems: number): Promise<void>;
+  /** The newest `count` items of a list, newest first. */
+  recent(key: string, count: number): Promise<string[]>;
+
+  /** Resolves when the broker answers; rejects with BrokerUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+/**
+ * Errors a caller must tell apart, each with a stable code and the HTTP status it maps to.
+ * The HTTP layer turns them into `{ error: { code, message } }`; anything else is a 500.
+ */
+
+export class AgoraError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request itself is wrong (a missing or malformed field); the message names it. */
+export class ValidationError extends AgoraError {
+  constructor(message: string) {
+    super('invalid_request', 400, message);
+  }
+}
+
+export class NotFoundError extends AgoraError {
+  constructor(message: string) {
+    super('not_found', 404, message);
+  }
+}
+
+/** A dependency (Redis, Postgres, another service) does not answer; retrying later may work. */
+export class UnavailableError extends AgoraError {
+  constructor(
+    readonly dependency: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${dependency}_unavailable`, 503, message, options);
+  }
+}
+
+export class BrokerUnavailableError extends UnavailableError {
+  constructor(location: string, cause?: unknown) {
+    super('broker', `The broker at ${location} is not answering.`, { cause });
+  }
+}
+
+export class SqlUnavailableError extends UnavailableError {
+  constructor(location: string, cause?: unknown) {
+    super('database', `The database at ${location} is not answering.`, { cause });
+  }
+}
+
+/** A configuration value is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

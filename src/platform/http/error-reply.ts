@@ -1,0 +1,82 @@
+/**
+ * The one place errors become HTTP answers: `{ error: { code, message } }` with the right status.
+ * Known errors keep their message; anything unexpected is a 500 with no internals shown.
+ */
+import type { FastifyError } from 'fastify';
+import { AgoraError } from '../errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export interface ErrorReply {
+  status: number;
+  body: ErrorBody;
+}
+
+/** Fastify's own request errors, with the code and wording a client should see. */
+const fastifyErrors: Record<string, { status: number; code: string; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: 'malformed_json',
+    message: 'The request body is not valid JSON.',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'malformed_json',
+    message: 'The request says it is JSON but its body is empty.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length' },
+};
+
+interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** "body: unknown field "x"" rather than Ajv's "body must NOT have additional properties". */
+export function describeValidationIssue(context: string, issue: ValidationIssue): string {
+  const where = `${context}${issue.instancePath.replaceAll('/', '.')}`;
+  const field = (name: unknown) => (typeof name === 'string' ? name : JSON.stringify(name));
+  switch (issue.keyword) {
+    case 'additionalProperties':
+      return `${where}: unknown field "${field(issue.params.additionalProperty)}"`;
+    case 'required':
+      return `${where}: missing field "${field(issue.params.missingProperty)}"`;
+    default:
+      return `${where} ${issue.message ?? 'is invalid'}`;
+  }
+}
+
+export function toErrorReply(error: unknown): ErrorReply {
+  if (error instanceof AgoraError) {
+    return reply(error.status, error.code, error.message);
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation !== undefined && fastifyError.validation.length > 0) {
+    const [first] = fastifyError.validation as ValidationIssue[];
+    const context = fastifyError.validationContext ?? 'request';
+    return reply(
+      400,
+      'invalid_request',
+      describeValidationIssue(context, first as ValidationIssue),
+    );
+  }
+  const known = fastifyError.code === undefined ? undefined : fastifyErrors[fastifyError.code];
+  if (known !== undefined) {
+    return reply(known.status, known.code, known.message ?? fastifyError.message ?? known.code);
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return reply(status, 'bad_request', fastifyError.message ?? 'Bad request.');
+  }
+  return reply(500, 'internal', 'Something went wrong on our side; it has been logged.');
+}
+
+function reply(status: number, code: string, message: string): ErrorReply {
+  return { status, body: { error: { code, message } } };
+}

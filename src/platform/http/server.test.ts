@@ -1,0 +1,151 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotFoundError } from '../errors.js';
+import { Readiness } from '../health.js';
+import { createLogger } from '../logger.js';
+import { createMetricsRegistry } from '../metrics.js';
+import { createHttpServer, listen, type HttpServer } from './server.js';
+
+let app: HttpServer;
+let base: string;
+let brokerUp = true;
+const stored: string[] = [];
+
+beforeAll(async () => {
+  const readiness = new Readiness();
+  readiness.add('broker', () =>
+    brokerUp ? Promise.resolve() : Promise.reject(new Error('connect ECONNREFUSED')),
+  );
+  app = createHttpServer({
+    service: 'test',
+    version: '1.2.3',
+    logger: createLogger({ level: 'silent' }),
+    metrics: createMetricsRegistry('test'),
+    readiness,
+    bodyLimit: 1024,
+  });
+  app.post(
+    '/items',
+    {
+      schema: {
+        body: Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+      },
+    },
+    (request, reply) => {
+      stored.push(request.body.name);
+      return reply.status(201).send({ stored: request.body.name });
+    },
+  );
+  app.get('/missing', () => {
+    throw new NotFoundError('No such item.');
+  });
+  app.get('/boom', () => {
+    throw new Error('secret internal detail');
+  });
+  base = await listen(app, '127.0.0.1', 0);
+});
+
+afterAll(() => app.close());
+
+async function post(body: string, contentType = 'application/json') {
+  const response = await fetch(`${base}/items`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
+describe('the HTTP server factory', () => {
+  it('accepts a valid body', async () => {
+    expect(await post('{"name":"a"}')).toEqual({ status: 201, body: { stored: 'a' } });
+  });
+
+  it.each([
+    ['malformed JSON', '{"name":', 400, 'malformed_json', 'The request body is not valid JSON.'],
+    ['a missing field', '{}', 400, 'invalid_request', 'body: missing field "name"'],
+    [
+      'an unknown field',
+      '{"name":"a","admin":true}',
+      400,
+      'invalid_request',
+      'body: unknown field "admin"',
+    ],
+    ['a wrong type', '{"name":{"$gt":""}}', 400, 'invalid_request', 'body.name must be string'],
+    [
+      'an oversized body',
+      JSON.stringify({ name: 'x'.repeat(2048) }),
+      413,
+      'payload_too_large',
+      undefined,
+    ],
+  ])(
+    'refuses %s with a JSON error and stores nothing',
+    async (_case, body, status, code, message) => {
+      const before = stored.length;
+      const reply = await post(body);
+      expect(reply.status).toBe(status);
+      expect(reply.body).toMatchObject({ error: { code } });
+      if (message !== undefined) expect(reply.body).toEqual({ error: { code, message } });
+      expect(stored.length).toBe(before);
+    },
+  );
+
+  it('refuses a content type it cannot parse with 415', async () => {
+    const reply = await post('name=a', 'application/x-www-form-urlencoded');
+    expect(reply.status).toBe(415);
+    expect(reply.body).toMatchObject({ error: { code: 'unsupported_media_type' } });
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const response = await fetch(`${base}/nowhere?x=1`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: { code: 'not_found', message: 'No route for GET /nowhere?x=1' },
+    });
+  });
+
+  it('maps a domain error to its status and code', async () => {
+    const response = await fetch(`${base}/missing`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: { code: 'not_found', message: 'No such item.' },
+    });
+  });
+
+  it('hides an unexpected error behind a 500 without internals', async () => {
+    const response = await fetch(`${base}/boom`);
+    const text = await response.text();
+    expect(response.status).toBe(500);
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'internal' } });
+    expect(text).not.toContain('secret internal detail');
+  });
+
+  it('reports alive on /healthz and what it waits for on /readyz', async () => {
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({
+      status: 'alive',
+      service: 'test',
+      version: '1.2.3',
+    });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    brokerUp = false;
+    const waiting = await fetch(`${base}/readyz`);
+    brokerUp = true;
+    expect(waiting.status).toBe(503);
+    expect(await waiting.json()).toMatchObject({
+      status: 'waiting',
+      checks: { broker: 'connect ECONNREFUSED' },
+    });
+  });
+
+  it('counts requests per route and status on /metrics', async () => {
+    await post('{"name":"counted"}');
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(
+      /http_requests_total\{method="POST",route="\/items",status="201",service="test"\} \d+/,
+    );
+    expect(text).toContain('http_request_duration_seconds_bucket');
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+});

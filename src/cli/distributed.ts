@@ -1,0 +1,169 @@
+/**
+ * `agora up --distributed`: one OS process per service replica on loopback, each running
+ * `agora run <service>` against real Redis and Postgres. It checks those answer first, reports
+ * a process that dies (restarting is the platform's job: Compose, Kubernetes), and on Ctrl-C
+ * stops every process it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { openBroker } from '../platform/broker/index.js';
+import type { Env } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import { loadPlatformConfig, redisUrlOf } from '../platform/platform-settings.js';
+import { checkSettings, portForUp } from '../platform/runtime.js';
+import type { ServiceDefinition } from '../platform/service.js';
+import { openSql } from '../platform/sql/index.js';
+import { UsageError } from './fail.js';
+import { loggerFor } from './in-process.js';
+import { formatTable } from './table.js';
+
+const defaultRedisUrl = 'redis://127.0.0.1:6379';
+const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export interface DistributedOptions {
+  env: Env;
+  replicas: ReadonlyMap<string, number>;
+}
+
+interface Replica {
+  label: string;
+  port: number;
+  child: ChildProcess;
+}
+
+export async function runDistributed(
+  definitions: readonly ServiceDefinition[],
+  options: DistributedOptions,
+): Promise<void> {
+  const config = loadPlatformConfig(options.env);
+  for (const definition of definitions) checkSettings(definition, options.env);
+  const logger = loggerFor(config);
+  const needs = new Set(definitions.flatMap((definition) => definition.needs));
+
+  const childEnv: Record<string, string | undefined> = { ...options.env };
+  if (needs.has('broker')) {
+    childEnv.REDIS_URL = redisUrlOf(config) ?? defaultRedisUrl;
+    await requireRedis(childEnv.REDIS_URL, config.redisUrl === undefined);
+  }
+  if (needs.has('sql')) {
+    childEnv.DATABASE_URL = config.databaseUrl ?? defaultDatabaseUrl;
+    await requirePostgres(childEnv.DATABASE_URL, config.databaseUrl === undefined);
+  }
+  childEnv.LOG_FORMAT = config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json');
+
+  const replicas: Replica[] = [];
+  for (const definition of definitions) {
+    const count = options.replicas.get(definition.name) ?? 1;
+    for (let index = 0; index < count; index++) {
+      const port = portForUp(definition, options.env) + index;
+      const label = count > 1 ? `${definition.name}#${index + 1}` : definition.name;
+      const child = spawn(
+        process.execPath,
+        [cliPath, 'run', definition.name, '--port', String(port)],
+        {
+          env: { ...childEnv, AGORA_REPLICA: String(index + 1) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      prefixLines(child, label);
+      replicas.push({ label, port, child });
+    }
+  }
+
+  let stopping = false;
+  for (const { label, child } of replicas) {
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        logger.error(
+          { process: label, pid: child.pid, code, signal },
+          `${label} died; not restarting it`,
+        );
+      }
+    });
+  }
+
+  const rows = replicas.map(({ label, port, child }) => [
+    label,
+    `http://127.0.0.1:${port}`,
+    String(child.pid ?? '-'),
+  ]);
+  process.stdout.write(`${formatTable(['process', 'url', 'pid'], rows)}\n`);
+  process.stdout.write(
+    `backends: ${[childEnv.REDIS_URL, childEnv.DATABASE_URL].filter(Boolean).join(', ')}\n`,
+  );
+
+  const stopAll = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping every process');
+    await Promise.all(
+      replicas.map(({ child }) => stopChild(child, config.shutdownTimeoutMs, logger)),
+    );
+    process.exit(0);
+  };
+  process.on('SIGINT', (signal) => void stopAll(signal));
+  process.on('SIGTERM', (signal) => void stopAll(signal));
+}
+
+async function requireRedis(url: string, isDefault: boolean): Promise<void> {
+  const broker = openBroker({ url });
+  try {
+    await broker.ping();
+  } catch (error) {
+    throw new UsageError(
+      `--distributed needs Redis, and nothing answers at ${safeUrl(url)}${isDefault ? ' (the default; set REDIS_URL)' : ' (REDIS_URL)'}: ${reason(error)}`,
+    );
+  } finally {
+    await broker.close();
+  }
+}
+
+async function requirePostgres(url: string, isDefault: boolean): Promise<void> {
+  const sql = await openSql({ url });
+  try {
+    await sql.ping();
+  } catch (error) {
+    throw new UsageError(
+      `--distributed needs Postgres, and nothing answers at ${safeUrl(url)}${isDefault ? ' (the default; set DATABASE_URL)' : ' (DATABASE_URL)'}: ${reason(error)}`,
+    );
+  } finally {
+    await sql.close();
+  }
+}
+
+function safeUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
+}
+
+function reason(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const inner = cause instanceof Error ? cause.message : undefined;
+  return inner ?? (error instanceof Error ? error.message : String(error));
+}
+
+function prefixLines(child: ChildProcess, label: string): void {
+  for (const [stream, out] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    if (stream === null) continue;
+    createInterface({ input: stream }).on('line', (line) => out.write(`[${label}] ${line}\n`));
+  }
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within the shutdown deadline. */
+async function stopChild(child: ChildProcess, timeoutMs: number, logger: Logger): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    logger.warn({ pid: child.pid }, 'did not stop in time; killing it');
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,33 @@
+/**
+ * How the CLI ends on an error a user can fix: one line on stderr and a non-zero exit code,
+ * never a stack trace. Unexpected errors still show their stack.
+ */
+import { ConfigError } from '../platform/errors.js';
+
+/** An error whose message is the whole story for the user (a missing backend, a busy port). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function exitWithError(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof UsageError) {
+    process.stderr.write(`agora: ${error.message}\n`);
+    process.exit(2);
+  }
+  const port = listenErrorMessage(error);
+  if (port !== undefined) {
+    process.stderr.write(`agora: ${port}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(
+    `agora: unexpected error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+}
+
+function listenErrorMessage(error: unknown): string | undefined {
+  const { code, address, port } = error as { code?: string; address?: string; port?: number };
+  if (code === 'EADDRINUSE') return `cannot listen on ${address}:${port}: the port is in use`;
+  if (code === 'EACCES') return `cannot listen on ${address}:${port}: permission denied`;
+  return undefined;
+}

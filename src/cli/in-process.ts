@@ -1,0 +1,78 @@
+/**
+ * Runs services inside this process (`agora up` runs them all, `agora run` one): validates every
+ * setting first, opens the backends once, starts the services, and stops them all on a signal.
+ */
+import { openBackends } from '../platform/backends.js';
+import type { Env } from '../platform/config.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { loadPlatformConfig, type PlatformConfig } from '../platform/platform-settings.js';
+import { checkSettings, startService, type RunningService } from '../platform/runtime.js';
+import type { Backend, ServiceDefinition } from '../platform/service.js';
+import { stopOnSignals } from '../platform/shutdown.js';
+
+export interface InProcessOptions {
+  env: Env;
+  allowEmbedded: boolean;
+  host?: string;
+  portOf(definition: ServiceDefinition): number;
+  /** Called once everything listens, with what is running and on which backends. */
+  onStarted?(running: readonly RunningService[], backends: readonly string[]): void;
+}
+
+export function loggerFor(config: PlatformConfig): Logger {
+  return createLogger({
+    level: config.logLevel,
+    pretty: config.logFormat === undefined ? undefined : config.logFormat === 'pretty',
+  });
+}
+
+export async function runInProcess(
+  definitions: readonly ServiceDefinition[],
+  options: InProcessOptions,
+): Promise<void> {
+  const config = loadPlatformConfig(options.env);
+  for (const definition of definitions) checkSettings(definition, options.env);
+  const logger = loggerFor(config);
+
+  const needs = new Set<Backend>(definitions.flatMap((definition) => definition.needs));
+  const backends = await openBackends({
+    needs,
+    config,
+    logger,
+    allowEmbedded: options.allowEmbedded,
+    requiredBy: definitions.map((definition) => definition.name).join(', '),
+  });
+
+  const running: RunningService[] = [];
+  const stopAll = async () => {
+    for (const service of running.reverse()) {
+      await service.stop().catch((error: unknown) => {
+        logger.error({ err: error, service: service.definition.name }, 'stop failed');
+      });
+    }
+    await backends.close();
+  };
+
+  try {
+    for (const definition of definitions) {
+      running.push(
+        await startService(definition, {
+          env: options.env,
+          logger,
+          backends,
+          host: options.host ?? config.host,
+          port: options.portOf(definition),
+        }),
+      );
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  stopOnSignals(stopAll, { timeoutMs: config.shutdownTimeoutMs, logger });
+  options.onStarted?.(running, backends.describe());
+  for (const service of running) {
+    logger.info({ service: service.definition.name, url: service.url }, 'listening');
+  }
+}

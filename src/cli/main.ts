@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+/**
+ * The `agora` command: run every service in one process (`up`), one process per service
+ * (`up --distributed`), exactly one service (`run`), and ask what is running (`status`).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { findService, services } from '../services.js';
+import { portForRun, portForUp } from '../platform/runtime.js';
+import type { ServiceDefinition } from '../platform/service.js';
+import { version } from '../platform/version.js';
+import { runDistributed } from './distributed.js';
+import { exitWithError, UsageError } from './fail.js';
+import { runInProcess } from './in-process.js';
+import { printStatus } from './status.js';
+import { formatTable } from './table.js';
+
+function parsePort(raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
+    throw new InvalidArgumentError('expected a port number from 1 to 65535.');
+  }
+  return port;
+}
+
+function parseReplicas(raw: string, previous: Map<string, number>): Map<string, number> {
+  const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(raw);
+  const count = Number(match?.[2]);
+  if (match?.[1] === undefined || count < 1 || count > 32) {
+    throw new InvalidArgumentError('expected <service>=<count>, with a count from 1 to 32.');
+  }
+  return new Map(previous).set(match[1], count);
+}
+
+function selectServices(names: readonly string[]): readonly ServiceDefinition[] {
+  if (names.length === 0) return services;
+  return names.map((name) => {
+    const definition = findService(name);
+    if (definition === undefined) throw unknownService(name);
+    return definition;
+  });
+}
+
+function unknownService(name: string): UsageError {
+  return new UsageError(
+    `no service named "${name}"; known services: ${services.map((s) => s.name).join(', ')}`,
+  );
+}
+
+const program = new Command('agora')
+  .description('Five distributed systems, one codebase: run, inspect and load them.')
+  .version(version)
+  .showHelpAfterError();
+
+program
+  .command('up')
+  .description(
+    'Run every service (or the ones named). In one process with embedded backends by default ' +
+      '(PGlite, in-memory broker; real ones when DATABASE_URL / REDIS_URL are set), or one process ' +
+      'per service with --distributed.',
+  )
+  .argument('[services...]', 'only these services')
+  .option('--distributed', 'one OS process per service replica; real Redis and Postgres required')
+  .option(
+    '--replicas <service=count>',
+    'with --distributed: run count replicas of a service on consecutive ports (repeatable)',
+    parseReplicas,
+    new Map<string, number>(),
+  )
+  .action(
+    async (names: string[], options: { distributed?: boolean; replicas: Map<string, number> }) => {
+      const selected = selectServices(names);
+      if (options.distributed === true) {
+        for (const name of options.replicas.keys()) {
+          if (findService(name) === undefined) throw unknownService(name);
+        }
+        await runDistributed(selected, { env: process.env, replicas: options.replicas });
+        return;
+      }
+      if (options.replicas.size > 0) throw new UsageError('--replicas needs --distributed');
+      await runInProcess(selected, {
+        env: process.env,
+        allowEmbedded: true,
+        portOf: (definition) => portForUp(definition, process.env),
+        onStarted: (running, backends) => {
+          const rows = running.map((service) => [
+            service.definition.name,
+            service.definition.system,
+            service.url,
+            service.definition.needs.join(', ') || '-',
+          ]);
+          process.stdout.write(
+            `${formatTable(['service', 'system', 'url', 'needs'], rows)}\n` +
+              `${backends.join('\n')}\nAgora is up; Ctrl-C stops everything.\n`,
+          );
+        },
+      });
+    },
+  );
+
+program
+  .command('run')
+  .description(
+    'Run exactly one service, as a container does. Real Redis/Postgres unless --embedded.',
+  )
+  .argument('<service>', 'the service to run (see `agora services`)')
+  .addOption(
+    new Option(
+      '--port <number>',
+      'port to listen on (default: PORT, or the service default)',
+    ).argParser(parsePort),
+  )
+  .option('--host <address>', 'address to bind (default: HOST, or 127.0.0.1)')
+  .option(
+    '--embedded',
+    'use the in-memory broker and PGlite when REDIS_URL / DATABASE_URL are unset',
+  )
+  .action(async (name: string, options: { port?: number; host?: string; embedded?: boolean }) => {
+    const definition = findService(name);
+    if (definition === undefined) throw unknownService(name);
+    await runInProcess([definition], {
+      env: process.env,
+      allowEmbedded: options.embedded === true,
+      host: options.host,
+      portOf: (one) => options.port ?? portForRun(one, process.env),
+    });
+  });
+
+program
+  .command('status')
+  .description(
+    "Ask every service's /readyz (at AGORA_<SERVICE>_URL or its default port) and print a table.",
+  )
+  .option('--json', 'print JSON instead of a table')
+  .action(async (options: { json?: boolean }) => {
+    const allReady = await printStatus(services, process.env, options.json === true);
+    process.exitCode = allReady ? 0 : 1;
+  });
+
+program
+  .command('services')
+  .description('List every service: its system, default port and the backends it needs.')
+  .action(() => {
+    const rows = services.map((service) => [
+      service.name,
+      service.system,
+      String(service.defaultPort),
+      service.needs.join(', ') || '-',
+      service.description,
+    ]);
+    process.stdout.write(
+      `${formatTable(['service', 'system', 'port', 'needs', 'description'], rows)}\n`,
+    );
+  });
+
+program.parseAsync().catch(exitWithError);

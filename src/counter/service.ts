@@ -1,0 +1,39 @@
+/**
+ * The counter service (seeds 000 and 001, part 1): `GET /` counts a hit in Redis and answers
+ * with the total, as text or, when the client asks for it, JSON.
+ */
+import { createHttpServer, listen } from '../platform/http/server.js';
+import { defineService } from '../platform/service.js';
+import { countHit, greeting } from './hits.js';
+
+export const counterService = defineService({
+  name: 'counter',
+  system: 'counter',
+  description: 'Web hit counter backed by Redis',
+  defaultPort: 5000,
+  portAliases: ['BIND_PORT'],
+  needs: ['broker'],
+  settings: {},
+
+  async start(ctx) {
+    const app = createHttpServer({
+      service: ctx.name,
+      version: ctx.version,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      readiness: ctx.readiness,
+    });
+
+    app.get('/', async (request, reply) => {
+      const hits = await countHit(ctx.broker);
+      const message = greeting(hits);
+      if (request.headers.accept?.includes('application/json') === true) {
+        return { hits, message };
+      }
+      return reply.type('text/plain; charset=utf-8').send(message);
+    });
+
+    const url = await listen(app, ctx.host, ctx.port);
+    return { url, stop: () => app.close() };
+  },
+});

@@ -1,0 +1,12 @@
+/**
+ * The service registry: every Agora service, by name. `agora up`, `agora run`, `agora status`
+ * and the deployment files all read this list.
+ */
+import { counterService } from './counter/service.js';
+import type { ServiceDefinition } from './platform/service.js';
+
+export const services: readonly ServiceDefinition[] = [counterService];
+
+export function findService(name: string): ServiceDefinition | undefined {
+  return services.find((service) => service.name === name);
+}

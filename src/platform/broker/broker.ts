@@ -44,7 +44,11 @@ export interface Broker {
   append(stream: string, fields: Record<string, string>, options?: AppendOptions): Promise<string>;
   /** Creates the consumer group (and the stream) if missing; reads start at the stream's beginning. */
   ensureGroup(stream: string, group: string): Promise<void>;
-  /** New entries for `consumer`; they stay pending for the group until acked. */
+  /**
+   * Entries the group never delivered before (`>`), now pending for `consumer` until acked.
+   * Rejects (NOGROUP) when the group does not exist; a read still blocked when the broker
+   * closes resolves with [].
+   */
   readGroup(
     stream: string,
     group: string,
@@ -60,13 +64,14 @@ export interface Broker {
     consumer: string,
     options: ReclaimOptions,
   ): Promise<StreamEntry[]>;
-  /** How many entries the group has delivered but not yet acked. */
+  /** How many entries the group has delivered but not yet acked; NOGROUP without the group. */
   pending(stream: string, group: string): Promise<number>;
   /** How many entries the stream holds. */
   streamLength(stream: string): Promise<number>;
 
   /** Sends a notification to every current subscriber; nobody listening means it is dropped. */
   publish(channel: string, message: string): Promise<void>;
+  /** Calls `onMessage` for each later message on `channel`; the returned function stops it. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<Unsubscribe>;
 
   /** Pushes an item to the front of a list kept to at most `maxItems`. */
@@ -76,5 +81,6 @@ export interface Broker {
 
   /** Resolves when the broker answers; rejects with BrokerUnavailableError otherwise. */
   ping(): Promise<void>;
+  /** Idempotent; afterwards every method rejects with BrokerUnavailableError. */
   close(): Promise<void>;
 }

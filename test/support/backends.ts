@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 
 export const testRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const testDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const testDatabaseUrl =
+  process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A name no other test run uses, safe as a Redis key prefix part or a Postgres schema name. */
 export function uniqueName(label: string): string {

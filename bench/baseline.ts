@@ -1,0 +1,40 @@
+/**
+ * The baseline: bench/baseline-server.ts in a child process of its own, and a benchmark that
+ * measures it alone (what this machine and wrk can reach at all).
+ */
+import { fileURLToPath } from 'node:url';
+import { measure, type Benchmark, type LoadSettings } from './benchmark.js';
+import { printReport, type Measurement } from './report.js';
+import { freePort, startServer, type ServerProcess } from './server-process.js';
+import { assertWrkInstalled } from './wrk.js';
+
+const serverScript = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
+
+export const baselineBenchmark: Benchmark = {
+  name: 'baseline',
+  description: 'the bare node:http server alone: what this machine and wrk can reach',
+  run: async (load) => {
+    await assertWrkInstalled();
+    printReport([await measureBaseline(load)], load);
+  },
+};
+
+export async function startBaseline(): Promise<ServerProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  return startServer('the baseline server', {
+    args: [serverScript, String(port)],
+    url: `${url}/`,
+    readyUrl: `${url}/readyz`,
+  });
+}
+
+/** Starts the baseline, measures it under `load` and stops it again. */
+export async function measureBaseline(load: LoadSettings): Promise<Measurement> {
+  const baseline = await startBaseline();
+  try {
+    return await measure('baseline', baseline, load);
+  } finally {
+    await baseline.stop();
+  }
+}

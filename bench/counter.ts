@@ -1,0 +1,70 @@
+/**
+ * The counter benchmark: the counter service (`agora run counter`, one Redis INCR per GET /)
+ * against the bare node:http baseline, under identical wrk load, one server at a time.
+ */
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { measureBaseline } from './baseline.js';
+import { measure, progress, type Benchmark } from './benchmark.js';
+import { printReport } from './report.js';
+import { freePort, startServer, type ServerProcess } from './server-process.js';
+import { assertWrkInstalled } from './wrk.js';
+
+const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+export const counterBenchmark: Benchmark = {
+  name: 'counter',
+  description: 'the counter service (GET /, a Redis INCR each) against the node:http baseline',
+  run: async (load) => {
+    await assertWrkInstalled();
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    await assertRedisAnswers(redisUrl);
+    const measurements = [await measureBaseline(load)];
+    const counter = await startCounter(redisUrl);
+    try {
+      measurements.push(await measure('counter', counter, load));
+    } finally {
+      await counter.stop();
+    }
+    printReport(measurements, load);
+  },
+};
+
+async function startCounter(redisUrl: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  progress(`starting the counter on ${base} with Redis at ${redisUrl}`);
+  return startServer('the counter', {
+    args: [agoraCli, 'run', 'counter', '--port', String(port)],
+    env: {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      // Its own key, so a benchmark never moves the number a real counter shows.
+      AGORA_REDIS_PREFIX: process.env.AGORA_REDIS_PREFIX ?? 'agora-bench:',
+    },
+    url: `${base}/`,
+    readyUrl: `${base}/readyz`,
+  });
+}
+
+/** Fails at once, rather than after the readiness timeout, when Redis is not there. */
+async function assertRedisAnswers(url: string): Promise<void> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  let cause = 'no answer';
+  client.on('error', (error: Error) => {
+    cause = error.message;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch {
+    throw new Error(`no Redis answers at ${url} (${cause}); start redis-server or set REDIS_URL`);
+  } finally {
+    client.disconnect();
+  }
+}

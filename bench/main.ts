@@ -1,0 +1,82 @@
+/**
+ * `npm run bench -- <name> [options]`: runs one benchmark and prints its figures. Benchmarks
+ * never assert timings; they print what they measured.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Benchmark, LoadSettings } from './benchmark.js';
+import { baselineBenchmark } from './baseline.js';
+import { counterBenchmark } from './counter.js';
+
+const benchmarks: readonly Benchmark[] = [counterBenchmark, baselineBenchmark];
+
+function wholeNumber(min: number) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min) {
+      throw new InvalidArgumentError(`expected a whole number of at least ${min}.`);
+    }
+    return value;
+  };
+}
+
+const list = benchmarks.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n');
+
+const program = new Command('npm run bench --')
+  .description("Run one of Agora's benchmarks and print its figures.")
+  .argument('<name>', 'the benchmark to run (listed below)')
+  .addOption(
+    new Option('--threads <n>', 'wrk threads')
+      .env('BENCH_THREADS')
+      .default(2)
+      .argParser(wholeNumber(1)),
+  )
+  .addOption(
+    new Option('--connections <n>', 'open connections, over all threads')
+      .env('BENCH_CONNECTIONS')
+      .default(64)
+      .argParser(wholeNumber(1)),
+  )
+  .addOption(
+    new Option('--duration <seconds>', 'length of each measured run')
+      .env('BENCH_DURATION')
+      .default(10)
+      .argParser(wholeNumber(1)),
+  )
+  .addOption(
+    new Option('--warmup <seconds>', 'length of the discarded run before each measurement')
+      .env('BENCH_WARMUP')
+      .default(3)
+      .argParser(wholeNumber(0)),
+  )
+  .addHelpText('after', `\nBenchmarks:\n${list}`)
+  .showHelpAfterError('(add --help for usage and the list of benchmarks)')
+  .action(
+    async (
+      name: string,
+      options: { threads: number; connections: number; duration: number; warmup: number },
+    ) => {
+      const benchmark = benchmarks.find((b) => b.name === name);
+      if (benchmark === undefined) {
+        return program.error(
+          `error: no benchmark named "${name}"; known: ${benchmarks.map((b) => b.name).join(', ')}`,
+        );
+      }
+      if (options.connections < options.threads) {
+        return program.error(
+          'error: --connections must be at least --threads (wrk needs one per thread)',
+        );
+      }
+      const load: LoadSettings = {
+        threads: options.threads,
+        connections: options.connections,
+        durationSeconds: options.duration,
+        warmupSeconds: options.warmup,
+      };
+      await benchmark.run(load);
+    },
+  );
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -11,6 +11,13 @@ export interface QueryResult<Row> {
 
 /** What both a pool and an open transaction can do. */
 export interface SqlQueryable {
+  /**
+   * Runs one statement with `$1, $2, ...` bound to `params`. Without params the text may hold
+   * several statements (a migration script); the last one's result is returned. Values come
+   * back as node-postgres gives them on both drivers: int8 and numeric as strings (cast to
+   * int for a number), timestamptz as Date, json as parsed values. A failed statement rejects
+   * with an error carrying the SQLSTATE in `code` (23505: unique violation).
+   */
   query<Row = Record<string, unknown>>(
     text: string,
     params?: readonly unknown[],
@@ -26,10 +33,15 @@ export interface Sql extends SqlQueryable {
   readonly schema: string;
   /**
    * Runs `work` in one transaction on one connection: committed when it resolves, rolled
-   * back when it throws (and the error rethrown).
+   * back when it throws (and the error rethrown). If a statement failed and `work` went on,
+   * it rejects with code 25P02 and nothing is committed. Inside `work` use `tx` only: on
+   * PGlite (one connection) a query on the handle waits for the transaction to end.
    */
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
-  /** Resolves when the database answers; rejects with SqlUnavailableError otherwise. */
+  /**
+   * Resolves when the database answers; rejects with SqlUnavailableError otherwise. Queries
+   * and transactions also reject with SqlUnavailableError while the database is unreachable.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,36 @@
+/**
+ * Opens the SQL handle a process uses: real Postgres (pg) when a URL is given, otherwise
+ * embedded PGlite in a data directory (or in memory).
+ */
+import type { Logger } from '../logger.js';
+import { PgSql } from './pg.js';
+import { PgliteSql } from './pglite.js';
+import type { Sql } from './sql.js';
+
+export type { QueryResult, Sql, SqlQueryable } from './sql.js';
+export { PgSql, checkSchemaName, type PgSqlOptions } from './pg.js';
+export { PgliteSql, type PgliteSqlOptions } from './pglite.js';
+export {
+  MigrationError,
+  migrate,
+  migrateWhenReady,
+  type Migration,
+  type MigrateWhenReadyOptions,
+} from './migrations.js';
+
+export interface OpenSqlOptions {
+  /** postgres://... ; when set, dataDir is ignored. */
+  url?: string;
+  /** PGlite's directory when there is no url; undefined keeps the database in memory. */
+  dataDir?: string;
+  schema?: string;
+  logger?: Logger;
+}
+
+/** A pg handle connects on first use, so it opens even while Postgres is still down. */
+export async function openSql(options: OpenSqlOptions): Promise<Sql> {
+  if (options.url !== undefined) {
+    return new PgSql({ url: options.url, schema: options.schema, logger: options.logger });
+  }
+  return PgliteSql.open({ dataDir: options.dataDir, schema: options.schema });
+}

@@ -1,0 +1,121 @@
+/**
+ * The embedded driver: PGlite (Postgres compiled to WebAssembly), in memory or in a directory.
+ * It is one connection, so transactions run one at a time and a plain query waits for them.
+ */
+import { mkdir } from 'node:fs/promises';
+import { PGlite, types, type Results, type Transaction } from '@electric-sql/pglite';
+import { SqlUnavailableError } from '../errors.js';
+import { checkSchemaName } from './pg.js';
+import type { QueryResult, Sql, SqlQueryable } from './sql.js';
+
+export interface PgliteSqlOptions {
+  /** A directory holding the database, created if missing; undefined keeps it in memory. */
+  dataDir?: string;
+  /** Schema for every unqualified name; created if missing. Defaults to `public`. */
+  schema?: string;
+}
+
+export class PgliteSql implements Sql {
+  readonly driver = 'pglite';
+  readonly location: string;
+  readonly schema: string;
+  private readonly db: PGlite;
+  private closing: Promise<void> | undefined;
+
+  private constructor(db: PGlite, location: string, schema: string) {
+    this.db = db;
+    this.location = location;
+    this.schema = schema;
+  }
+
+  static async open(options: PgliteSqlOptions = {}): Promise<PgliteSql> {
+    const schema = checkSchemaName(options.schema ?? 'public');
+    if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+    const db = await PGlite.create({
+      dataDir: options.dataDir,
+      // node-postgres returns int8 as a string (it may not fit a double); PGlite a number.
+      // Both drivers answer as node-postgres does, so code behaves the same on either.
+      parsers: { [types.INT8]: (value: string) => value },
+    });
+    try {
+      // The name is checked against a strict pattern, so quoting it is enough.
+      await db.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return new PgliteSql(db, options.dataDir ?? 'memory', schema);
+  }
+
+  // PGlite's own query() waits for an open transaction to end, so a query from another async
+  // flow never runs inside it; only `tx.query` does.
+  async query<Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<Row>> {
+    this.throwIfClosed();
+    return this.run(this.db, text, params);
+  }
+
+  async transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    this.throwIfClosed();
+    try {
+      return await this.db.transaction((tx) =>
+        work({
+          query: <Row>(text: string, params?: readonly unknown[]) =>
+            this.run<Row>(tx, text, params),
+        }),
+      );
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.throwIfClosed();
+    try {
+      await this.db.exec('SELECT 1');
+    } catch (error) {
+      throw new SqlUnavailableError(this.location, error);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.db.close();
+    return this.closing;
+  }
+
+  private async run<Row>(
+    target: PGlite | Transaction,
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<Row>> {
+    let result: Results<Row> | undefined;
+    try {
+      if (params === undefined || params.length === 0) {
+        // The simple protocol, as node-postgres uses without parameters: a script of several
+        // statements (a migration) is allowed, and the last statement's result is returned.
+        result = (await target.exec(text)).at(-1) as Results<Row> | undefined;
+      } else {
+        result = await target.query<Row>(text, [...params]);
+      }
+    } catch (error) {
+      throw this.translate(error);
+    }
+    if (result === undefined) return { rows: [], rowCount: 0 };
+    // PGlite counts affected rows only for INSERT/UPDATE/DELETE; pg counts a SELECT's rows too.
+    const rowCount = result.fields.length > 0 ? result.rows.length : (result.affectedRows ?? 0);
+    return { rows: result.rows, rowCount };
+  }
+
+  private throwIfClosed(): void {
+    if (this.closing !== undefined || this.db.closed) {
+      throw new SqlUnavailableError(this.location, new Error('the database is closed'));
+    }
+  }
+
+  /** Database errors keep their SQLSTATE `code` as pg's do; a closed database is unavailable. */
+  private translate(error: unknown): unknown {
+    return this.db.closed ? new SqlUnavailableError(this.location, error) : error;
+  }
+}

@@ -73,13 +73,18 @@ export async function runDistributed(
   }
 
   let stopping = false;
+  let alive = replicas.length;
   for (const { label, child } of replicas) {
     child.on('exit', (code, signal) => {
-      if (!stopping) {
-        logger.error(
-          { process: label, pid: child.pid, code, signal },
-          `${label} died; not restarting it`,
-        );
+      alive -= 1;
+      if (stopping) return;
+      logger.error(
+        { process: label, childPid: child.pid, code, signal },
+        `${label} died; not restarting it`,
+      );
+      if (alive === 0) {
+        logger.error('every process has died; stopping');
+        process.exit(1);
       }
     });
   }
@@ -141,8 +146,11 @@ function safeUrl(url: string): string {
 
 function reason(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
-  const inner = cause instanceof Error ? cause.message : undefined;
-  return inner ?? (error instanceof Error ? error.message : String(error));
+  if (cause instanceof AggregateError && cause.errors[0] instanceof Error) {
+    return cause.errors[0].message; // pg reports a refused IPv4 and IPv6 dial together
+  }
+  if (cause instanceof Error && cause.message !== '') return cause.message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function prefixLines(child: ChildProcess, label: string): void {
@@ -158,7 +166,11 @@ function prefixLines(child: ChildProcess, label: string): void {
 /** SIGTERM, then SIGKILL if it has not exited within the shutdown deadline. */
 async function stopChild(child: ChildProcess, timeoutMs: number, logger: Logger): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   child.kill('SIGTERM');
   const timer = setTimeout(() => {
     logger.warn({ pid: child.pid }, 'did not stop in time; killing it');

@@ -32,6 +32,8 @@ export async function runInProcess(
 ): Promise<void> {
   const config = loadPlatformConfig(options.env);
   for (const definition of definitions) checkSettings(definition, options.env);
+  // Ports are settings too: a bad one must stop everything before any backend opens.
+  const ports = new Map(definitions.map((definition) => [definition, options.portOf(definition)]));
   const logger = loggerFor(config);
 
   const needs = new Set<Backend>(definitions.flatMap((definition) => definition.needs));
@@ -61,7 +63,7 @@ export async function runInProcess(
           logger,
           backends,
           host: options.host ?? config.host,
-          port: options.portOf(definition),
+          port: ports.get(definition) ?? definition.defaultPort,
         }),
       );
     }

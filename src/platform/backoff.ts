@@ -38,7 +38,11 @@ export async function retryWithBackoff<T>(
       options.signal?.throwIfAborted();
       const delayMs = backoffDelay(attempt, options);
       options.onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs, undefined, { signal: options.signal });
+      await sleep(delayMs, undefined, { signal: options.signal }).catch((error: unknown) => {
+        // Reject with the signal's reason, as promised, not the timer's generic AbortError.
+        options.signal?.throwIfAborted();
+        throw error;
+      });
     }
   }
 }

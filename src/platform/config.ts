@@ -35,16 +35,15 @@ type SettingFor<T, O> = O extends { default: T } | { required: true }
   : Setting<T | undefined>;
 
 function define<T>(variable: string, expects: string, parse: (raw: string) => T | undefined) {
-  return <O extends SettingOptions<T>>(options: O = {} as O): SettingFor<T, O> =>
-    ({
-      variable,
-      aliases: options.aliases ?? [],
-      expects,
-      description: options.description ?? '',
-      fallback: options.default,
-      required: options.required ?? false,
-      parse,
-    }) as SettingFor<T, O>;
+  return <O extends SettingOptions<T>>(options: O = {} as O): SettingFor<T, O> => ({
+    variable,
+    aliases: options.aliases ?? [],
+    expects,
+    description: options.description ?? '',
+    fallback: options.default,
+    required: options.required ?? false,
+    parse,
+  });
 }
 
 function parseInteger(raw: string, min: number, max: number): number | undefined {

@@ -41,13 +41,15 @@ export class UnavailableError extends AgoraError {
 
 export class BrokerUnavailableError extends UnavailableError {
   constructor(location: string, cause?: unknown) {
-    super('broker', `The broker at ${location} is not answering.`, { cause });
+    super('broker', `The broker at ${location} is not answering${causeText(cause)}.`, { cause });
   }
 }
 
 export class SqlUnavailableError extends UnavailableError {
   constructor(location: string, cause?: unknown) {
-    super('database', `The database at ${location} is not answering.`, { cause });
+    super('database', `The database at ${location} is not answering${causeText(cause)}.`, {
+      cause,
+    });
   }
 }
 
@@ -60,4 +62,9 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/** ": connect ECONNREFUSED 127.0.0.1:6379" when there is a cause worth naming. */
+function causeText(cause: unknown): string {
+  return cause instanceof Error && cause.message !== '' ? ` (${cause.message})` : '';
 }

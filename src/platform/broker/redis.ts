@@ -55,6 +55,8 @@ export class RedisBroker implements Broker {
   private readonly blocking = new Map<string, Connection>();
   private readonly channels = new Map<string, Channel>();
   private outage = false;
+  /** Why the main connection last failed, to name in errors instead of ioredis' queue wording. */
+  private connectionError: Error | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: RedisBrokerOptions) {
@@ -71,12 +73,14 @@ export class RedisBroker implements Broker {
       socketTimeout: commandTimeoutMs + 1_000,
     });
     this.main.redis.on('error', (error: Error) => {
+      this.connectionError = error;
       this.markDown(error);
     });
     this.main.redis.on('close', () => {
       this.markDown();
     });
     this.main.redis.on('ready', () => {
+      this.connectionError = undefined;
       if (!this.outage) return;
       this.outage = false;
       this.logger?.info({ broker: this.location }, 'broker reachable again');
@@ -298,7 +302,7 @@ export class RedisBroker implements Broker {
     if (error instanceof BrokerUnavailableError) return error;
     const isReply = error instanceof Error && error.name === 'ReplyError';
     if (isReply && !unavailableReply.test(error.message)) return error;
-    return new BrokerUnavailableError(this.location, error);
+    return new BrokerUnavailableError(this.location, this.connectionError ?? error);
   }
 
   private connect(role: string, options: RedisOptions): Connection {

@@ -53,7 +53,7 @@ async function post(body: string, contentType = 'application/json') {
     headers: { 'content-type': contentType },
     body,
   });
-  return { status: response.status, body: (await response.json()) as unknown };
+  return { status: response.status, body: await response.json() };
 }
 
 describe('the HTTP server factory', () => {

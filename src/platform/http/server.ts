@@ -3,7 +3,7 @@
  * JSON errors, a body limit, 404s, and the `/healthz`, `/readyz` and `/metrics` endpoints.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../health.js';
 import type { Logger } from '../logger.js';
@@ -27,7 +27,7 @@ export function createHttpServer(options: HttpServerOptions) {
   const base = Fastify({
     loggerInstance: logger,
     // A log line per request costs about a third of a fast service's throughput: debug only.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? defaultBodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });

@@ -1,0 +1,184 @@
+/**
+ * The agora command as a user runs it: up (embedded and distributed) starts every service and
+ * stops cleanly on Ctrl-C; bad settings and missing backends end in one readable line.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { services } from '../src/services.js';
+import { envNameOf } from '../src/platform/platform-settings.js';
+import { testRedisUrl } from './support/backends.js';
+import { agoraCli, freePort, killAll, startProcess, waitForHttp } from './support/processes.js';
+
+const run = promisify(execFile);
+
+/** The environment without the test run's backends, so `up` really runs embedded. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json' };
+  delete env.REDIS_URL;
+  delete env.DATABASE_URL;
+  return { ...env, ...extra };
+}
+
+/** Every registered service on its own free port, as AGORA_<SERVICE>_PORT variables. */
+async function portsForEveryService(): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const service of services) {
+    env[`AGORA_${envNameOf(service.name)}_PORT`] = String(await freePort());
+  }
+  return env;
+}
+
+async function agora(args: string[], env: NodeJS.ProcessEnv) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [agoraCli, ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+afterEach(() => killAll());
+
+describe('agora up', () => {
+  it('starts every service embedded, each ready, and stops on SIGINT with exit code 0', async () => {
+    const ports = await portsForEveryService();
+    const dataDir = await mkdtemp(join(tmpdir(), 'agora-up-'));
+    const up = startProcess(process.execPath, [agoraCli, 'up'], {
+      env: cleanEnv({ ...ports, AGORA_DATA_DIR: dataDir }),
+    });
+    await up.waitForOutput(/Agora is up/, 20_000);
+    expect(up.stdout()).toMatch(/broker: memory/);
+    for (const service of services) {
+      const port = ports[`AGORA_${envNameOf(service.name)}_PORT`];
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 200, timeoutMs: 10_000 });
+    }
+
+    up.kill('SIGINT');
+    expect(await up.exited).toEqual({ code: 0, signal: null });
+    for (const port of Object.values(ports)) {
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    }
+  });
+
+  it('runs one process per replica with --distributed and stops them all on SIGINT', async () => {
+    const basePort = await freePort();
+    const up = startProcess(
+      process.execPath,
+      [agoraCli, 'up', 'counter', '--distributed', '--replicas', 'counter=2'],
+      { env: cleanEnv({ REDIS_URL: testRedisUrl, AGORA_COUNTER_PORT: String(basePort) }) },
+    );
+    await up.waitForOutput(/counter#2/, 20_000);
+    const pids = [...up.stdout().matchAll(/counter#\d\s+\S+\s+(\d+)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(2);
+    for (const port of [basePort, basePort + 1]) {
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 200, timeoutMs: 15_000 });
+    }
+
+    up.kill('SIGINT');
+    expect(await up.exited).toEqual({ code: 0, signal: null });
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+
+  it('refuses --distributed in one line when Redis does not answer', async () => {
+    const deadPort = await freePort();
+    const result = await agora(
+      ['up', '--distributed'],
+      cleanEnv({ REDIS_URL: `redis://127.0.0.1:${deadPort}` }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^agora: --distributed needs Redis, and nothing answers at redis://127.0.0.1:${deadPort}.*\\n$`,
+      ),
+    );
+  });
+});
+
+describe('one-line errors', () => {
+  it.each([
+    [
+      ['run', 'counter'],
+      { BIND_PORT: 'abc' },
+      'agora: BIND_PORT must be a port number from 1 to 65535, got "abc"',
+    ],
+    [
+      ['run', 'counter'],
+      { REDIS_URL: 'http://example' },
+      'agora: REDIS_URL must be a URL starting with redis:// or rediss://, got "http://example"',
+    ],
+    [
+      ['up'],
+      { LOG_LEVEL: 'loud' },
+      'agora: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    [
+      ['run', 'counter'],
+      {},
+      'agora: counter needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT), or pass --embedded',
+    ],
+    [['run', 'nothing'], {}, 'agora: no service named "nothing"; known services: counter'],
+  ])('agora %j with %o', async (args, env, line) => {
+    const result = await agora(args, cleanEnv(env));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`${line}\n`);
+  });
+});
+
+describe('help and status', () => {
+  it.each([[[]], [['up']], [['run']], [['status']], [['services']]])(
+    'agora %j --help describes the command',
+    async (args) => {
+      const result = await agora([...args, '--help'], cleanEnv());
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: agora/);
+    },
+  );
+
+  it('status reports a running service as ready and a missing one as down', async () => {
+    const port = await freePort();
+    startProcess(
+      process.execPath,
+      [agoraCli, 'run', 'counter', '--embedded', '--port', String(port)],
+      {
+        env: cleanEnv(),
+      },
+    );
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 200, timeoutMs: 10_000 });
+
+    const ready = await agora(
+      ['status', '--json'],
+      cleanEnv({ AGORA_COUNTER_URL: `http://127.0.0.1:${port}` }),
+    );
+    expect(ready.code).toBe(0);
+    const statuses = JSON.parse(ready.stdout) as {
+      service: string;
+      state: string;
+      version: string;
+    }[];
+    expect(statuses).toHaveLength(1);
+    expect(statuses[0]).toMatchObject({ service: 'counter', state: 'ready' });
+    expect(statuses[0]?.version).toMatch(/^\d+\.\d+\.\d+$/);
+
+    const deadPort = await freePort();
+    const down = await agora(
+      ['status'],
+      cleanEnv({ AGORA_COUNTER_URL: `http://127.0.0.1:${deadPort}` }),
+    );
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/counter\s+\S+\s+down/);
+  });
+});

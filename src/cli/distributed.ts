@@ -10,12 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { openBroker } from '../platform/broker/index.js';
 import type { Env } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
-import { loadPlatformConfig, redisUrlOf } from '../platform/platform-settings.js';
-import { checkSettings, portForUp } from '../platform/runtime.js';
+import { redisUrlOf } from '../platform/platform-settings.js';
+import { portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { openSql } from '../platform/sql/index.js';
 import { UsageError } from './fail.js';
-import { loggerFor } from './in-process.js';
+import { prepare } from './in-process.js';
 import { formatTable } from './table.js';
 
 const defaultRedisUrl = 'redis://127.0.0.1:6379';
@@ -37,19 +37,30 @@ export async function runDistributed(
   definitions: readonly ServiceDefinition[],
   options: DistributedOptions,
 ): Promise<void> {
-  const config = loadPlatformConfig(options.env);
-  for (const definition of definitions) checkSettings(definition, options.env);
-  const logger = loggerFor(config);
+  const { config, logger } = prepare(definitions, options.env);
   const needs = new Set(definitions.flatMap((definition) => definition.needs));
 
   const childEnv: Record<string, string | undefined> = { ...options.env };
   if (needs.has('broker')) {
-    childEnv.REDIS_URL = redisUrlOf(config) ?? defaultRedisUrl;
-    await requireRedis(childEnv.REDIS_URL, config.redisUrl === undefined);
+    const url = redisUrlOf(config);
+    childEnv.REDIS_URL = url ?? defaultRedisUrl;
+    await requireBackend({
+      name: 'Redis',
+      variable: 'REDIS_URL',
+      url: childEnv.REDIS_URL,
+      isDefault: url === undefined,
+      open: (redisUrl) => Promise.resolve(openBroker({ url: redisUrl })),
+    });
   }
   if (needs.has('sql')) {
     childEnv.DATABASE_URL = config.databaseUrl ?? defaultDatabaseUrl;
-    await requirePostgres(childEnv.DATABASE_URL, config.databaseUrl === undefined);
+    await requireBackend({
+      name: 'Postgres',
+      variable: 'DATABASE_URL',
+      url: childEnv.DATABASE_URL,
+      isDefault: config.databaseUrl === undefined,
+      open: (databaseUrl) => openSql({ url: databaseUrl }),
+    });
   }
   childEnv.LOG_FORMAT = config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json');
 
@@ -112,29 +123,26 @@ export async function runDistributed(
   process.on('SIGTERM', (signal) => void stopAll(signal));
 }
 
-async function requireRedis(url: string, isDefault: boolean): Promise<void> {
-  const broker = openBroker({ url });
-  try {
-    await broker.ping();
-  } catch (error) {
-    throw new UsageError(
-      `--distributed needs Redis, and nothing answers at ${safeUrl(url)}${isDefault ? ' (the default; set REDIS_URL)' : ' (REDIS_URL)'}: ${reason(error)}`,
-    );
-  } finally {
-    await broker.close();
-  }
+interface RequiredBackend {
+  name: 'Redis' | 'Postgres';
+  variable: 'REDIS_URL' | 'DATABASE_URL';
+  url: string;
+  isDefault: boolean;
+  open(url: string): Promise<{ ping(): Promise<void>; close(): Promise<void> }>;
 }
 
-async function requirePostgres(url: string, isDefault: boolean): Promise<void> {
-  const sql = await openSql({ url });
+/** Refuses to start, in one line, when a backend the services need does not answer. */
+async function requireBackend(backend: RequiredBackend): Promise<void> {
+  const handle = await backend.open(backend.url);
   try {
-    await sql.ping();
+    await handle.ping();
   } catch (error) {
+    const source = backend.isDefault ? `the default; set ${backend.variable}` : backend.variable;
     throw new UsageError(
-      `--distributed needs Postgres, and nothing answers at ${safeUrl(url)}${isDefault ? ' (the default; set DATABASE_URL)' : ' (DATABASE_URL)'}: ${reason(error)}`,
+      `--distributed needs ${backend.name}, and nothing answers at ${safeUrl(backend.url)} (${source}): ${reason(error)}`,
     );
   } finally {
-    await sql.close();
+    await handle.close();
   }
 }
 

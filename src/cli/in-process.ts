@@ -19,22 +19,30 @@ export interface InProcessOptions {
   onStarted?(running: readonly RunningService[], backends: readonly string[]): void;
 }
 
-export function loggerFor(config: PlatformConfig): Logger {
-  return createLogger({
+/**
+ * What every way of running does first: validate the platform's and every service's settings,
+ * so one bad value stops everything before anything starts, and make the logger.
+ */
+export function prepare(
+  definitions: readonly ServiceDefinition[],
+  env: Env,
+): { config: PlatformConfig; logger: Logger } {
+  const config = loadPlatformConfig(env);
+  for (const definition of definitions) checkSettings(definition, env);
+  const logger = createLogger({
     level: config.logLevel,
     pretty: config.logFormat === undefined ? undefined : config.logFormat === 'pretty',
   });
+  return { config, logger };
 }
 
 export async function runInProcess(
   definitions: readonly ServiceDefinition[],
   options: InProcessOptions,
 ): Promise<void> {
-  const config = loadPlatformConfig(options.env);
-  for (const definition of definitions) checkSettings(definition, options.env);
+  const { config, logger } = prepare(definitions, options.env);
   // Ports are settings too: a bad one must stop everything before any backend opens.
   const ports = new Map(definitions.map((definition) => [definition, options.portOf(definition)]));
-  const logger = loggerFor(config);
 
   const needs = new Set<Backend>(definitions.flatMap((definition) => definition.needs));
   const backends = await openBackends({

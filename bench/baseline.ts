@@ -3,8 +3,8 @@
  * measures it alone (what this machine and wrk can reach at all).
  */
 import { fileURLToPath } from 'node:url';
-import { measure, type Benchmark, type LoadSettings } from './benchmark.js';
-import { printReport, type Measurement } from './report.js';
+import { compare, type Benchmark, type Contender } from './benchmark.js';
+import { printReport } from './report.js';
 import { freePort, startServer, type ServerProcess } from './server-process.js';
 import { assertWrkInstalled } from './wrk.js';
 
@@ -15,7 +15,7 @@ export const baselineBenchmark: Benchmark = {
   description: 'the bare node:http server alone: what this machine and wrk can reach',
   run: async (load) => {
     await assertWrkInstalled();
-    printReport([await measureBaseline(load)], load);
+    printReport(await compare([baseline], load), load);
   },
 };
 
@@ -29,12 +29,5 @@ export async function startBaseline(): Promise<ServerProcess> {
   });
 }
 
-/** Starts the baseline, measures it under `load` and stops it again. */
-export async function measureBaseline(load: LoadSettings): Promise<Measurement> {
-  const baseline = await startBaseline();
-  try {
-    return await measure('baseline', baseline, load);
-  } finally {
-    await baseline.stop();
-  }
-}
+/** The contender every comparison measures first, so ratios are to it. */
+export const baseline: Contender = { name: 'baseline', start: startBaseline };

@@ -10,6 +10,8 @@ export interface LoadSettings {
   threads: number;
   connections: number;
   durationSeconds: number;
+  /** Measured runs per server; servers alternate run by run so drift hits them alike. */
+  rounds: number;
   /** A discarded run first, so JIT and connection pools are warm when measuring. */
   warmupSeconds: number;
 }
@@ -20,26 +22,77 @@ export interface Benchmark {
   run(load: LoadSettings): Promise<void>;
 }
 
-/** Warms `server` up, then measures it; every server in a comparison gets the same `load`. */
-export async function measure(
-  name: string,
-  server: ServerProcess,
+/** A server under comparison: how to start it, and the request wrk sends it. */
+export interface Contender {
+  name: string;
+  start(): Promise<ServerProcess>;
+  request?: WrkRequest;
+}
+
+export interface Comparison {
+  /** Per contender, its median run by requests/s. */
+  medians: Measurement[];
+  /** Per round, each contender's requests/s over the first contender's (the baseline). */
+  roundRatios: number[][];
+}
+
+/**
+ * Starts every contender, warms each up, then measures them in turn for `load.rounds` rounds.
+ * Only one is loaded at a time; alternating them spreads this shared machine's drift over all,
+ * so the ratios compare like with like.
+ */
+export async function compare(
+  contenders: readonly Contender[],
   load: LoadSettings,
-  request?: WrkRequest,
-): Promise<Measurement> {
-  const wrk = {
-    url: server.url,
-    threads: load.threads,
-    connections: load.connections,
-    ...(request === undefined ? {} : { request }),
-  };
-  if (load.warmupSeconds > 0) {
-    progress(`warming up ${name} for ${load.warmupSeconds} s`);
-    await runWrk({ ...wrk, durationSeconds: load.warmupSeconds });
+): Promise<Comparison> {
+  const servers: ServerProcess[] = [];
+  try {
+    for (const contender of contenders) servers.push(await contender.start());
+    const wrkOf = (index: number, durationSeconds: number) => ({
+      url: servers[index]?.url ?? '',
+      threads: load.threads,
+      connections: load.connections,
+      durationSeconds,
+      ...(contenders[index]?.request === undefined ? {} : { request: contenders[index].request }),
+    });
+    if (load.warmupSeconds > 0) {
+      for (const [index, contender] of contenders.entries()) {
+        progress(`warming up ${contender.name} for ${load.warmupSeconds} s`);
+        await runWrk(wrkOf(index, load.warmupSeconds));
+      }
+    }
+    const runs: Measurement[][] = contenders.map(() => []);
+    for (let round = 1; round <= load.rounds; round++) {
+      for (const [index, contender] of contenders.entries()) {
+        progress(
+          `round ${round}/${load.rounds}: measuring ${contender.name} for ${load.durationSeconds} s`,
+        );
+        const result = await runWrk(wrkOf(index, load.durationSeconds));
+        const server = servers[index];
+        runs[index]?.push({
+          server: contender.name,
+          result,
+          memory: server === undefined ? undefined : readMemory(server.pid),
+        });
+      }
+    }
+    const rates = runs.map((list) => list.map((run) => run.result.requestsPerSecond));
+    return {
+      medians: runs.map(medianRun),
+      roundRatios: Array.from({ length: load.rounds }, (_, round) =>
+        rates.map((list) => (list[round] ?? 0) / (rates[0]?.[round] ?? 1)),
+      ),
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
   }
-  progress(`measuring ${name} for ${load.durationSeconds} s`);
-  const result = await runWrk({ ...wrk, durationSeconds: load.durationSeconds });
-  return { server: name, result, memory: readMemory(server.pid) };
+}
+
+function medianRun(runs: readonly Measurement[]): Measurement {
+  const sorted = [...runs].sort((a, b) => a.result.requestsPerSecond - b.result.requestsPerSecond);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (median === undefined) throw new Error('no runs to take a median of');
+  return median;
 }
 
 /** Progress goes to stderr, so stdout holds only the figures. */

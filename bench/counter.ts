@@ -1,11 +1,12 @@
 /**
  * The counter benchmark: the counter service (`agora run counter`, one Redis INCR per GET /)
- * against the bare node:http baseline, under identical wrk load, one server at a time.
+ * against the bare node:http baseline, under identical wrk load, one server at a time,
+ * alternating over several rounds.
  */
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { measureBaseline } from './baseline.js';
-import { measure, progress, type Benchmark } from './benchmark.js';
+import { baseline } from './baseline.js';
+import { compare, progress, type Benchmark } from './benchmark.js';
 import { printReport } from './report.js';
 import { freePort, startServer, type ServerProcess } from './server-process.js';
 import { assertWrkInstalled } from './wrk.js';
@@ -19,14 +20,8 @@ export const counterBenchmark: Benchmark = {
     await assertWrkInstalled();
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     await assertRedisAnswers(redisUrl);
-    const measurements = [await measureBaseline(load)];
-    const counter = await startCounter(redisUrl);
-    try {
-      measurements.push(await measure('counter', counter, load));
-    } finally {
-      await counter.stop();
-    }
-    printReport(measurements, load);
+    const counter = { name: 'counter', start: () => startCounter(redisUrl) };
+    printReport(await compare([baseline, counter], load), load);
   },
 };
 

@@ -39,7 +39,13 @@ const program = new Command('npm run bench --')
   .addOption(
     new Option('--duration <seconds>', 'length of each measured run')
       .env('BENCH_DURATION')
-      .default(10)
+      .default(5)
+      .argParser(wholeNumber(1)),
+  )
+  .addOption(
+    new Option('--rounds <n>', 'measured runs per server, alternating servers; medians reported')
+      .env('BENCH_ROUNDS')
+      .default(3)
       .argParser(wholeNumber(1)),
   )
   .addOption(
@@ -53,7 +59,13 @@ const program = new Command('npm run bench --')
   .action(
     async (
       name: string,
-      options: { threads: number; connections: number; duration: number; warmup: number },
+      options: {
+        threads: number;
+        connections: number;
+        duration: number;
+        rounds: number;
+        warmup: number;
+      },
     ) => {
       const benchmark = benchmarks.find((b) => b.name === name);
       if (benchmark === undefined) {
@@ -70,6 +82,7 @@ const program = new Command('npm run bench --')
         threads: options.threads,
         connections: options.connections,
         durationSeconds: options.duration,
+        rounds: options.rounds,
         warmupSeconds: options.warmup,
       };
       await benchmark.run(load);

@@ -3,7 +3,7 @@
  * each server compared with the baseline.
  */
 import { readFileSync } from 'node:fs';
-import type { LoadSettings } from './benchmark.js';
+import type { Comparison, LoadSettings } from './benchmark.js';
 import type { WrkResult } from './wrk.js';
 
 export interface Memory {
@@ -65,12 +65,26 @@ export function formatReport(measurements: readonly Measurement[], baseline = 'b
   return alignedTable(header, rows);
 }
 
-/** Prints the load settings and the table to stdout. */
-export function printReport(measurements: readonly Measurement[], load: LoadSettings): void {
+/** Prints the load settings, the table of medians and each round's ratios to stdout. */
+export function printReport(comparison: Comparison, load: LoadSettings): void {
+  const { medians, roundRatios } = comparison;
+  const rounds =
+    medians.length < 2
+      ? ''
+      : `\nreq/s vs ${medians[0]?.server ?? 'baseline'}, round by round: ` +
+        medians
+          .slice(1)
+          .map(
+            (m, index) =>
+              `${m.server} ${roundRatios.map((ratios) => formatRatio(ratios[index + 1] ?? 0)).join(' ')}`,
+          )
+          .join('; ') +
+        '\n';
   process.stdout.write(
-    `wrk: ${load.threads} threads, ${load.connections} connections, ${load.durationSeconds} s ` +
-      `after ${load.warmupSeconds} s warm-up; node ${process.version}; wrk and the servers ` +
-      `share this machine\n\n${formatReport(measurements)}\n`,
+    `wrk: ${load.threads} threads, ${load.connections} connections, ${load.rounds} rounds of ` +
+      `${load.durationSeconds} s per server (alternating) after ${load.warmupSeconds} s warm-up; ` +
+      `node ${process.version}; wrk and the servers share this machine; figures are each ` +
+      `server's median round\n\n${formatReport(medians)}\n${rounds}`,
   );
 }
 

@@ -31,7 +31,7 @@ export function createHttpServer(options: HttpServerOptions) {
     bodyLimit: options.bodyLimit ?? defaultBodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  recordRequestMetrics(base, metrics, logger);
+  const { recordUnmatched } = recordRequestMetrics(base, metrics, logger);
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((error, request, reply) => {
@@ -44,11 +44,14 @@ export function createHttpServer(options: HttpServerOptions) {
     return reply.status(status).send(body);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    reply.raw.once('finish', () => {
+      recordUnmatched(request, reply);
+    });
+    return reply.status(404).send({
       error: { code: 'not_found', message: `No route for ${request.method} ${request.url}` },
-    }),
-  );
+    });
+  });
 
   app.get('/healthz', () => ({ status: 'alive', service, version }));
 

@@ -12,34 +12,18 @@ import type {
   StreamEntry,
   Unsubscribe,
 } from './broker.js';
-
-interface EntryId {
-  ms: number;
-  seq: number;
-}
-
-interface StoredEntry extends StreamEntry {
-  at: EntryId;
-}
-
-interface PendingEntry {
-  consumer: string;
-  deliveredAt: number;
-  deliveries: number;
-}
-
-interface Group {
-  lastDelivered: EntryId;
-  /** By id; entries join in delivery order, which is id order, as in Redis' pending list. */
-  pending: Map<string, PendingEntry>;
-}
-
-interface Stream {
-  kind: 'stream';
-  entries: StoredEntry[];
-  lastId: EntryId;
-  groups: Map<string, Group>;
-}
+import {
+  appendEntry,
+  claimIdle,
+  createStream,
+  deliverNew,
+  ensureGroup,
+  type Group,
+  type Stream,
+  waitForAppend,
+  type WaitingReaders,
+  wakeReaders,
+} from './memory-stream.js';
 
 type StoredValue = { kind: 'counter'; value: number } | { kind: 'list'; items: string[] } | Stream;
 
@@ -55,7 +39,7 @@ interface Subscription {
 export class MemoryStore {
   readonly values = new Map<string, StoredValue>();
   /** Blocked reads per stream, woken in the order they started when an entry is appended. */
-  readonly readers = new Map<string, Set<() => void>>();
+  readonly readers: WaitingReaders = new Map();
   readonly channels = new Map<string, Set<Subscription>>();
 }
 
@@ -106,29 +90,15 @@ export class MemoryBroker implements Broker {
     options: AppendOptions = {},
   ): Promise<string> {
     return this.run(() => {
-      const target = this.streamOf(stream, true);
-      const now = Date.now();
-      const at =
-        now > target.lastId.ms
-          ? { ms: now, seq: 0 }
-          : { ms: target.lastId.ms, seq: target.lastId.seq + 1 };
-      const id = `${at.ms}-${at.seq}`;
-      target.entries.push({ id, at, fields: { ...fields } });
-      target.lastId = at;
-      if (options.maxLen !== undefined && target.entries.length > options.maxLen) {
-        target.entries.splice(0, target.entries.length - options.maxLen);
-      }
-      for (const wake of [...(this.store.readers.get(this.key(stream)) ?? [])]) wake();
+      const id = appendEntry(this.streamOf(stream, true), fields, options.maxLen);
+      wakeReaders(this.store.readers, this.key(stream));
       return id;
     });
   }
 
   ensureGroup(stream: string, group: string): Promise<void> {
     return this.run(() => {
-      const target = this.streamOf(stream, true);
-      if (!target.groups.has(group)) {
-        target.groups.set(group, { lastDelivered: { ms: 0, seq: 0 }, pending: new Map() });
-      }
+      ensureGroup(this.streamOf(stream, true), group);
     });
   }
 
@@ -139,10 +109,14 @@ export class MemoryBroker implements Broker {
     options: ReadGroupOptions,
   ): Promise<StreamEntry[]> {
     return this.run(() => {
-      const deliver = (): StreamEntry[] => this.deliverNew(stream, group, consumer, options.count);
+      const deliver = (): StreamEntry[] => {
+        const [target, consumerGroup] = this.groupOf(stream, group);
+        return deliverNew(target, consumerGroup, consumer, options.count);
+      };
       const ready = deliver();
       if (ready.length > 0 || options.blockMs <= 0) return ready;
-      return this.waitForAppend(stream, options.blockMs, deliver);
+      const key = this.key(stream);
+      return waitForAppend(this.store.readers, key, options.blockMs, deliver, this.blockedReads);
     });
   }
 
@@ -163,23 +137,7 @@ export class MemoryBroker implements Broker {
   ): Promise<StreamEntry[]> {
     return this.run(() => {
       const [target, consumerGroup] = this.groupOf(stream, group);
-      const now = Date.now();
-      const claimed: StreamEntry[] = [];
-      for (const [id, entry] of consumerGroup.pending) {
-        if (claimed.length >= options.count) break;
-        if (now - entry.deliveredAt < options.minIdleMs) continue;
-        const stored = findEntry(target.entries, id);
-        if (stored === undefined) {
-          // Trimmed while pending: Redis' XAUTOCLAIM drops it from the pending list too.
-          consumerGroup.pending.delete(id);
-          continue;
-        }
-        entry.consumer = consumer;
-        entry.deliveredAt = now;
-        entry.deliveries++;
-        claimed.push(copyOf(stored));
-      }
-      return claimed;
+      return claimIdle(target, consumerGroup, consumer, options);
     });
   }
 
@@ -275,12 +233,7 @@ export class MemoryBroker implements Broker {
   private streamOf(stream: string, create: boolean): Stream | undefined {
     const existing = this.valueOf(stream, 'stream');
     if (existing !== undefined || !create) return existing;
-    const created: Stream = {
-      kind: 'stream',
-      entries: [],
-      lastId: { ms: 0, seq: 0 },
-      groups: new Map(),
-    };
+    const created = createStream();
     this.store.values.set(this.key(stream), created);
     return created;
   }
@@ -292,55 +245,6 @@ export class MemoryBroker implements Broker {
       throw new Error(`NOGROUP No such key '${this.key(stream)}' or consumer group '${group}'`);
     }
     return [target, found];
-  }
-
-  /** The `>` read: entries the group never delivered, now pending for `consumer`. */
-  private deliverNew(
-    stream: string,
-    group: string,
-    consumer: string,
-    count: number,
-  ): StreamEntry[] {
-    const [target, consumerGroup] = this.groupOf(stream, group);
-    const now = Date.now();
-    const start = firstAfter(target.entries, consumerGroup.lastDelivered);
-    const delivered = target.entries.slice(start, start + count);
-    for (const entry of delivered) {
-      consumerGroup.pending.set(entry.id, { consumer, deliveredAt: now, deliveries: 1 });
-      consumerGroup.lastDelivered = entry.at;
-    }
-    return delivered.map(copyOf);
-  }
-
-  private waitForAppend(
-    stream: string,
-    blockMs: number,
-    deliver: () => StreamEntry[],
-  ): Promise<StreamEntry[]> {
-    const key = this.key(stream);
-    return new Promise((resolve) => {
-      const readers = this.store.readers.get(key) ?? new Set();
-      this.store.readers.set(key, readers);
-      const finish = (entries: StreamEntry[]): void => {
-        clearTimeout(timer);
-        readers.delete(onAppend);
-        if (readers.size === 0 && this.store.readers.get(key) === readers) {
-          this.store.readers.delete(key);
-        }
-        this.blockedReads.delete(release);
-        resolve(entries);
-      };
-      const onAppend = (): void => {
-        const entries = deliver();
-        if (entries.length > 0) finish(entries);
-      };
-      const release = (): void => {
-        finish([]);
-      };
-      const timer = setTimeout(release, blockMs);
-      readers.add(onAppend);
-      this.blockedReads.add(release);
-    });
   }
 
   private unsubscribe(subscription: Subscription): void {
@@ -359,37 +263,4 @@ export class MemoryBroker implements Broker {
       this.logger?.error({ err: error, channel }, 'a broker subscriber failed');
     }
   }
-}
-
-function compareIds(a: EntryId, b: EntryId): number {
-  return a.ms - b.ms || a.seq - b.seq;
-}
-
-function parseId(id: string): EntryId | undefined {
-  const match = /^(\d+)-(\d+)$/.exec(id);
-  return match ? { ms: Number(match[1]), seq: Number(match[2]) } : undefined;
-}
-
-/** Index of the first entry with an id above `after` (entries are in id order). */
-function firstAfter(entries: readonly StoredEntry[], after: EntryId): number {
-  let low = 0;
-  let high = entries.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    const entry = entries[middle];
-    if (entry !== undefined && compareIds(entry.at, after) <= 0) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-function findEntry(entries: readonly StoredEntry[], id: string): StoredEntry | undefined {
-  const at = parseId(id);
-  if (at === undefined) return undefined;
-  const candidate = entries[firstAfter(entries, { ms: at.ms, seq: at.seq - 1 })];
-  return candidate?.id === id ? candidate : undefined;
-}
-
-function copyOf(entry: StoredEntry): StreamEntry {
-  return { id: entry.id, fields: { ...entry.fields } };
 }

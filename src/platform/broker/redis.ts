@@ -2,8 +2,7 @@
  * The Redis broker driver (ioredis): one pipelined connection for commands, one for pub/sub,
  * and one per consumer for blocking stream reads. It reconnects forever and fails fast meanwhile.
  */
-import { Redis, type RedisOptions } from 'ioredis';
-import { backoffDelay } from '../backoff.js';
+import type { Redis, RedisOptions } from 'ioredis';
 import { BrokerUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type {
@@ -14,6 +13,9 @@ import type {
   StreamEntry,
   Unsubscribe,
 } from './broker.js';
+import { commandTimeoutMs, type Connection, openConnection } from './redis-connection.js';
+import { entriesOfAutoClaim, entriesOfRead, pendingCountOf, stringOf } from './redis-replies.js';
+import { Subscriptions } from './redis-subscriptions.js';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -22,27 +24,8 @@ export interface RedisBrokerOptions {
   logger?: Logger;
 }
 
-/** Also bounds how long a command issued before the first connection waits for it. */
-const connectTimeoutMs = 2_000;
-const commandTimeoutMs = 2_000;
-
 /** Replies that mean "this server cannot serve you right now", not "your command is wrong". */
 const unavailableReply = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
-
-interface Connection {
-  redis: Redis;
-  /** Settles when the first connection attempt succeeds or fails. */
-  firstAttempt: Promise<void>;
-}
-
-interface Subscription {
-  onMessage: (message: string) => void;
-}
-
-interface Channel {
-  subscriptions: Set<Subscription>;
-  confirmed: Promise<void>;
-}
 
 export class RedisBroker implements Broker {
   readonly driver = 'redis';
@@ -53,7 +36,7 @@ export class RedisBroker implements Broker {
   private readonly main: Connection;
   private subscriber: Connection | undefined;
   private readonly blocking = new Map<string, Connection>();
-  private readonly channels = new Map<string, Channel>();
+  private readonly subscriptions: Subscriptions;
   private outage = false;
   /** Why the main connection last failed, to name in errors instead of ioredis' queue wording. */
   private connectionError: Error | undefined;
@@ -85,6 +68,14 @@ export class RedisBroker implements Broker {
       this.outage = false;
       this.logger?.info({ broker: this.location }, 'broker reachable again');
     });
+    this.subscriptions = new Subscriptions(
+      {
+        subscribe: (name) => this.onSubscriber((redis) => redis.subscribe(name)),
+        unsubscribe: (name) => this.onSubscriber((redis) => redis.unsubscribe(name)),
+        isClosing: () => this.closing !== undefined,
+      },
+      this.logger,
+    );
   }
 
   incr(key: string, by = 1): Promise<number> {
@@ -180,7 +171,7 @@ export class RedisBroker implements Broker {
 
   async pending(stream: string, group: string): Promise<number> {
     const reply = await this.command((redis) => redis.call('XPENDING', this.key(stream), group));
-    return Array.isArray(reply) ? numberOf(reply[0]) : numberOf(reply);
+    return pendingCountOf(reply);
   }
 
   streamLength(stream: string): Promise<number> {
@@ -193,42 +184,8 @@ export class RedisBroker implements Broker {
 
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<Unsubscribe> {
     this.assertOpen();
-    const name = this.key(channel);
-    const subscriber = this.subscriberConnection();
-    let joined = this.channels.get(name);
-    if (joined === undefined) {
-      const confirmed = this.command((redis) => redis.subscribe(name), subscriber).then(
-        () => undefined,
-      );
-      const created: Channel = { subscriptions: new Set(), confirmed };
-      confirmed.catch(() => {
-        if (this.channels.get(name) === created) this.channels.delete(name);
-      });
-      this.channels.set(name, created);
-      joined = created;
-    }
-    const channelState = joined;
-    const subscription: Subscription = { onMessage };
-    channelState.subscriptions.add(subscription);
-    try {
-      await channelState.confirmed;
-    } catch (error) {
-      channelState.subscriptions.delete(subscription);
-      throw error;
-    }
-    return async () => {
-      if (!channelState.subscriptions.delete(subscription)) return;
-      if (channelState.subscriptions.size > 0 || this.channels.get(name) !== channelState) return;
-      this.channels.delete(name);
-      if (this.closing !== undefined) return;
-      try {
-        await this.command((redis) => redis.unsubscribe(name), subscriber);
-      } catch (error) {
-        // Nothing reaches the removed handler either way; while Redis is away the server has
-        // already forgotten this connection's subscriptions.
-        if (!(error instanceof BrokerUnavailableError)) throw error;
-      }
-    };
+    this.subscriberConnection();
+    return await this.subscriptions.add(this.key(channel), onMessage);
   }
 
   async pushRecent(key: string, item: string, maxItems: number): Promise<void> {
@@ -297,6 +254,10 @@ export class RedisBroker implements Broker {
     }
   }
 
+  private async onSubscriber(send: (redis: Redis) => Promise<unknown>): Promise<void> {
+    await this.command(send, this.subscriberConnection());
+  }
+
   /** Redis' verdicts on a command (WRONGTYPE, NOGROUP...) pass through; the rest: unavailable. */
   private failure(error: unknown): Error {
     if (error instanceof BrokerUnavailableError) return error;
@@ -306,30 +267,13 @@ export class RedisBroker implements Broker {
   }
 
   private connect(role: string, options: RedisOptions): Connection {
-    const redis = new Redis(this.url, {
-      connectionName: `agora-${role}`,
-      connectTimeout: connectTimeoutMs,
-      enableOfflineQueue: false,
-      // In-flight commands are rejected when the connection drops instead of being resent.
-      maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => backoffDelay(attempt - 1, { initialMs: 100, maxMs: 2_000 }),
-      ...options,
-    });
+    const connection = openConnection(this.url, role, options);
     if (role !== 'main') {
-      redis.on('error', (error: Error) => {
+      connection.redis.on('error', (error: Error) => {
         this.logger?.debug({ broker: this.location, role, err: error.message }, 'broker error');
       });
     }
-    const firstAttempt = new Promise<void>((resolve) => {
-      const settle = (): void => {
-        clearTimeout(timer);
-        redis.off('ready', settle).off('close', settle).off('end', settle);
-        resolve();
-      };
-      const timer = setTimeout(settle, connectTimeoutMs + commandTimeoutMs);
-      redis.on('ready', settle).on('close', settle).on('end', settle);
-    });
-    return { redis, firstAttempt };
+    return connection;
   }
 
   private blockingFor(stream: string, group: string, consumer: string): Connection {
@@ -351,21 +295,11 @@ export class RedisBroker implements Broker {
     if (this.subscriber === undefined) {
       const subscriber = this.connect('subscriber', {});
       subscriber.redis.on('message', (channel: string, message: string) => {
-        this.deliver(channel, message);
+        this.subscriptions.deliver(channel, message);
       });
       this.subscriber = subscriber;
     }
     return this.subscriber;
-  }
-
-  private deliver(channel: string, message: string): void {
-    for (const subscription of this.channels.get(channel)?.subscriptions ?? []) {
-      try {
-        subscription.onMessage(message);
-      } catch (error) {
-        this.logger?.error({ err: error, channel }, 'a broker subscriber failed');
-      }
-    }
   }
 
   private markDown(error?: Error): void {
@@ -376,44 +310,4 @@ export class RedisBroker implements Broker {
       'broker unreachable; reconnecting in the background',
     );
   }
-}
-
-function isList(reply: unknown): reply is unknown[] {
-  return Array.isArray(reply);
-}
-
-function stringOf(reply: unknown): string {
-  if (typeof reply === 'string') return reply;
-  if (Buffer.isBuffer(reply)) return reply.toString();
-  throw new Error(`Unexpected reply from Redis: ${JSON.stringify(reply)}`);
-}
-
-function numberOf(reply: unknown): number {
-  return typeof reply === 'number' ? reply : Number(stringOf(reply));
-}
-
-/** `[id, [field, value, ...]]`; an entry deleted while pending comes back without fields. */
-function entriesOf(reply: unknown): StreamEntry[] {
-  const entries: StreamEntry[] = [];
-  for (const entry of isList(reply) ? reply : []) {
-    if (!isList(entry) || !isList(entry[1])) continue;
-    const flat = entry[1];
-    const pairs: [string, string][] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      pairs.push([stringOf(flat[i]), stringOf(flat[i + 1])]);
-    }
-    entries.push({ id: stringOf(entry[0]), fields: Object.fromEntries(pairs) });
-  }
-  return entries;
-}
-
-/** XREADGROUP answers `[[stream, entries]]`, or nil when nothing came. */
-function entriesOfRead(reply: unknown): StreamEntry[] {
-  return isList(reply) && isList(reply[0]) ? entriesOf(reply[0][1]) : [];
-}
-
-/** XAUTOCLAIM answers `[next cursor, entries, deleted ids]`. */
-function entriesOfAutoClaim(reply: unknown): { cursor: string; entries: StreamEntry[] } {
-  if (!isList(reply)) throw new Error(`Unexpected XAUTOCLAIM reply: ${JSON.stringify(reply)}`);
-  return { cursor: stringOf(reply[0]), entries: entriesOf(reply[1]) };
 }

@@ -1,0 +1,49 @@
+/**
+ * Reads the Redis driver's raw stream replies (XREADGROUP, XAUTOCLAIM, XPENDING) into typed values.
+ */
+import type { StreamEntry } from './broker.js';
+
+function isList(reply: unknown): reply is unknown[] {
+  return Array.isArray(reply);
+}
+
+export function stringOf(reply: unknown): string {
+  if (typeof reply === 'string') return reply;
+  if (Buffer.isBuffer(reply)) return reply.toString();
+  throw new Error(`Unexpected reply from Redis: ${JSON.stringify(reply)}`);
+}
+
+function numberOf(reply: unknown): number {
+  return typeof reply === 'number' ? reply : Number(stringOf(reply));
+}
+
+/** `[id, [field, value, ...]]`; an entry deleted while pending comes back without fields. */
+function entriesOf(reply: unknown): StreamEntry[] {
+  const entries: StreamEntry[] = [];
+  for (const entry of isList(reply) ? reply : []) {
+    if (!isList(entry) || !isList(entry[1])) continue;
+    const flat = entry[1];
+    const pairs: [string, string][] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      pairs.push([stringOf(flat[i]), stringOf(flat[i + 1])]);
+    }
+    entries.push({ id: stringOf(entry[0]), fields: Object.fromEntries(pairs) });
+  }
+  return entries;
+}
+
+/** XREADGROUP answers `[[stream, entries]]`, or nil when nothing came. */
+export function entriesOfRead(reply: unknown): StreamEntry[] {
+  return isList(reply) && isList(reply[0]) ? entriesOf(reply[0][1]) : [];
+}
+
+/** XAUTOCLAIM answers `[next cursor, entries, deleted ids]`. */
+export function entriesOfAutoClaim(reply: unknown): { cursor: string; entries: StreamEntry[] } {
+  if (!isList(reply)) throw new Error(`Unexpected XAUTOCLAIM reply: ${JSON.stringify(reply)}`);
+  return { cursor: stringOf(reply[0]), entries: entriesOf(reply[1]) };
+}
+
+/** The summary form of XPENDING answers `[count, lowest id, highest id, consumers]`. */
+export function pendingCountOf(reply: unknown): number {
+  return isList(reply) ? numberOf(reply[0]) : numberOf(reply);
+}

@@ -4,8 +4,10 @@
  */
 import { counterService } from './counter/service.js';
 import type { ServiceDefinition } from './platform/service.js';
+import { resultService } from './voting/result.js';
+import { voteService } from './voting/vote.js';
 
-export const services: readonly ServiceDefinition[] = [counterService];
+export const services: readonly ServiceDefinition[] = [counterService, voteService, resultService];
 
 export function findService(name: string): ServiceDefinition | undefined {
   return services.find((service) => service.name === name);

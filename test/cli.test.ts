@@ -130,7 +130,11 @@ describe('one-line errors', () => {
       {},
       'agora: counter needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT), or pass --embedded',
     ],
-    [['run', 'nothing'], {}, 'agora: no service named "nothing"; known services: counter'],
+    [
+      ['run', 'nothing'],
+      {},
+      `agora: no service named "nothing"; known services: ${services.map((s) => s.name).join(', ')}`,
+    ],
   ])('agora %j with %o', async (args, env, line) => {
     const result = await agora(args, cleanEnv(env));
     expect(result.code).toBe(2);

@@ -1,0 +1,179 @@
+/**
+ * The vote service (seeds 000/001, part 4): a page with two options; `POST /` appends the
+ * visitor's vote to the `votes` stream and answers 2xx only once it is there. One vote per
+ * voter (a signed `voter_id` cookie); voting again changes it.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import { Type } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { settings } from '../platform/config.js';
+import { BrokerUnavailableError } from '../platform/errors.js';
+import { describeValidationIssue, type ValidationIssue } from '../platform/http/error-reply.js';
+import { createHttpServer, listen } from '../platform/http/server.js';
+import { defineService } from '../platform/service.js';
+import { labelSettings, labelsOf } from './labels.js';
+import {
+  isVoteOption,
+  voteEntry,
+  voterIdPattern,
+  votesStream,
+  type VoteOption,
+} from './protocol.js';
+import { renderVotePage } from './vote-page.js';
+
+const voteBody = Type.Object(
+  { vote: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
+const yearInSeconds = 365 * 24 * 60 * 60;
+const developmentSecret = 'agora-development-secret-change-me-in-production';
+
+type Voter = { id: string; isNew: boolean } | { forged: true };
+
+export const voteService = defineService({
+  name: 'vote',
+  system: 'voting',
+  description: 'Vote page; queues each vote on the votes stream',
+  defaultPort: 8080,
+  needs: ['broker'],
+  settings: {
+    ...labelSettings,
+    cookieSecret: settings.string('AGORA_VOTE_SECRET', {
+      default: developmentSecret,
+      description: 'Signs voter_id cookies; every vote replica needs the same one.',
+    }),
+  },
+
+  async start(ctx) {
+    const labels = labelsOf(ctx.config);
+    const instance = `${hostname()}:${process.pid}`;
+    if (ctx.config.cookieSecret === developmentSecret) {
+      ctx.logger.warn('AGORA_VOTE_SECRET is unset: voter cookies are signed with a public key');
+    }
+
+    const app = createHttpServer({
+      service: ctx.name,
+      version: ctx.version,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      readiness: ctx.readiness,
+      bodyLimit: 1024,
+    });
+    await app.register(cookie, { secret: ctx.config.cookieSecret });
+    await app.register(formbody);
+
+    function voterOf(request: FastifyRequest): Voter {
+      const raw = request.cookies.voter_id;
+      if (raw === undefined) return { id: randomUUID(), isNew: true };
+      const { valid, value } = request.unsignCookie(raw);
+      return valid && voterIdPattern.test(value) ? { id: value, isNew: false } : { forged: true };
+    }
+
+    function currentChoice(request: FastifyRequest): VoteOption | undefined {
+      const choice = request.cookies.vote;
+      return isVoteOption(choice) ? choice : undefined;
+    }
+
+    /** Browsers posting the form get the page back with the reason; API clients get JSON. */
+    function refuse(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      status: number,
+      code: string,
+      message: string,
+    ) {
+      if (isFormPost(request)) {
+        const page = renderVotePage({
+          labels,
+          instance,
+          choice: currentChoice(request),
+          problem: message,
+        });
+        return reply.status(status).type('text/html; charset=utf-8').send(page);
+      }
+      return reply.status(status).send({ error: { code, message } });
+    }
+
+    app.get('/', (request, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .send(renderVotePage({ labels, instance, choice: currentChoice(request) })),
+    );
+
+    app.post(
+      '/',
+      { schema: { body: voteBody }, attachValidation: true },
+      async (request, reply) => {
+        if (request.validationError !== undefined) {
+          const [issue] = request.validationError.validation as ValidationIssue[];
+          const context = request.validationError.validationContext;
+          const message =
+            issue === undefined
+              ? 'The vote is malformed.'
+              : describeValidationIssue(context, issue);
+          return refuse(request, reply, 400, 'invalid_request', message);
+        }
+        const { vote } = request.body;
+        if (!isVoteOption(vote)) {
+          return refuse(
+            request,
+            reply,
+            400,
+            'unknown_option',
+            `"${vote}" is not an option: vote "a" for ${labels.a} or "b" for ${labels.b}.`,
+          );
+        }
+        const voter = voterOf(request);
+        if ('forged' in voter) {
+          return refuse(
+            request,
+            reply,
+            400,
+            'invalid_cookie',
+            'Your voter_id cookie was not issued by this site. Clear the cookie and vote again.',
+          );
+        }
+
+        try {
+          await ctx.broker.append(votesStream, { ...voteEntry(voter.id, vote, Date.now()) });
+        } catch (error) {
+          if (!(error instanceof BrokerUnavailableError)) throw error;
+          return refuse(
+            request,
+            reply,
+            503,
+            'redis_unavailable',
+            'Your vote was not recorded: the vote queue is unreachable. Please try again in a moment.',
+          );
+        }
+
+        if (voter.isNew) {
+          reply.setCookie('voter_id', voter.id, {
+            signed: true,
+            httpOnly: true,
+            sameSite: 'lax',
+            path: '/',
+            maxAge: yearInSeconds,
+          });
+        }
+        reply.setCookie('vote', vote, { sameSite: 'lax', path: '/', maxAge: yearInSeconds });
+        if (isFormPost(request)) {
+          return reply
+            .type('text/html; charset=utf-8')
+            .send(renderVotePage({ labels, instance, choice: vote }));
+        }
+        return reply.status(202).send({ voter_id: voter.id, vote });
+      },
+    );
+
+    const url = await listen(app, ctx.host, ctx.port);
+    return { url, stop: () => app.close() };
+  },
+});
+
+function isFormPost(request: FastifyRequest): boolean {
+  return request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true;
+}

@@ -164,7 +164,7 @@ describe('help and status', () => {
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 200, timeoutMs: 10_000 });
 
     const ready = await agora(
-      ['status', '--json'],
+      ['status', 'counter', '--json'],
       cleanEnv({ AGORA_COUNTER_URL: `http://127.0.0.1:${port}` }),
     );
     expect(ready.code).toBe(0);
@@ -179,7 +179,7 @@ describe('help and status', () => {
 
     const deadPort = await freePort();
     const down = await agora(
-      ['status'],
+      ['status', 'counter'],
       cleanEnv({ AGORA_COUNTER_URL: `http://127.0.0.1:${deadPort}` }),
     );
     expect(down.code).toBe(1);

@@ -22,7 +22,7 @@ describe('the README', () => {
   it.each(services.map((service) => [service.name, service.defaultPort] as const))(
     'lists the service %s on port %i',
     (name, port) => {
-      expect(readme).toMatch(new RegExp(`\\| ${name} \\| \\S+ \\| ${port} \\|`));
+      expect(readme).toMatch(new RegExp(`\\| ${name} +\\| \\S+ +\\| ${port} +\\|`));
     },
   );
 

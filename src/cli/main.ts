@@ -128,11 +128,12 @@ program
 program
   .command('status')
   .description(
-    "Ask every service's /readyz (at AGORA_<SERVICE>_URL or its default port) and print a table.",
+    "Ask every service's (or the named ones') /readyz at AGORA_<SERVICE>_URL or its default port, and print a table; exit code 1 unless all are ready.",
   )
+  .argument('[services...]', 'only these services')
   .option('--json', 'print JSON instead of a table')
-  .action(async (options: { json?: boolean }) => {
-    const allReady = await printStatus(services, process.env, options.json === true);
+  .action(async (names: string[], options: { json?: boolean }) => {
+    const allReady = await printStatus(selectServices(names), process.env, options.json === true);
     process.exitCode = allReady ? 0 : 1;
   });
 

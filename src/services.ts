@@ -6,8 +6,14 @@ import { counterService } from './counter/service.js';
 import type { ServiceDefinition } from './platform/service.js';
 import { resultService } from './voting/result.js';
 import { voteService } from './voting/vote.js';
+import { workerService } from './voting/worker.js';
 
-export const services: readonly ServiceDefinition[] = [counterService, voteService, resultService];
+export const services: readonly ServiceDefinition[] = [
+  counterService,
+  voteService,
+  workerService,
+  resultService,
+];
 
 export function findService(name: string): ServiceDefinition | undefined {
   return services.find((service) => service.name === name);

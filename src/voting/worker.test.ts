@@ -1,0 +1,314 @@
+/**
+ * The worker service in-process, against real Redis + Postgres and against the embedded pair
+ * (in-memory broker + PGlite): what reaches the tables, redeliveries, dead letters, the tally
+ * notification, and a Postgres that is away at start or in the middle of a batch.
+ */
+import { createServer, connect, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../../test/support/backends.js';
+import { waitFor } from '../../test/support/processes.js';
+import { MemoryBroker, RedisBroker, type Broker } from '../platform/broker/index.js';
+import { startService, type RunningService } from '../platform/runtime.js';
+import { PgSql, PgliteSql, migrate, type Sql } from '../platform/sql/index.js';
+import { parseVoteEntry } from './cast-vote.js';
+import { votingMigrations } from './migrations.js';
+import {
+  deadLetterStream,
+  talliesChannel,
+  voteEntry,
+  votesStream,
+  workersGroup,
+  type Tally,
+  type VoteOption,
+} from './protocol.js';
+import { applyBatch, selectTally } from './vote-store.js';
+import { workerService } from './worker.js';
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const redisAdmin = new Redis(testRedisUrl, { lazyConnect: true });
+afterAll(() => {
+  redisAdmin.disconnect();
+});
+
+interface Pair {
+  broker: Broker;
+  sql: Sql;
+  cleanUp(): Promise<void>;
+}
+
+function openRealPair(): Promise<Pair> {
+  const prefix = `${uniqueName('worker')}:`;
+  const schema = uniqueName('worker');
+  const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: prefix });
+  const sql = new PgSql({ url: testDatabaseUrl, schema });
+  return Promise.resolve({
+    broker,
+    sql,
+    cleanUp: async () => {
+      await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      const keys = await redisAdmin.keys(`${prefix}*`);
+      if (keys.length > 0) await redisAdmin.del(...keys);
+    },
+  });
+}
+
+const pairs: Record<string, () => Promise<Pair>> = {
+  'Redis and Postgres': openRealPair,
+  'the embedded broker and PGlite': async () => ({
+    broker: new MemoryBroker({ keyPrefix: uniqueName('worker') }),
+    sql: await PgliteSql.open({ schema: 'voting' }),
+    cleanUp: () => Promise.resolve(),
+  }),
+};
+
+const opened: { pair: Pair; services: RunningService[] }[] = [];
+afterEach(async () => {
+  for (const { pair, services } of opened.splice(0)) {
+    await Promise.all(services.map((service) => service.stop()));
+    await pair.cleanUp();
+    await Promise.all([pair.broker.close(), pair.sql.close()]);
+  }
+});
+
+async function openPair(open: () => Promise<Pair>) {
+  const pair = await open();
+  const services: RunningService[] = [];
+  opened.push({ pair, services });
+  const start = async (env: Record<string, string> = {}, sql: Sql = pair.sql) => {
+    const service = await startService(workerService, {
+      env: { VOTE_BLOCK_MS: '50', ...env },
+      logger,
+      backends: { broker: pair.broker, sql, describe: () => [], close: () => Promise.resolve() },
+      host: '127.0.0.1',
+      port: 0,
+    });
+    services.push(service);
+    return service;
+  };
+  const tallyIs = (counts: Record<VoteOption, number>) =>
+    waitFor(
+      async () => {
+        const tally = await selectTally(pair.sql);
+        return tally.counts.a === counts.a && tally.counts.b === counts.b ? tally : undefined;
+      },
+      { timeoutMs: 10_000, message: `the tally to become ${JSON.stringify(counts)}` },
+    );
+  const vote = (voterId: string, option: VoteOption) =>
+    pair.broker.append(votesStream, { ...voteEntry(voterId, option, Date.now()) });
+  const storedVotes = async () =>
+    (await pair.sql.query('SELECT voter_id, vote FROM votes ORDER BY voter_id')).rows;
+  return { ...pair, start, tallyIs, vote, storedVotes };
+}
+
+for (const [name, open] of Object.entries(pairs)) {
+  describe(`the worker with ${name}`, () => {
+    it('moves appended votes into votes and vote_tally, then publishes the tally', async () => {
+      const world = await openPair(open);
+      const notified: Tally[] = [];
+      const unsubscribe = await world.broker.subscribe(talliesChannel, (message) => {
+        notified.push(JSON.parse(message) as Tally);
+      });
+      await world.start();
+      await world.vote('v1', 'a');
+      await world.vote('v2', 'b');
+      await world.vote('v3', 'a');
+      const last = await waitFor(() => notified.find((tally) => tally.total === 3), {
+        message: 'a tally notification counting 3 votes',
+      });
+      expect(last).toEqual({ counts: { a: 2, b: 1 }, total: 3 });
+      // Published after the commit: the rows are there when the notification arrives.
+      expect(await world.storedVotes()).toEqual([
+        { voter_id: 'v1', vote: 'a' },
+        { voter_id: 'v2', vote: 'b' },
+        { voter_id: 'v3', vote: 'a' },
+      ]);
+      await unsubscribe();
+    });
+
+    it('a changed vote moves one count; a repeated identical vote changes nothing', async () => {
+      const world = await openPair(open);
+      await world.start();
+      await world.vote('v1', 'a');
+      await world.vote('v2', 'a');
+      await world.tallyIs({ a: 2, b: 0 });
+      await world.vote('v1', 'b');
+      await world.tallyIs({ a: 1, b: 1 });
+      await world.vote('v2', 'a');
+      await world.vote('v3', 'b');
+      await world.tallyIs({ a: 1, b: 2 });
+      expect(await world.storedVotes()).toEqual([
+        { voter_id: 'v1', vote: 'b' },
+        { voter_id: 'v2', vote: 'a' },
+        { voter_id: 'v3', vote: 'b' },
+      ]);
+    });
+
+    it('counts once an entry committed by a worker that died before acking it', async () => {
+      const world = await openPair(open);
+      await migrate(world.sql, 'voting', votingMigrations);
+      await world.broker.ensureGroup(votesStream, workersGroup);
+      await world.vote('v1', 'a');
+      await world.vote('v2', 'b');
+      // A worker that read both, committed them and died before its ack.
+      const read = await world.broker.readGroup(votesStream, workersGroup, 'dead-worker', {
+        count: 10,
+        blockMs: 0,
+      });
+      const votes = read.flatMap((entry) => {
+        const parsed = parseVoteEntry(entry);
+        return parsed.ok ? [parsed.vote] : [];
+      });
+      await applyBatch(world.sql, votes);
+      await applyBatch(world.sql, votes);
+
+      await world.start({ VOTE_RECLAIM_IDLE_MS: '100' });
+      await waitFor(async () => (await world.broker.pending(votesStream, workersGroup)) === 0, {
+        message: 'the dead worker’s entries to be reclaimed and acked',
+      });
+      expect(await selectTally(world.sql)).toEqual({ counts: { a: 1, b: 1 }, total: 2 });
+      expect(await world.storedVotes()).toHaveLength(2);
+    });
+
+    it('sends an unparseable entry to the dead-letter stream with its reason and acks it', async () => {
+      const world = await openPair(open);
+      const service = await world.start();
+      const badId = await world.broker.append(votesStream, { voter_id: 'v1', vote: 'maybe' });
+      await world.vote('v2', 'b');
+      await world.tallyIs({ a: 0, b: 1 });
+      await waitFor(async () => (await world.broker.pending(votesStream, workersGroup)) === 0);
+
+      await world.broker.ensureGroup(deadLetterStream, 'inspect');
+      const dead = await world.broker.readGroup(deadLetterStream, 'inspect', 'test', {
+        count: 10,
+        blockMs: 0,
+      });
+      expect(dead.map((entry) => entry.fields)).toEqual([
+        {
+          reason: 'vote "maybe" is not an option',
+          entry_id: badId,
+          fields: JSON.stringify({ voter_id: 'v1', vote: 'maybe' }),
+        },
+      ]);
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toMatch(/^voting_dead_letters_total\{[^}]*\} 1$/m);
+    });
+  });
+}
+
+/** A TCP relay to Postgres that can refuse connections and cut the open ones, as an outage. */
+async function openPgProxy(databaseUrl: string) {
+  const target = new URL(databaseUrl);
+  const sockets = new Set<Socket>();
+  let open = false;
+  const server = createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const [socket, peer] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(socket);
+      socket.on('error', () => peer.destroy());
+      socket.on('close', () => {
+        sockets.delete(socket);
+        peer.destroy();
+      });
+      socket.pipe(peer);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const url = new URL(databaseUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(typeof address === 'object' && address !== null ? address.port : 0);
+  return {
+    url: url.href,
+    resume: () => {
+      open = true;
+    },
+    cut: () => {
+      open = false;
+      for (const socket of sockets) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        open = false;
+        for (const socket of sockets) socket.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+describe('the worker when Postgres is away', () => {
+  it('waits with the votes in the stream, says so on /readyz, and applies them once it is back', async () => {
+    const proxy = await openPgProxy(testDatabaseUrl);
+    const world = await openPair(openRealPair);
+    const viaProxy = new PgSql({ url: proxy.url, schema: world.sql.schema });
+    try {
+      await world.vote('v1', 'a');
+      const service = await world.start({ VOTE_RECLAIM_IDLE_MS: '600000' }, viaProxy);
+      const waiting = await waitFor(async () => {
+        const response = await fetch(`${service.url}/readyz`);
+        const body = (await response.json()) as { checks: Record<string, string> };
+        return response.status === 503 && /database/.test(body.checks.migrations ?? '') && body;
+      });
+      expect(waiting.checks.migrations).toMatch(/database/);
+      expect(await world.broker.streamLength(votesStream)).toBe(1);
+
+      proxy.resume();
+      await world.tallyIs({ a: 1, b: 0 });
+
+      // Postgres goes away with a batch in hand: the worker keeps it and retries it itself,
+      // long before another worker could reclaim it (the idle threshold here is 10 minutes).
+      proxy.cut();
+      await world.vote('v1', 'b');
+      await world.vote('v2', 'b');
+      await waitFor(async () => (await world.broker.pending(votesStream, workersGroup)) > 0, {
+        message: 'the worker to hold the batch it could not commit',
+      });
+      proxy.resume();
+      await world.tallyIs({ a: 0, b: 2 });
+      await waitFor(async () => (await world.broker.pending(votesStream, workersGroup)) === 0);
+    } finally {
+      for (const service of opened.at(-1)?.services.splice(0) ?? []) await service.stop();
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  it('stops promptly while Postgres is away, leaving its batch pending for another worker', async () => {
+    const proxy = await openPgProxy(testDatabaseUrl);
+    const world = await openPair(openRealPair);
+    const viaProxy = new PgSql({ url: proxy.url, schema: world.sql.schema });
+    try {
+      proxy.resume();
+      const service = await world.start({ VOTE_RECLAIM_IDLE_MS: '600000' }, viaProxy);
+      await waitForReady(service.url);
+      proxy.cut();
+      await world.vote('v1', 'a');
+      await waitFor(async () => (await world.broker.pending(votesStream, workersGroup)) === 1);
+
+      const started = Date.now();
+      await opened.at(-1)?.services.pop()?.stop();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(await world.broker.pending(votesStream, workersGroup)).toBe(1);
+      expect(await world.storedVotes()).toEqual([]);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+});
+
+function waitForReady(url: string): Promise<boolean> {
+  return waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
+    message: `${url}/readyz to answer 200`,
+  });
+}

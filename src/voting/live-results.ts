@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../platform/logger.js';
-import type { Results } from './tally-reader.js';
+import type { Results } from './results.js';
 
 const refreshMs = 1_000;
 const keepAliveEvery = 15; // refreshes, so a comment line every 15 s keeps proxies from closing

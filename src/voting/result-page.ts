@@ -3,7 +3,7 @@
  * `/api/stream` (it reconnects by itself; the first event after a reconnect is the full tally).
  */
 import { escapeHtml } from './labels.js';
-import type { Results } from './tally-reader.js';
+import type { Results } from './results.js';
 
 export function renderResultPage(results: Results): string {
   const rows = results.options

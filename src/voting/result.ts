@@ -14,7 +14,8 @@ import { LiveResults } from './live-results.js';
 import { votingMigrations } from './migrations.js';
 import { talliesChannel, votingSystem } from './protocol.js';
 import { renderResultPage } from './result-page.js';
-import { readTally, resultsOf, type Results } from './tally-reader.js';
+import { resultsOf, type Results } from './results.js';
+import { selectTally } from './vote-store.js';
 
 export const resultService = defineService({
   name: 'result',
@@ -50,7 +51,7 @@ export const resultService = defineService({
         );
       }
       try {
-        return resultsOf(await readTally(ctx.sql), labels);
+        return resultsOf(await selectTally(ctx.sql), labels);
       } catch (error) {
         if (!(error instanceof SqlUnavailableError)) throw error;
         throw new UnavailableError(

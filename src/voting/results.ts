@@ -1,17 +1,7 @@
 /**
- * Reading the tally the worker keeps: two rows, whatever the number of votes.
+ * What the result page and API show: each option's votes and share, and the total in words.
  */
-import type { SqlQueryable } from '../platform/sql/sql.js';
 import { voteOptions, type Tally, type VoteOption } from './protocol.js';
-
-export async function readTally(sql: SqlQueryable): Promise<Tally> {
-  const { rows } = await sql.query<{ option: VoteOption; votes: string }>(
-    'SELECT option, votes FROM vote_tally',
-  );
-  const counts = { a: 0, b: 0 };
-  for (const row of rows) counts[row.option] = Number(row.votes);
-  return { counts, total: counts.a + counts.b };
-}
 
 export interface OptionResult {
   option: VoteOption;
@@ -40,13 +30,4 @@ export function resultsOf(tally: Tally, labels: Record<VoteOption, string>): Res
     total: tally.total,
     totalText: `${tally.total} ${tally.total === 1 ? 'vote' : 'votes'}`,
   };
-}
-
-export function isTally(value: unknown): value is Tally {
-  const tally = value as Partial<Tally> | null;
-  return (
-    typeof tally?.total === 'number' &&
-    typeof tally.counts?.a === 'number' &&
-    typeof tally.counts.b === 'number'
-  );
 }

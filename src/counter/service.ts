@@ -16,13 +16,7 @@ export const counterService = defineService({
   settings: {},
 
   async start(ctx) {
-    const app = createHttpServer({
-      service: ctx.name,
-      version: ctx.version,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-      readiness: ctx.readiness,
-    });
+    const app = createHttpServer(ctx);
 
     app.get('/', async (request, reply) => {
       const hits = await countHit(ctx.broker);

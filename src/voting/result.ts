@@ -73,13 +73,7 @@ export const resultService = defineService({
       { signal: ctx.signal },
     ).catch(() => undefined);
 
-    const app = createHttpServer({
-      service: ctx.name,
-      version: ctx.version,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-      readiness: ctx.readiness,
-    });
+    const app = createHttpServer(ctx);
 
     app.get('/', async (_request, reply) => {
       // Before the database answers the page still renders, at zero, and fills in live.

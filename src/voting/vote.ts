@@ -54,14 +54,7 @@ export const voteService = defineService({
       ctx.logger.warn('AGORA_VOTE_SECRET is unset: voter cookies are signed with a public key');
     }
 
-    const app = createHttpServer({
-      service: ctx.name,
-      version: ctx.version,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-      readiness: ctx.readiness,
-      bodyLimit: 1024,
-    });
+    const app = createHttpServer(ctx, { bodyLimit: 1024 });
     await app.register(cookie, { secret: ctx.config.cookieSecret });
     await app.register(formbody);
 

@@ -58,13 +58,7 @@ export const workerService = defineService({
     ctx.readiness.add('migrations', () => readyWhen(migrations));
     ctx.readiness.add('consumer group', () => readyWhen(group));
 
-    const app = createHttpServer({
-      service: ctx.name,
-      version: ctx.version,
-      logger,
-      metrics: ctx.metrics,
-      readiness: ctx.readiness,
-    });
+    const app = createHttpServer(ctx);
     const url = await listen(app, ctx.host, ctx.port);
 
     const loop = new WorkerLoop({

@@ -16,14 +16,16 @@ beforeAll(async () => {
   readiness.add('broker', () =>
     brokerUp ? Promise.resolve() : Promise.reject(new Error('connect ECONNREFUSED')),
   );
-  app = createHttpServer({
-    service: 'test',
-    version: '1.2.3',
-    logger: createLogger({ level: 'silent' }),
-    metrics: createMetricsRegistry('test'),
-    readiness,
-    bodyLimit: 1024,
-  });
+  app = createHttpServer(
+    {
+      name: 'test',
+      version: '1.2.3',
+      logger: createLogger({ level: 'silent' }),
+      metrics: createMetricsRegistry('test'),
+      readiness,
+    },
+    { bodyLimit: 1024 },
+  );
   app.post(
     '/items',
     {

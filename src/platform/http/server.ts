@@ -10,25 +10,29 @@ import type { Logger } from '../logger.js';
 import { toErrorReply } from './error-reply.js';
 import { recordRequestMetrics } from './request-metrics.js';
 
+/** What the server needs of its service; a ServiceContext has all of it. */
 export interface HttpServerOptions {
-  service: string;
+  name: string;
   version: string;
   logger: Logger;
   metrics: Registry;
   readiness: Readiness;
+}
+
+export interface HttpServerLimits {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   bodyLimit?: number;
 }
 
 const defaultBodyLimit = 64 * 1024;
 
-export function createHttpServer(options: HttpServerOptions) {
-  const { service, version, logger, metrics, readiness } = options;
+export function createHttpServer(service: HttpServerOptions, limits: HttpServerLimits = {}) {
+  const { version, logger, metrics, readiness } = service;
   const base = Fastify({
     loggerInstance: logger,
     // A log line per request costs about a third of a fast service's throughput: debug only.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? defaultBodyLimit,
+    bodyLimit: limits.bodyLimit ?? defaultBodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   const { recordUnmatched } = recordRequestMetrics(base, metrics, logger);
@@ -53,13 +57,13 @@ export function createHttpServer(options: HttpServerOptions) {
     });
   });
 
-  app.get('/healthz', () => ({ status: 'alive', service, version }));
+  app.get('/healthz', () => ({ status: 'alive', service: service.name, version }));
 
   app.get('/readyz', async (_request, reply) => {
     const report = await readiness.report();
     return reply.status(report.ready ? 200 : 503).send({
       status: report.ready ? 'ready' : 'waiting',
-      service,
+      service: service.name,
       version,
       checks: report.checks,
     });

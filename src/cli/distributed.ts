@@ -14,9 +14,9 @@ import { redisUrlOf } from '../platform/platform-settings.js';
 import { portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { openSql } from '../platform/sql/index.js';
-import { UsageError } from './fail.js';
+import { UsageError } from '../platform/errors.js';
 import { prepare } from './in-process.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../platform/table.js';
 
 const defaultRedisUrl = 'redis://127.0.0.1:6379';
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -2,12 +2,7 @@
  * How the CLI ends on an error a user can fix: one line on stderr and a non-zero exit code,
  * never a stack trace. Unexpected errors still show their stack.
  */
-import { ConfigError } from '../platform/errors.js';
-
-/** An error whose message is the whole story for the user (a missing backend, a busy port). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { ConfigError, UsageError } from '../platform/errors.js';
 
 export function exitWithError(error: unknown): never {
   if (error instanceof ConfigError || error instanceof UsageError) {

@@ -1,18 +1,23 @@
 #!/usr/bin/env node
 /**
  * The `agora` command: run every service in one process (`up`), one process per service
- * (`up --distributed`), exactly one service (`run`), and ask what is running (`status`).
+ * (`up --distributed`), exactly one service (`run`), ask what is running (`status`), and put
+ * load on a system (`load`).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { addLoadCommands } from '../load/command.js';
+import { httpLoadProfile } from '../load/http-profile.js';
 import { findService, services } from '../services.js';
 import { portForRun, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { version } from '../platform/version.js';
+import { votingLoadProfile } from '../voting/load-profile.js';
 import { runDistributed } from './distributed.js';
-import { exitWithError, UsageError } from './fail.js';
+import { exitWithError } from './fail.js';
+import { UsageError } from '../platform/errors.js';
 import { runInProcess } from './in-process.js';
 import { printStatus } from './status.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../platform/table.js';
 
 function parsePort(raw: string): number {
   const port = Number(raw);
@@ -152,5 +157,7 @@ program
       `${formatTable(['service', 'system', 'port', 'needs', 'description'], rows)}\n`,
     );
   });
+
+addLoadCommands(program, [httpLoadProfile, votingLoadProfile]);
 
 program.parseAsync().catch(exitWithError);

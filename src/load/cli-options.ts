@@ -3,7 +3,7 @@
  * RunOptions with one-line errors.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { UsageError } from '../cli/fail.js';
+import { UsageError } from '../platform/errors.js';
 import type { LoadModel } from './runner.js';
 import { parseFailureLimit, type FailureLimit, type Thresholds } from './thresholds.js';
 

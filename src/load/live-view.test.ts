@@ -8,7 +8,14 @@ function tick(): LiveTick {
   const stats = new LoadStats(['vote', 'results']);
   for (let index = 1; index <= 100; index += 1) stats.record('vote', true, '', index);
   stats.record('vote', false, 'HTTP 503', 5);
-  return { elapsedMs: 5_000, second: stats.closeSecond(), issued: 101, failed: 1, inFlight: 3 };
+  return {
+    elapsedMs: 5_000,
+    second: stats.closeSecond(),
+    issued: 101,
+    failed: 1,
+    acked: 97,
+    inFlight: 3,
+  };
 }
 
 function capture() {
@@ -25,7 +32,7 @@ describe('the live view', () => {
     view.update(tick());
     view.update(tick());
     const output = text();
-    expect(output).toContain('agora load voting  5s  sent 101  failed 1  in flight 3');
+    expect(output).toContain('agora load voting  5s  sent 101  acked 97  failed 1  in flight 3');
     expect(output).toMatch(/vote\s+101\s+1\s+50\.0\s+95\.\d\s+99\.\d/);
     // Second drawing moves the cursor back over the first.
     expect(output).toContain('\x1b[');
@@ -43,7 +50,7 @@ describe('the live view', () => {
     for (const one of ticks) view.update(one);
     expect(text().split('\n').filter(Boolean)).toEqual([
       expect.stringMatching(
-        /^agora load voting 5s: sent 101, failed 1, in flight 3; last second 101 req\/s, 1 failed, p50 50\.\d ms/,
+        /^agora load voting 5s: sent 101, acked 97, failed 1, in flight 3; last second 101 req\/s, 1 failed, p50 50\.\d ms/,
       ),
     ]);
   });

@@ -2,7 +2,7 @@
  * The live terminal view of a run, on stderr so stdout can carry the JSON report: a table
  * redrawn every second on a terminal, a plain line every few seconds otherwise (CI logs).
  */
-import { formatTable } from '../cli/table.js';
+import { formatTable } from '../platform/table.js';
 import type { RouteSummary } from './histogram.js';
 import type { LiveTick } from './runner.js';
 
@@ -59,7 +59,7 @@ export function formatLiveTable(title: string, tick: LiveTick): string[] {
     ms(route, 'p99'),
   ]);
   return [
-    `${title}  ${seconds(tick.elapsedMs)}  sent ${tick.issued}  failed ${tick.failed}  in flight ${tick.inFlight}`,
+    `${title}  ${seconds(tick.elapsedMs)}  sent ${tick.issued}  acked ${tick.acked}  failed ${tick.failed}  in flight ${tick.inFlight}`,
     ...formatTable(['last second', 'req/s', 'failed', 'p50 ms', 'p95 ms', 'p99 ms'], rows).split(
       '\n',
     ),
@@ -70,7 +70,7 @@ export function formatLiveTable(title: string, tick: LiveTick): string[] {
 export function formatPlainTick(title: string, tick: LiveTick): string {
   const { total } = tick.second;
   return (
-    `${title} ${seconds(tick.elapsedMs)}: sent ${tick.issued}, failed ${tick.failed}, ` +
+    `${title} ${seconds(tick.elapsedMs)}: sent ${tick.issued}, acked ${tick.acked}, failed ${tick.failed}, ` +
     `in flight ${tick.inFlight}; last second ${total.requests} req/s, ${total.failed} failed, ` +
     `p50 ${ms(total, 'p50')} ms, p95 ${ms(total, 'p95')} ms, p99 ${ms(total, 'p99')} ms`
   );

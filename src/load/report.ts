@@ -3,7 +3,7 @@
  * written as JSON (also when the run was interrupted).
  */
 import { rename, writeFile } from 'node:fs/promises';
-import { formatTable } from '../cli/table.js';
+import { formatTable } from '../platform/table.js';
 import type { RouteSummary, SecondSummary } from './histogram.js';
 import type { LoadModel, RunResult, StopReason } from './runner.js';
 import type { JsonValue, VerificationResult } from './scenario.js';

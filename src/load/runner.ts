@@ -38,6 +38,8 @@ export interface LiveTick {
   /** Requests started (or dropped) so far. */
   issued: number;
   failed: number;
+  /** Operations the server acknowledged (the scenario's `acknowledged` outcomes) so far. */
+  acked: number;
   inFlight: number;
 }
 
@@ -142,6 +144,7 @@ export async function runScenario<User, Ack>(
       second,
       issued,
       failed,
+      acked: acknowledged.length,
       inFlight: inFlight.size,
     });
   }, 1_000);

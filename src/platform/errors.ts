@@ -53,6 +53,11 @@ export class SqlUnavailableError extends UnavailableError {
   }
 }
 
+/** A command-line request a user can fix (a missing backend, an unknown name); its message says how. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 /** A configuration value is missing or malformed; the message names the variable. */
 export class ConfigError extends Error {
   constructor(

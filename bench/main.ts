@@ -6,8 +6,16 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Benchmark, LoadSettings } from './benchmark.js';
 import { baselineBenchmark } from './baseline.js';
 import { counterBenchmark } from './counter.js';
+import { votingBenchmark, type VotingSettings } from './voting.js';
 
-const benchmarks: readonly Benchmark[] = [counterBenchmark, baselineBenchmark];
+/** The voting benchmark's own options, filled in from the command line before it runs. */
+const votingSettings: VotingSettings = { drainVotes: 1_000_000, batchSize: 500 };
+
+const benchmarks: readonly Benchmark[] = [
+  counterBenchmark,
+  baselineBenchmark,
+  votingBenchmark(votingSettings),
+];
 
 function wholeNumber(min: number) {
   return (raw: string): number => {
@@ -54,6 +62,21 @@ const program = new Command('npm run bench --')
       .default(3)
       .argParser(wholeNumber(0)),
   )
+  .addOption(
+    new Option('--drain-votes <n>', 'voting: votes pre-filled into the stream the worker drains')
+      .env('BENCH_DRAIN_VOTES')
+      .default(1_000_000)
+      .argParser(wholeNumber(1)),
+  )
+  .addOption(
+    new Option('--batch-size <n>', 'voting: VOTE_BATCH_SIZE of the draining worker')
+      .env('VOTE_BATCH_SIZE')
+      .default(500)
+      .argParser(wholeNumber(1)),
+  )
+  .addOption(
+    new Option('--worker-cpu-prof <dir>', "voting: write the draining worker's CPU profile here"),
+  )
   .addHelpText('after', `\nBenchmarks:\n${list}`)
   .showHelpAfterError('(add --help for usage and the list of benchmarks)')
   .action(
@@ -65,6 +88,9 @@ const program = new Command('npm run bench --')
         duration: number;
         rounds: number;
         warmup: number;
+        drainVotes: number;
+        batchSize: number;
+        workerCpuProf?: string;
       },
     ) => {
       const benchmark = benchmarks.find((b) => b.name === name);
@@ -85,6 +111,9 @@ const program = new Command('npm run bench --')
         rounds: options.rounds,
         warmupSeconds: options.warmup,
       };
+      votingSettings.drainVotes = options.drainVotes;
+      votingSettings.batchSize = options.batchSize;
+      if (options.workerCpuProf !== undefined) votingSettings.cpuProfileDir = options.workerCpuProf;
       await benchmark.run(load);
     },
   );

@@ -71,7 +71,7 @@ const program = new Command('npm run bench --')
   .addOption(
     new Option('--batch-size <n>', 'voting: VOTE_BATCH_SIZE of the draining worker')
       .env('VOTE_BATCH_SIZE')
-      .default(500)
+      .default(2000)
       .argParser(wholeNumber(1)),
   )
   .addOption(

@@ -18,7 +18,7 @@ const workerSettings = {
   batchSize: settings.integer(
     'VOTE_BATCH_SIZE',
     { min: 1, max: 10_000 },
-    { default: 500, description: 'Most votes a worker reads and commits in one transaction.' },
+    { default: 2_000, description: 'Most votes a worker reads and commits in one transaction.' },
   ),
   blockMs: settings.integer(
     'VOTE_BLOCK_MS',

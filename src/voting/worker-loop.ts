@@ -53,6 +53,8 @@ export class WorkerLoop {
   readonly #options: WorkerLoopOptions;
   readonly #reclaimEveryMs: number;
   #nextReclaimAt = 0;
+  /** New entries read while the previous batch's transaction ran; taken before reading again. */
+  #prefetched: StreamEntry[] = [];
   #failures = 0;
   /** Why the loop is waiting, while it is; logged once per outage, not once per retry. */
   #outage: string | undefined;
@@ -94,24 +96,57 @@ export class WorkerLoop {
       }
       case 'apply': {
         const started = performance.now();
-        const { tally } = await applyBatch(this.#options.sql, state.votes);
+        // Reading the next batch while Postgres commits this one hides a Redis round trip per
+        // batch. What it reads is pending for this consumer like any read: if the process dies
+        // or stops before applying it, another worker reclaims it.
+        const prefetch = this.#prefetch();
+        let tally: Tally;
+        try {
+          ({ tally } = await applyBatch(this.#options.sql, state.votes));
+        } finally {
+          // Kept even when the transaction failed, so the retry does not read past them.
+          this.#prefetched = await prefetch;
+        }
         const seconds = (performance.now() - started) / 1000;
         this.#options.observe?.({ kind: 'applied', votes: state.votes.length, seconds });
         return { step: 'ack', votes: state.votes, tally };
       }
       case 'ack':
-        await broker.ack(
-          votesStream,
-          workersGroup,
-          state.votes.map((vote) => vote.entryId),
-        );
-        await this.#publish(state.tally);
+        await Promise.all([
+          broker.ack(
+            votesStream,
+            workersGroup,
+            state.votes.map((vote) => vote.entryId),
+          ),
+          // The commit is done, so the tally may be announced while the ack travels.
+          this.#publish(state.tally),
+        ]);
         return { step: 'fetch' };
     }
   }
 
-  /** Entries a dead worker left pending, when a look is due; else new entries, blocking. */
+  /** New entries available right now, without blocking; none when the read fails. */
+  async #prefetch(): Promise<StreamEntry[]> {
+    if (this.#prefetched.length > 0) return this.#prefetched;
+    const { broker, consumer, batchSize } = this.#options;
+    try {
+      return await broker.readGroup(votesStream, workersGroup, consumer, {
+        count: batchSize,
+        blockMs: 0,
+      });
+    } catch {
+      // Entries a lost reply delivered stay pending for this consumer and are reclaimed later.
+      return [];
+    }
+  }
+
+  /** Prefetched entries; else a dead worker's, when a look is due; else new ones, blocking. */
   async #fetchBatch(): Promise<StreamEntry[]> {
+    if (this.#prefetched.length > 0) {
+      const entries = this.#prefetched;
+      this.#prefetched = [];
+      return entries;
+    }
     const { broker, consumer, batchSize, blockMs, reclaimIdleMs } = this.#options;
     if (Date.now() >= this.#nextReclaimAt) {
       const stalled = await broker.reclaim(votesStream, workersGroup, consumer, {

@@ -142,6 +142,21 @@ describe('one-line errors', () => {
   });
 });
 
+describe('bad flags', () => {
+  it.each([
+    [['run', 'counter', '--port', 'abc'], "option '--port <number>' argument 'abc' is invalid"],
+    [['up', '--distributed', '--replicas', 'worker=99'], "argument 'worker=99' is invalid"],
+    [['up', '--replicas', 'vote=2'], '--replicas needs --distributed'],
+    [['bogus'], "unknown command 'bogus'"],
+  ])('agora %j says what is wrong in one line, with exit code 2', async (args, reason) => {
+    const result = await agora(args, cleanEnv());
+    expect(result.code).toBe(2);
+    const [first, ...rest] = result.stderr.trimEnd().split('\n');
+    expect(first).toContain(reason);
+    expect(rest.filter((line) => line !== '(add --help for usage)')).toEqual([]);
+  });
+});
+
 describe('help and status', () => {
   it.each([[[]], [['up']], [['run']], [['status']], [['services']]])(
     'agora %j --help describes the command',

@@ -27,13 +27,13 @@ function parsePort(raw: string): number {
   return port;
 }
 
-function parseReplicas(raw: string, previous: Map<string, number>): Map<string, number> {
+function parseReplicas(raw: string, previous?: Map<string, number>): Map<string, number> {
   const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(raw);
   const count = Number(match?.[2]);
   if (match?.[1] === undefined || count < 1 || count > 32) {
     throw new InvalidArgumentError('expected <service>=<count>, with a count from 1 to 32.');
   }
-  return new Map(previous).set(match[1], count);
+  return new Map(previous ?? []).set(match[1], count);
 }
 
 function selectServices(names: readonly string[]): readonly ServiceDefinition[] {
@@ -54,7 +54,11 @@ function unknownService(name: string): UsageError {
 const program = new Command('agora')
   .description('Five distributed systems, one codebase: run, inspect and load them.')
   .version(version)
-  .showHelpAfterError();
+  .showHelpAfterError('(add --help for usage)')
+  // Wrong flags are usage errors like the others: exit code 2, help and version still 0.
+  .exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
 
 program
   .command('up')
@@ -69,19 +73,19 @@ program
     '--replicas <service=count>',
     'with --distributed: run count replicas of a service on consecutive ports (repeatable)',
     parseReplicas,
-    new Map<string, number>(),
   )
   .action(
-    async (names: string[], options: { distributed?: boolean; replicas: Map<string, number> }) => {
+    async (names: string[], options: { distributed?: boolean; replicas?: Map<string, number> }) => {
+      const replicas = options.replicas ?? new Map<string, number>();
       const selected = selectServices(names);
       if (options.distributed === true) {
-        for (const name of options.replicas.keys()) {
+        for (const name of replicas.keys()) {
           if (findService(name) === undefined) throw unknownService(name);
         }
-        await runDistributed(selected, { env: process.env, replicas: options.replicas });
+        await runDistributed(selected, { env: process.env, replicas });
         return;
       }
-      if (options.replicas.size > 0) throw new UsageError('--replicas needs --distributed');
+      if (replicas.size > 0) throw new UsageError('--replicas needs --distributed');
       await runInProcess(selected, {
         env: process.env,
         allowEmbedded: true,

@@ -82,7 +82,4 @@ export async function runInProcess(
 
   stopOnSignals(stopAll, { timeoutMs: config.shutdownTimeoutMs, logger });
   options.onStarted?.(running, backends.describe());
-  for (const service of running) {
-    logger.info({ service: service.definition.name, url: service.url }, 'listening');
-  }
 }

@@ -7,6 +7,7 @@ import {
   agoraCli,
   freePort,
   killAll,
+  startPrivateRedis,
   startProcess,
   waitFor,
   waitForHttp,
@@ -17,21 +18,9 @@ let redisPort: number;
 let redis: ManagedProcess;
 let base: string;
 
-function startRedis(): ManagedProcess {
-  return startProcess('redis-server', [
-    '--port',
-    String(redisPort),
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-}
-
 beforeAll(async () => {
   redisPort = await freePort();
-  redis = startRedis();
-  await redis.waitForOutput(/Ready to accept connections/, 10_000);
+  redis = await startPrivateRedis(redisPort);
   const port = await freePort();
   startProcess(process.execPath, [agoraCli, 'run', 'counter', '--port', String(port)], {
     env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}` },
@@ -57,8 +46,7 @@ it('answers 503 while Redis is dead and recovers by itself when it is back', asy
   const readyz = await fetch(`${base}/readyz`);
   expect(readyz.status).toBe(503);
 
-  redis = startRedis();
-  await redis.waitForOutput(/Ready to accept connections/, 10_000);
+  redis = await startPrivateRedis(redisPort);
   // A fresh Redis without persistence counts from zero again, as in the seed.
   const text = await waitFor(
     async () => {

@@ -7,6 +7,7 @@ import {
   agoraCli,
   freePort,
   killAll,
+  startPrivateRedis,
   startProcess,
   waitFor,
   waitForHttp,
@@ -17,25 +18,13 @@ let redisPort: number;
 let redis: ManagedProcess;
 let base: string;
 
-function startRedis(): ManagedProcess {
-  return startProcess('redis-server', [
-    '--port',
-    String(redisPort),
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-}
-
 function vote(contentType: string, body: string) {
   return fetch(base, { method: 'POST', headers: { 'content-type': contentType }, body });
 }
 
 beforeAll(async () => {
   redisPort = await freePort();
-  redis = startRedis();
-  await redis.waitForOutput(/Ready to accept connections/, 10_000);
+  redis = await startPrivateRedis(redisPort);
   const port = await freePort();
   startProcess(process.execPath, [agoraCli, 'run', 'vote', '--port', String(port)], {
     env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}`, LOG_LEVEL: 'error' },
@@ -65,8 +54,7 @@ it('refuses votes with a readable 503 while Redis is dead and accepts them once 
   expect(page.headers.get('content-type')).toMatch(/^text\/html/);
   expect(await page.text()).toContain('Your vote was not recorded');
 
-  redis = startRedis();
-  await redis.waitForOutput(/Ready to accept connections/, 10_000);
+  redis = await startPrivateRedis(redisPort);
   const status = await waitFor(
     async () => {
       const response = await vote('application/json', '{"vote":"b"}');

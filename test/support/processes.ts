@@ -289,3 +289,20 @@ function tail(text: string, lines = 30): string {
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A throwaway redis-server on `port` with no persistence, for tests that kill and restart it;
+ * resolves once it accepts connections.
+ */
+export async function startPrivateRedis(port: number): Promise<ManagedProcess> {
+  const redis = startProcess('redis-server', [
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
+  await redis.waitForOutput(/Ready to accept connections/, 10_000);
+  return redis;
+}

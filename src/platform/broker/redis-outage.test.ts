@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   freePort,
   killAll,
-  startProcess,
+  startPrivateRedis,
   waitFor,
   type ManagedProcess,
 } from '../../../test/support/processes.js';
@@ -21,17 +21,6 @@ interface LogLine {
 }
 
 const brokers: RedisBroker[] = [];
-
-function startRedis(port: number): ManagedProcess {
-  const args = ['--port', String(port), '--save', '', '--appendonly', 'no'];
-  return startProcess('redis-server', args);
-}
-
-async function startedRedis(port: number): Promise<ManagedProcess> {
-  const redis = startRedis(port);
-  await redis.waitForOutput(/Ready to accept connections/, 10_000);
-  return redis;
-}
 
 function openBroker(port: number, log: LogLine[] = []): RedisBroker {
   const logger = pino(
@@ -56,7 +45,7 @@ let redis: ManagedProcess;
 
 beforeAll(async () => {
   port = await freePort();
-  redis = await startedRedis(port);
+  redis = await startPrivateRedis(port);
 });
 
 afterAll(async () => {
@@ -93,7 +82,7 @@ it('fails fast while Redis is dead and recovers on the same broker once it is ba
   await expect(broker.incr('hits')).rejects.toBeInstanceOf(BrokerUnavailableError);
   await expect(broker.ping()).rejects.toBeInstanceOf(BrokerUnavailableError);
 
-  redis = await startedRedis(port);
+  redis = await startPrivateRedis(port);
   const hits = await waitFor(() => broker.incr('hits'), {
     timeoutMs: 15_000,
     message: 'an increment to succeed after Redis came back',
@@ -128,6 +117,6 @@ it('starts before Redis does, failing fast until it is up', async () => {
   const latePort = await freePort();
   const broker = openBroker(latePort);
   await expect(broker.incr('hits')).rejects.toBeInstanceOf(BrokerUnavailableError);
-  await startedRedis(latePort);
+  await startPrivateRedis(latePort);
   expect(await waitFor(() => broker.incr('hits'), { timeoutMs: 15_000 })).toBe(1);
 });

@@ -24,6 +24,7 @@ export interface Probe {
 
 export interface Container {
   name: string;
+  image?: string;
   args?: string[];
   ports?: ContainerPort[];
   readinessProbe?: Probe;

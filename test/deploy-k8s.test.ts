@@ -68,7 +68,8 @@ describe('kubectl kustomize', () => {
     if (deployment === undefined) throw new Error('the base renders no Deployment');
     const broken = { ...deployment, spec: { ...deployment.spec, replicas: 'two' } };
     await expect(validateObject(broken)).rejects.toThrow(/replicas must be integer/);
-    const { selector: _selector, ...withoutSelector } = deployment.spec ?? {};
+    const withoutSelector = { ...deployment.spec };
+    delete withoutSelector.selector;
     await expect(validateObject({ ...deployment, spec: withoutSelector })).rejects.toThrow(
       /selector/,
     );

@@ -187,7 +187,7 @@ describe('deploy/k8s/base', () => {
 });
 
 describe('deploy/k8s overlays', () => {
-  it('dev runs Redis and Postgres as StatefulSets with volumes, and names them in agora-backends', async () => {
+  it('dev runs Redis and Postgres as StatefulSets with volumes, and has every Secret pods read', async () => {
     const objects = await render('overlays/dev');
     for (const name of ['redis', 'postgres']) {
       const statefulSet = findObject(objects, 'StatefulSet', name);
@@ -200,7 +200,14 @@ describe('deploy/k8s overlays', () => {
     const backends = findObject(objects, 'Secret', 'agora-backends');
     expect(backends?.stringData?.REDIS_URL).toBe('redis://redis:6379');
     expect(backends?.stringData?.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@postgres:5432\//);
-    expect(findObject(objects, 'Secret', 'agora-secrets')).toBeDefined();
+    const secrets = named(objects, 'Secret');
+    for (const deployment of objects.filter((object) => object.kind === 'Deployment')) {
+      for (const container of containersOf(deployment)) {
+        for (const from of container.envFrom ?? []) {
+          if (from.secretRef !== undefined) expect(secrets).toContain(from.secretRef.name);
+        }
+      }
+    }
   });
 
   it('prod runs no backend and carries no Secret: both exist in the cluster beforehand', async () => {

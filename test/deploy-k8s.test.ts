@@ -146,16 +146,24 @@ describe('deploy/k8s/base', () => {
         kind: 'Deployment',
         name,
       });
-      expect(findObject(objects, 'Deployment', name), name).toBeDefined();
+      // A fixed count in the Deployment would reset the autoscaler's on every apply.
+      const deployment = findObject(objects, 'Deployment', name);
+      expect(deployment, name).toBeDefined();
+      expect((deployment?.spec as { replicas?: number }).replicas, name).toBeUndefined();
     }
   });
 
   it('has a PodDisruptionBudget for every replicated Deployment, each selecting one', async () => {
     const objects = await render('base');
     for (const deployment of objects.filter((object) => object.kind === 'Deployment')) {
-      const replicas = (deployment.spec as { replicas?: number }).replicas ?? 1;
-      const budget = findObject(objects, 'PodDisruptionBudget', deployment.metadata.name);
-      if (replicas > 1) expect(budget, deployment.metadata.name).toBeDefined();
+      const { name } = deployment.metadata;
+      const hpa = findObject(objects, 'HorizontalPodAutoscaler', name);
+      const replicas =
+        (hpa?.spec?.minReplicas as number | undefined) ??
+        (deployment.spec as { replicas?: number }).replicas ??
+        1;
+      const budget = findObject(objects, 'PodDisruptionBudget', name);
+      if (replicas > 1) expect(budget, name).toBeDefined();
       if (budget === undefined) continue;
       const selector = (budget.spec as { selector: { matchLabels: Record<string, string> } })
         .selector.matchLabels;

@@ -25,6 +25,7 @@ interface ComposePort {
 interface ComposeService {
   image?: string;
   command?: string[];
+  entrypoint?: string[];
   ports?: (ComposePort | string)[];
   profiles?: string[];
   networks?: Record<string, unknown> | string[];
@@ -173,6 +174,12 @@ describe('deploy/compose.yaml against the registry', () => {
       }
     },
   );
+
+  it('has each news-node replica announce its own address, not the loopback default', () => {
+    const entrypoint = merged.services['news-node']?.entrypoint?.join(' ') ?? '';
+    expect(entrypoint).toMatch(/NEWS_NODE_ADVERTISE=.*hostname -I.*:8005/);
+    expect(entrypoint).toMatch(/exec node dist\/src\/cli\/main\.js/);
+  });
 
   it('runs several replicas of worker, news-node and tasks', () => {
     for (const name of replicated) {

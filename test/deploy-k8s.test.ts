@@ -137,6 +137,16 @@ describe('deploy/k8s/base', () => {
     }
   });
 
+  it('has each news-node pod announce its own IP to the agent', async () => {
+    const deployment = findObject(await render('base'), 'Deployment', 'news-node');
+    const env = (deployment === undefined ? [] : containersOf(deployment))[0]?.env ?? [];
+    expect(env).toContainEqual({ name: 'NEWS_NODE_ADVERTISE', value: '$(POD_IP):8005' });
+    expect(env).toContainEqual({
+      name: 'POD_IP',
+      valueFrom: { fieldRef: { fieldPath: 'status.podIP' } },
+    });
+  });
+
   it('autoscales vote, election-gateway and tasks', async () => {
     const objects = await render('base');
     for (const name of autoscaled) {

@@ -17,6 +17,7 @@ import { exitWithError } from './fail.js';
 import { UsageError } from '../platform/errors.js';
 import { runInProcess } from './in-process.js';
 import { printStatus } from './status.js';
+import { checkHealth } from './health.js';
 import { formatTable } from '../platform/table.js';
 
 function parsePort(raw: string): number {
@@ -160,6 +161,20 @@ program
     process.stdout.write(
       `${formatTable(['service', 'system', 'port', 'needs', 'description'], rows)}\n`,
     );
+  });
+
+program
+  .command('health')
+  .description(
+    "Container health check: exit 0 when /healthz answers 2xx on 127.0.0.1 at the named service's admin or own port, or without a name at PORT or any registered service's port (one service runs per container); else exit 1.",
+  )
+  .argument('[service]', 'the service to ask (default: whichever answers)')
+  .option('--host <address>', 'address to ask', '127.0.0.1')
+  .action(async (name: string | undefined, options: { host: string }) => {
+    const named = name === undefined ? undefined : findService(name);
+    if (name !== undefined && named === undefined) throw unknownService(name);
+    const healthy = await checkHealth(services, named, process.env, options.host);
+    process.exitCode = healthy ? 0 : 1;
   });
 
 addLoadCommands(program, [httpLoadProfile, votingLoadProfile]);

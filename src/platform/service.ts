@@ -47,6 +47,12 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
   defaultPort: number;
   /** Variables other than PORT that also set the port (the seeds' names, e.g. BIND_PORT). */
   portAliases?: readonly string[];
+  /**
+   * The HTTP admin port (/healthz, /readyz, /metrics) of a service whose `defaultPort` speaks
+   * another protocol (gRPC, NDJSON over TCP). Absent: those routes are on `defaultPort`.
+   * Health checks and the deployment files (deploy/) probe this port.
+   */
+  adminPort?: number;
   needs: readonly Backend[];
   settings: S;
   start(ctx: ServiceContext<S>): Promise<ServiceHandle>;

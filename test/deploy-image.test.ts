@@ -1,0 +1,131 @@
+/**
+ * The one container image, checked without a Docker engine: deploy/Dockerfile read statically
+ * (multi-stage, non-root, `agora run <service>`, a health check for every service) and the
+ * `agora health` command its HEALTHCHECK runs, against a real service process.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findService } from '../src/services.js';
+import { testRedisUrl, uniqueName } from './support/backends.js';
+import { execForm, parseDockerfile, type Stage } from './support/dockerfile.js';
+import {
+  agoraCli,
+  freePort,
+  killAll,
+  repoRoot,
+  startAgora,
+  waitForHttp,
+} from './support/processes.js';
+
+const run = promisify(execFile);
+const stages = parseDockerfile(readFileSync(join(repoRoot, 'deploy/Dockerfile'), 'utf8'));
+const runtime = stages.at(-1) as Stage;
+
+function argsOf(stage: Stage, keyword: string): string[] {
+  return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+}
+
+async function agora(args: string[], env: NodeJS.ProcessEnv) {
+  try {
+    const { stdout } = await run(process.execPath, [agoraCli, ...args], { env });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, stdout: failed.stdout };
+  }
+}
+
+describe('deploy/Dockerfile (read statically: no Docker engine here)', () => {
+  it('builds in one stage with npm ci and npm run build, then drops dev dependencies', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const build = stages.find((stage) => stage.name === 'build');
+    const steps = argsOf(build as Stage, 'RUN').join(' && ');
+    expect(steps).toMatch(/npm ci\b/);
+    expect(steps).toMatch(/npm run build\b/);
+    expect(steps).toMatch(/npm prune --omit=dev\b/);
+  });
+
+  it('runs from a slim image with only what the build stage made', () => {
+    expect(runtime.from).toMatch(/slim|alpine|distroless|\$\{NODE_IMAGE\}/);
+    const copies = argsOf(runtime, 'COPY');
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) expect(copy).toMatch(/^--from=build /);
+    expect(copies.join('\n')).toMatch(/\/app\/dist /);
+    expect(copies.join('\n')).toMatch(/\/app\/node_modules /);
+  });
+
+  it('runs as a user other than root', () => {
+    const [user] = argsOf(runtime, 'USER').slice(-1);
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+  });
+
+  it('starts `agora run <service>` bound to every interface', () => {
+    expect(execForm(argsOf(runtime, 'ENTRYPOINT').at(-1) ?? '')).toEqual([
+      'node',
+      'dist/src/cli/main.js',
+    ]);
+    const command = execForm(argsOf(runtime, 'CMD').at(-1) ?? '');
+    expect(command?.[0]).toBe('run');
+    expect(findService(command?.[1] ?? '')).toBeDefined();
+    expect(argsOf(runtime, 'ENV').join(' ')).toMatch(/\bHOST=0\.0\.0\.0\b/);
+  });
+
+  it('has a HEALTHCHECK that runs `agora health`', () => {
+    const [healthcheck] = argsOf(runtime, 'HEALTHCHECK');
+    const command = /\bCMD\s+(\[.*\])$/.exec(healthcheck ?? '')?.[1];
+    expect(execForm(command ?? '')).toEqual(['node', 'dist/src/cli/main.js', 'health']);
+  });
+
+  it('has a .dockerignore that keeps node_modules, dist and .git out of the context', () => {
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['node_modules', 'dist', '.git']) expect(ignored).toContain(entry);
+  });
+});
+
+describe('agora health (the image HEALTHCHECK)', () => {
+  let port: number;
+  const env = { ...process.env, LOG_FORMAT: 'json' };
+
+  beforeAll(async () => {
+    port = await freePort();
+    startAgora(['run', 'counter'], {
+      env: {
+        ...env,
+        PORT: String(port),
+        REDIS_URL: testRedisUrl,
+        AGORA_REDIS_PREFIX: `${uniqueName('health')}:`,
+      },
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+  });
+
+  afterAll(() => killAll());
+
+  it('is healthy, exit 0, when the service in the container answers at PORT', async () => {
+    const result = await agora(['health'], { ...env, PORT: String(port) });
+    // Other test files may run services on default ports of this machine; any answer is health.
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^healthy: http:\/\/127\.0\.0\.1:\d+\/healthz\n$/);
+  });
+
+  it('is healthy when the named service answers', async () => {
+    const result = await agora(['health', 'counter'], { ...env, PORT: String(port) });
+    expect(result.code).toBe(0);
+  });
+
+  it('is unhealthy, exit 1, when nothing answers /healthz', async () => {
+    const idle = await freePort();
+    const result = await agora(['health', 'counter'], { ...env, PORT: String(idle) });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(`unhealthy: no /healthz answered 2xx on 127.0.0.1 port ${idle}\n`);
+  });
+
+  it('is a usage error, exit 2, for a service the registry does not have', async () => {
+    const result = await agora(['health', 'no-such-service'], env);
+    expect(result.code).toBe(2);
+  });
+});

@@ -169,8 +169,8 @@ async function fill(sql: PgSql, ballots: number): Promise<void> {
       SELECT papeleta, departamento, municipio, partido, count(*) FROM ballots GROUP BY 1, 2, 3, 4;
     INSERT INTO votes_by_sede (papeleta, departamento, municipio, sede, votes)
       SELECT papeleta, departamento, municipio, sede, count(*) FROM ballots GROUP BY 1, 2, 3, 4;
-    INSERT INTO ballots_by_route (route, ballots)
-      SELECT route, count(*) FROM ballots GROUP BY route;
+    INSERT INTO ballots_by_route (route, shard, ballots)
+      SELECT route, 0, count(*) FROM ballots GROUP BY route;
     ANALYZE`);
 }
 

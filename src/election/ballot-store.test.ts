@@ -108,7 +108,7 @@ describe.each(Object.entries(pairs))('storeBallots with %s', (_name, openPair) =
     expect(again).toEqual({ stored: ['b3'], duplicates: ['b2'] });
     expect(await count(sql, 'SELECT count(*)::int AS n FROM ballots')).toBe(3);
     const { rows } = await sql.query<{ route: string; ballots: number }>(
-      'SELECT route, ballots::int FROM ballots_by_route ORDER BY route',
+      'SELECT route, sum(ballots)::int AS ballots FROM ballots_by_route GROUP BY route ORDER BY route',
     );
     expect(rows).toEqual([
       { route: 'grpc', ballots: 2 },

@@ -38,6 +38,13 @@ let lastAnnounceWarning = 0;
 const retryableCodes = new Set(['40P01', '40001']);
 const maxAttempts = 8;
 
+/**
+ * Every commit counts its ballots per route. A single row per route would be locked by each
+ * writer until its commit, so concurrent single-ballot writes would run one at a time; a shard
+ * per connection (`pg_backend_pid() % routeShards`) lets them commit side by side.
+ */
+const routeShards = 16;
+
 interface InsertedRow extends Ballot {
   seq: string;
   received_at: Date;
@@ -108,9 +115,9 @@ const storeStatement = `
     ON CONFLICT (papeleta, departamento, municipio, sede)
     DO UPDATE SET votes = votes_by_sede.votes + excluded.votes
   ), by_route AS (
-    INSERT INTO ballots_by_route (route, ballots)
-    SELECT $7, count(*) FROM inserted HAVING count(*) > 0
-    ON CONFLICT (route) DO UPDATE SET ballots = ballots_by_route.ballots + excluded.ballots
+    INSERT INTO ballots_by_route (route, shard, ballots)
+    SELECT $7, pg_backend_pid() % ${routeShards}, count(*) FROM inserted HAVING count(*) > 0
+    ON CONFLICT (route, shard) DO UPDATE SET ballots = ballots_by_route.ballots + excluded.ballots
   )
   SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at FROM inserted`;
 
@@ -203,13 +210,18 @@ export async function findSummaryDrift(sql: SqlQueryable): Promise<string[]> {
     ],
     ['ballots_by_route', 'SELECT route, count(*) AS ballots FROM ballots GROUP BY route'],
   ];
+  // The route counter is sharded: compare its per-route sums, not its rows.
+  const summaryOf = (table: string): string =>
+    table === 'ballots_by_route'
+      ? 'SELECT route, sum(ballots)::bigint AS ballots FROM ballots_by_route GROUP BY route'
+      : `TABLE ${table}`;
   const drift: string[] = [];
   for (const [table, fresh] of checks) {
     const { rows } = await sql.query<{ row: string }>(
       `SELECT row_to_json(d)::text AS row FROM (
-         (TABLE ${table} EXCEPT ALL (${fresh}))
+         ((${summaryOf(table)}) EXCEPT ALL (${fresh}))
          UNION ALL
-         ((${fresh}) EXCEPT ALL TABLE ${table})
+         ((${fresh}) EXCEPT ALL (${summaryOf(table)}))
        ) AS d LIMIT 5`,
     );
     drift.push(...rows.map((r) => `${table}: ${r.row}`));

@@ -27,6 +27,7 @@ export const electionMigrations: readonly Migration[] = [
       CREATE INDEX ballots_municipio_seq ON ballots (municipio, seq);
       CREATE INDEX ballots_papeleta_seq ON ballots (papeleta, seq);
       CREATE INDEX ballots_partido_seq ON ballots (partido, seq);
+      CREATE INDEX ballots_sede_seq ON ballots (sede, seq);
 
       CREATE TABLE party_by_department (
         papeleta text,
@@ -52,9 +53,13 @@ export const electionMigrations: readonly Migration[] = [
         PRIMARY KEY (papeleta, departamento, municipio, sede)
       );
       CREATE INDEX votes_by_sede_papeleta_votes ON votes_by_sede (papeleta, votes DESC);
+      -- One row per route and shard: each writer bumps the shard of its own connection, so
+      -- concurrent commits never queue on one hot counter row. Readers sum the shards.
       CREATE TABLE ballots_by_route (
-        route text PRIMARY KEY,
-        ballots bigint NOT NULL
+        route text,
+        shard smallint,
+        ballots bigint NOT NULL,
+        PRIMARY KEY (route, shard)
       );
     `,
   },

@@ -17,7 +17,7 @@ const count = (value: string | number): number => Number(value);
 
 export async function selectRouteCounts(sql: SqlQueryable): Promise<RouteCounts> {
   const { rows } = await sql.query<{ route: string; ballots: string }>(
-    'SELECT route, ballots FROM ballots_by_route',
+    'SELECT route, sum(ballots) AS ballots FROM ballots_by_route GROUP BY route',
   );
   const byRoute = { grpc: 0, redis: 0 };
   for (const row of rows) {

@@ -3,6 +3,10 @@
  * and the deployment files all read this list.
  */
 import { counterService } from './counter/service.js';
+import { electionApiService } from './election/api.js';
+import { electionGatewayService } from './election/gateway.js';
+import { electionGrpcService } from './election/grpc-server.js';
+import { electionSubscriberService } from './election/subscriber.js';
 import type { ServiceDefinition } from './platform/service.js';
 import { resultService } from './voting/result.js';
 import { voteService } from './voting/vote.js';
@@ -13,6 +17,10 @@ export const services: readonly ServiceDefinition[] = [
   voteService,
   workerService,
   resultService,
+  electionApiService,
+  electionGatewayService,
+  electionGrpcService,
+  electionSubscriberService,
 ];
 
 export function findService(name: string): ServiceDefinition | undefined {

@@ -12,6 +12,7 @@ import { portForRun, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { version } from '../platform/version.js';
 import { votingLoadProfile } from '../voting/load-profile.js';
+import { electionLoadProfile } from '../election/load-profile.js';
 import { runDistributed } from './distributed.js';
 import { exitWithError } from './fail.js';
 import { UsageError } from '../platform/errors.js';
@@ -177,6 +178,6 @@ program
     process.exitCode = healthy ? 0 : 1;
   });
 
-addLoadCommands(program, [httpLoadProfile, votingLoadProfile]);
+addLoadCommands(program, [httpLoadProfile, votingLoadProfile, electionLoadProfile]);
 
 program.parseAsync().catch(exitWithError);

@@ -54,4 +54,18 @@ describe('the live view', () => {
       ),
     ]);
   });
+
+  it('without a terminal adds one line per route when several routes were used', () => {
+    const stats = new LoadStats(['gateway-grpc', 'gateway-redis', 'grpc-direct']);
+    for (let index = 1; index <= 10; index += 1) stats.record('gateway-grpc', true, '', index);
+    stats.record('gateway-redis', false, 'HTTP 503', 7);
+    const second = { ...stats.closeSecond(), second: 5 };
+    const { stream, text } = capture();
+    const view = createLiveView(stream, 'agora load election', { tty: false });
+    view.update({ elapsedMs: 5_000, second, issued: 11, failed: 1, acked: 10, inFlight: 0 });
+    const lines = text().split('\n').filter(Boolean);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^ {2}gateway-grpc: 10 req\/s, 0 failed, p50 5\.\d ms, p95 10\.\d ms/);
+    expect(lines[2]).toMatch(/^ {2}gateway-redis: 1 req\/s, 1 failed, p50 7\.\d ms/);
+  });
 });

@@ -66,13 +66,24 @@ export function formatLiveTable(title: string, tick: LiveTick): string[] {
   ];
 }
 
-/** One line for logs: totals so far and the last second's rate and percentiles. */
+/**
+ * For logs: totals so far and the last second's rate and percentiles; then, when more than one
+ * route was used in that second, one indented line per route with the same figures.
+ */
 export function formatPlainTick(title: string, tick: LiveTick): string {
   const { total } = tick.second;
-  return (
+  const headline =
     `${title} ${seconds(tick.elapsedMs)}: sent ${tick.issued}, acked ${tick.acked}, failed ${tick.failed}, ` +
-    `in flight ${tick.inFlight}; last second ${total.requests} req/s, ${total.failed} failed, ` +
-    `p50 ${ms(total, 'p50')} ms, p95 ${ms(total, 'p95')} ms, p99 ${ms(total, 'p99')} ms`
+    `in flight ${tick.inFlight}; last second ${secondFigures(total)}`;
+  const used = tick.second.routes.filter((route) => route.requests > 0);
+  if (used.length < 2) return headline;
+  return [headline, ...used.map((route) => `  ${route.route}: ${secondFigures(route)}`)].join('\n');
+}
+
+function secondFigures(route: RouteSummary): string {
+  return (
+    `${route.requests} req/s, ${route.failed} failed, ` +
+    `p50 ${ms(route, 'p50')} ms, p95 ${ms(route, 'p95')} ms, p99 ${ms(route, 'p99')} ms`
   );
 }
 

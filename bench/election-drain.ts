@@ -1,0 +1,288 @@
+/**
+ * Part (b) of the election benchmark: one election-subscriber drains a `ballots` stream
+ * pre-filled with distinct ballots into an empty schema (ballots plus the four summary tables,
+ * in one transaction per batch), beside psql's `\copy` of the same rows into an empty copy of
+ * the `ballots` table alone. Prints nothing itself: `formatElectionDrain` gives the table.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Ballot } from '../src/election/ballot.js';
+import { ballotEntryField, ballotsStream, subscribersGroup } from '../src/election/protocol.js';
+import { formatTable } from '../src/platform/table.js';
+import { progress } from './benchmark.js';
+import { readMemory, type Memory } from './report.js';
+import { freePort, startServer } from './server-process.js';
+
+const run = promisify(execFile);
+const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+export interface ElectionDrainSettings {
+  /** Entries pre-filled in the stream (default 200,000). */
+  ballots?: number;
+  /** ELECTION_SUBSCRIBER_BATCH_SIZE of the draining subscriber (default 1,000). */
+  batchSize?: number;
+  redisUrl?: string;
+  databaseUrl?: string;
+}
+
+export interface ElectionDrainResult {
+  ballots: number;
+  batchSize: number;
+  /** Ballots/s from the first acked batch to the last (process start-up excluded). */
+  subscriberRate: number;
+  subscriberSeconds: number;
+  /** Acked when the subscriber stopped: equals `ballots` unless it stalled. */
+  acked: number;
+  rowsStored: number;
+  /** Sum of `ballots_by_route`: equals `rowsStored` when the summaries kept up. */
+  summaryTotal: number;
+  subscriberMemory: Memory | undefined;
+  copy: { rate: number; seconds: number; rows: number } | { skipped: string };
+}
+
+const fillChunk = 10_000;
+const pollMs = 20;
+/** The subscriber counts as stalled when nothing is acked for this long. */
+const stallMs = 30_000;
+
+const papeletas = ['presidente', 'diputados', 'alcalde'];
+const partidos = ['UNE', 'VAMOS', 'SEMILLA', 'VALOR', 'CABAL', 'TODOS', 'UR', 'BIEN'];
+
+/** Distinct, varied ballots: 22 departments, a few hundred municipalities and sedes. */
+function ballotOf(i: number): Ballot {
+  return {
+    id: `drain-${i}`,
+    sede: `Escuela ${i % 2_000}`,
+    municipio: `Municipio ${i % 340}`,
+    departamento: `Departamento ${i % 22}`,
+    papeleta: papeletas[i % papeletas.length] ?? 'presidente',
+    partido: partidos[(i * 7) % partidos.length] ?? 'UNE',
+  };
+}
+
+/** Pre-fills, drains with one subscriber process, then COPYs the same rows; cleans up after. */
+export async function measureElectionDrain(
+  settings: ElectionDrainSettings = {},
+): Promise<ElectionDrainResult> {
+  const ballots = settings.ballots ?? 200_000;
+  const batchSize = settings.batchSize ?? 1_000;
+  const redisUrl = settings.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const databaseUrl =
+    settings.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const name = randomBytes(4).toString('hex');
+  const prefix = `agora-bench-election-drain-${name}:`;
+  const schema = `bench_election_drain_${name}`;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const sql = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  try {
+    await prefill(redis, `${prefix}${ballotsStream}`, ballots);
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    progress(`starting election-subscriber on ${base} (batch ${batchSize})`);
+    const watching = watchAcks(redis, `${prefix}${ballotsStream}`, ballots);
+    const subscriber = await startServer('election-subscriber', {
+      args: [agoraCli, 'run', 'election-subscriber', '--port', String(port)],
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl,
+        DATABASE_URL: databaseUrl,
+        AGORA_REDIS_PREFIX: prefix,
+        AGORA_DB_SCHEMA: schema,
+        ELECTION_SUBSCRIBER_BATCH_SIZE: String(batchSize),
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+      },
+      url: `${base}/`,
+      readyUrl: `${base}/readyz`,
+    });
+    let drained: Awaited<typeof watching>;
+    let subscriberMemory: Memory | undefined;
+    try {
+      drained = await watching;
+      subscriberMemory = readMemory(subscriber.pid);
+    } finally {
+      await subscriber.stop();
+    }
+    const quoted = pg.escapeIdentifier(schema);
+    const { rows } = await sql.query<{ rows: string; summary: string }>(
+      `SELECT (SELECT count(*) FROM ${quoted}.ballots) AS rows,
+              (SELECT coalesce(sum(ballots), 0) FROM ${quoted}.ballots_by_route) AS summary`,
+    );
+    await clearKeys(redis, prefix);
+    return {
+      ballots,
+      batchSize,
+      subscriberRate: drained.rate,
+      subscriberSeconds: drained.seconds,
+      acked: drained.acked,
+      rowsStored: Number(rows[0]?.rows ?? 0),
+      summaryTotal: Number(rows[0]?.summary ?? 0),
+      subscriberMemory,
+      copy: await measureCopy(sql, databaseUrl, schema, ballots),
+    };
+  } finally {
+    await clearKeys(redis, prefix).catch(() => undefined);
+    await sql.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    redis.disconnect();
+    await sql.end();
+  }
+}
+
+/** The figures as a table, with the consistency check on the last line. */
+export function formatElectionDrain(result: ElectionDrainResult): string {
+  const count = (n: number) => Math.round(n).toLocaleString('en-US');
+  const copyRate = 'skipped' in result.copy ? undefined : result.copy.rate;
+  const rows = [
+    [
+      `subscriber (batch ${count(result.batchSize)})`,
+      count(result.subscriberRate),
+      `${result.subscriberSeconds.toFixed(2)} s`,
+      count(result.rowsStored),
+      result.subscriberMemory === undefined
+        ? '-'
+        : `${Math.round(result.subscriberMemory.peakRssKb / 1024)} MiB peak`,
+      copyRate === undefined ? '-' : `${(result.subscriberRate / copyRate).toFixed(2)}x`,
+    ],
+  ];
+  if (!('skipped' in result.copy)) {
+    const { rate, seconds, rows: stored } = result.copy;
+    rows.push([
+      'COPY ballots only (psql \\copy)',
+      count(rate),
+      `${seconds.toFixed(2)} s`,
+      count(stored),
+      '-',
+      '1.00x',
+    ]);
+  }
+  const note = 'skipped' in result.copy ? `COPY skipped: ${result.copy.skipped}\n` : '';
+  const check =
+    result.acked === result.ballots &&
+    result.rowsStored === result.ballots &&
+    result.summaryTotal === result.ballots
+      ? 'every entry acked, one row per ballot, summaries equal'
+      : `acked ${count(result.acked)}, rows ${count(result.rowsStored)}, summaries ${count(result.summaryTotal)} of ${count(result.ballots)} ballots`;
+  return `${formatTable(['drain', 'ballots/s', 'time', 'rows', 'rss', 'vs COPY'], rows)}\n${note}${check}\n`;
+}
+
+/** XADDs pipelined in chunks, each entry as the gateway writes it. */
+async function prefill(redis: Redis, stream: string, ballots: number): Promise<void> {
+  progress(`pre-filling ${stream} with ${ballots.toLocaleString('en-US')} ballots`);
+  for (let start = 0; start < ballots; start += fillChunk) {
+    const pipeline = redis.pipeline();
+    for (let i = start; i < Math.min(ballots, start + fillChunk); i++) {
+      pipeline.xadd(stream, '*', ballotEntryField, JSON.stringify(ballotOf(i)));
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failure = results.find(([error]) => error !== null)?.[0];
+    if (failure) throw failure;
+  }
+}
+
+/** Polls the group's bookkeeping until every entry is acked; the clock starts at the first ack. */
+async function watchAcks(redis: Redis, stream: string, ballots: number) {
+  let first: { at: number; acked: number } | undefined;
+  let acked = 0;
+  let lastChange = performance.now();
+  let lastReport = performance.now();
+  for (;;) {
+    const now = performance.now();
+    const current = await ackedEntries(redis, stream);
+    if (current > acked) {
+      acked = current;
+      lastChange = now;
+      first ??= { at: now, acked };
+    }
+    if (acked >= ballots || now - lastChange > stallMs) break;
+    if (now - lastReport > 5_000) {
+      progress(
+        `subscriber: ${acked.toLocaleString('en-US')} of ${ballots.toLocaleString('en-US')} acked`,
+      );
+      lastReport = now;
+    }
+    await sleep(pollMs);
+  }
+  if (acked < ballots) progress(`subscriber stalled at ${acked} of ${ballots} acked`);
+  const seconds = first === undefined ? 0 : (lastChange - first.at) / 1000;
+  const rate = first === undefined || seconds === 0 ? 0 : (acked - first.acked) / seconds;
+  return { acked, seconds, rate };
+}
+
+async function ackedEntries(redis: Redis, stream: string): Promise<number> {
+  let groups: unknown;
+  try {
+    groups = await redis.call('XINFO', 'GROUPS', stream);
+  } catch {
+    return 0;
+  }
+  for (const group of groups as unknown[][]) {
+    const info = new Map<string, unknown>();
+    for (let i = 0; i + 1 < group.length; i += 2) info.set(String(group[i]), group[i + 1]);
+    if (info.get('name') === subscribersGroup) {
+      return Number(info.get('entries-read') ?? 0) - Number(info.get('pending') ?? 0);
+    }
+  }
+  return 0;
+}
+
+/**
+ * The same rows through `\copy` into an empty table shaped like `ballots` (key, identity and
+ * indexes included) but without the summaries: the floor of what loading them can cost.
+ */
+async function measureCopy(sql: pg.Pool, databaseUrl: string, schema: string, ballots: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'agora-bench-election-copy-'));
+  try {
+    const file = join(dir, 'ballots.tsv');
+    const lines: string[] = [];
+    for (let i = 0; i < ballots; i++) {
+      const b = ballotOf(i);
+      lines.push(
+        `${b.id}\t${b.sede}\t${b.municipio}\t${b.departamento}\t${b.papeleta}\t${b.partido}\tredis\n`,
+      );
+    }
+    await writeFile(file, lines.join(''));
+    const quoted = pg.escapeIdentifier(schema);
+    await sql.query(`CREATE TABLE ${quoted}.ballots_copy (LIKE ${quoted}.ballots INCLUDING ALL)`);
+    progress(`loading the same ${ballots.toLocaleString('en-US')} rows with psql \\copy`);
+    const started = performance.now();
+    try {
+      await run('psql', [
+        databaseUrl,
+        '--no-psqlrc',
+        '--quiet',
+        '--set=ON_ERROR_STOP=1',
+        '--command',
+        `\\copy ${quoted}.ballots_copy (id, sede, municipio, departamento, papeleta, partido, route) FROM '${file}'`,
+      ]);
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && error.code === 'ENOENT') {
+        return { skipped: 'psql is not installed (apt-get install postgresql-client)' };
+      }
+      throw error;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const { rows } = await sql.query<{ rows: string }>(
+      `SELECT count(*) AS rows FROM ${quoted}.ballots_copy`,
+    );
+    return { rate: ballots / seconds, seconds, rows: Number(rows[0]?.rows ?? 0) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function clearKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}

@@ -1,0 +1,260 @@
+/**
+ * Part (a) of the election benchmark: ingest throughput and p99 per route against real Redis
+ * and Postgres. One ballot per request under wrk (gateway-grpc, gateway-redis) beside the bare
+ * node:http baseline; then batches through the load generator on every route, grpc-direct
+ * being gRPC `CastMany` straight to election-grpc.
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { Agent } from 'undici';
+import { electionScenario } from '../src/election/load-scenario.js';
+import { loadRoutes, type LoadRoute } from '../src/election/load-routes.js';
+import { runScenario } from '../src/load/runner.js';
+import { formatTable } from '../src/platform/table.js';
+import { randomBallot, seededRandom } from '../src/election/reference-data-ballots.js';
+import { startBaseline } from './baseline.js';
+import { progress, type Comparison, type LoadSettings } from './benchmark.js';
+import { printReport, readMemory, type Measurement } from './report.js';
+import { freePort, startServer, type ServerProcess } from './server-process.js';
+import { assertWrkInstalled, luaString, runWrk, type WrkResult } from './wrk.js';
+
+const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+/** Distinct seed-format ballots wrk picks from at random, so writes spread over many rows. */
+const wrkBallots = 1_000;
+
+/**
+ * wrk's Lua script: each request POSTs one of `wrkBallots` generated ballots in the seed's JSON,
+ * without an id (the gateway assigns one, so each request stores a new row), as Locust does.
+ */
+function ballotScript(): string {
+  const random = seededRandom(4);
+  const bodies = Array.from({ length: wrkBallots }, () =>
+    luaString(JSON.stringify(randomBallot(random))),
+  );
+  return [
+    `local bodies = { ${bodies.join(',\n')} }`,
+    `local headers = { ["content-type"] = "application/json" }`,
+    `request = function() return wrk.format("POST", nil, headers, bodies[math.random(#bodies)]) end`,
+    '',
+  ].join('\n');
+}
+
+export interface IngestSettings {
+  /** Ballots per request in the batched part. */
+  batch: number;
+  /** Simulated users (concurrent requests) in the batched part. */
+  users: number;
+}
+
+interface RunningIngest {
+  gatewayUrl: string;
+  grpcAddress: string;
+  gatewayPid: number;
+  stop(): Promise<void>;
+}
+
+/** The three ingest services in a prefix and schema of their own, removed by `close`. */
+class IngestLab {
+  readonly redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  readonly databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  readonly #name = `bench_election_${randomBytes(4).toString('hex')}`;
+  readonly prefix = `agora-${this.#name}:`;
+  readonly schema = this.#name;
+
+  async start(): Promise<RunningIngest> {
+    const ports = {
+      grpc: await freePort(),
+      admin: await freePort(),
+      gateway: await freePort(),
+      subscriber: await freePort(),
+    };
+    const env = {
+      ...process.env,
+      REDIS_URL: this.redisUrl,
+      DATABASE_URL: this.databaseUrl,
+      AGORA_REDIS_PREFIX: this.prefix,
+      AGORA_DB_SCHEMA: this.schema,
+      AGORA_ELECTION_GRPC_URL: `127.0.0.1:${ports.grpc}`,
+      ELECTION_GRPC_ADMIN_PORT: String(ports.admin),
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+    };
+    const run = (service: string, port: number, readyPort = port) => {
+      progress(`starting ${service} on port ${port} (schema ${this.schema})`);
+      return startServer(service, {
+        args: [agoraCli, 'run', service, '--port', String(port)],
+        env,
+        url: `http://127.0.0.1:${port}/`,
+        readyUrl: `http://127.0.0.1:${readyPort}/readyz`,
+      });
+    };
+    const started: ServerProcess[] = [];
+    try {
+      started.push(await run('election-grpc', ports.grpc, ports.admin));
+      started.push(await run('election-subscriber', ports.subscriber));
+      started.push(await run('election-gateway', ports.gateway));
+    } catch (error) {
+      await Promise.all(started.map((server) => server.stop()));
+      throw error;
+    }
+    return {
+      gatewayUrl: `http://127.0.0.1:${ports.gateway}/`,
+      gatewayPid: started[2]?.pid ?? 0,
+      grpcAddress: `127.0.0.1:${ports.grpc}`,
+      stop: async () => {
+        await Promise.all(started.map((server) => server.stop()));
+      },
+    };
+  }
+
+  /** Drops the schema and every key under the prefix. */
+  async close(): Promise<void> {
+    const redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    const sql = new pg.Pool({ connectionString: this.databaseUrl, max: 1 });
+    try {
+      await sql.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
+        if (keys.length > 0) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+      await sql.end();
+    }
+  }
+}
+
+export async function measureIngest(load: LoadSettings, settings: IngestSettings): Promise<void> {
+  await assertWrkInstalled();
+  const lab = new IngestLab();
+  let ingest: RunningIngest | undefined;
+  try {
+    ingest = await lab.start();
+    const running = ingest;
+    process.stdout.write(
+      `election (a) ingest, one generated ballot per POST in the seed's JSON (no id: a new row ` +
+        `each) under wrk, beside the baseline\n`,
+    );
+    const baselineServer = await startBaseline();
+    try {
+      const targets = [
+        { name: 'baseline', url: baselineServer.url, pid: baselineServer.pid },
+        ...(['grpc', 'redis'] as const).map((route) => ({
+          name: `gateway-${route}`,
+          url: new URL(`/ingest/${route}`, running.gatewayUrl).href,
+          pid: running.gatewayPid,
+        })),
+      ];
+      printReport(await compareUnderWrk(targets, load), load);
+    } finally {
+      await baselineServer.stop();
+    }
+    process.stdout.write(
+      `\nelection (a) ingest in batches of ${settings.batch} ballots (arrays to the gateway, ` +
+        `CastMany to election-grpc), ${settings.users} users, ${load.durationSeconds} s per route\n`,
+    );
+    const rows: string[][] = [];
+    for (const route of loadRoutes) {
+      progress(`measuring ${route} in batches of ${settings.batch}`);
+      rows.push(await measureBatched(route, running, load.durationSeconds, settings));
+    }
+    process.stdout.write(
+      `${formatTable(['route', 'ballots/s', 'requests/s', 'failed', 'p50 ms', 'p99 ms'], rows)}\n`,
+    );
+  } finally {
+    await ingest?.stop();
+    await lab.close();
+  }
+}
+
+/**
+ * Like benchmark.ts's `compare`, for servers already running and a Lua script: a warm-up each,
+ * then `rounds` alternating runs; medians by requests/s, ratios to the first target.
+ */
+async function compareUnderWrk(
+  targets: readonly { name: string; url: string; pid: number }[],
+  load: LoadSettings,
+): Promise<Comparison> {
+  const script = ballotScript();
+  const wrk = (url: string, durationSeconds: number) =>
+    runWrk({ url, threads: load.threads, connections: load.connections, durationSeconds, script });
+  if (load.warmupSeconds > 0) {
+    for (const target of targets) {
+      progress(`warming up ${target.name} for ${load.warmupSeconds} s`);
+      await wrk(target.url, load.warmupSeconds);
+    }
+  }
+  const runs: Measurement[][] = targets.map(() => []);
+  for (let round = 1; round <= load.rounds; round++) {
+    for (const [index, target] of targets.entries()) {
+      progress(
+        `round ${round}/${load.rounds}: measuring ${target.name} for ${load.durationSeconds} s`,
+      );
+      const result: WrkResult = await wrk(target.url, load.durationSeconds);
+      runs[index]?.push({ server: target.name, result, memory: readMemory(target.pid) });
+    }
+  }
+  const rates = runs.map((list) => list.map((run) => run.result.requestsPerSecond));
+  return {
+    medians: runs.map((list) => {
+      const sorted = [...list].sort(
+        (a, b) => a.result.requestsPerSecond - b.result.requestsPerSecond,
+      );
+      const median = sorted[Math.floor((sorted.length - 1) / 2)];
+      if (median === undefined) throw new Error('no runs to take a median of');
+      return median;
+    }),
+    roundRatios: Array.from({ length: load.rounds }, (_, round) =>
+      rates.map((list) => (list[round] ?? 0) / (rates[0]?.[round] ?? 1)),
+    ),
+  };
+}
+
+/** One route alone under the closed model; latency is per request (a whole batch). */
+async function measureBatched(
+  route: LoadRoute,
+  ingest: RunningIngest,
+  seconds: number,
+  settings: IngestSettings,
+): Promise<string[]> {
+  const scenario = electionScenario({
+    gatewayUrl: new URL(ingest.gatewayUrl),
+    grpcAddress: ingest.grpcAddress,
+    weights: new Map([[route, 1]]),
+    batch: settings.batch,
+    retry: { retries: 0, initialMs: 50, maxMs: 1_000 },
+    timeoutMs: 10_000,
+    settleTimeoutMs: 0,
+  });
+  const http = new Agent({ connections: settings.users });
+  try {
+    const result = await runScenario(
+      scenario,
+      { baseUrl: new URL(ingest.gatewayUrl), http },
+      {
+        model: { kind: 'closed', users: settings.users, thinkTimeMs: { min: 0, max: 0 } },
+        durationMs: seconds * 1000,
+        graceMs: 10_000,
+      },
+    );
+    const { total } = result.stats.summary();
+    const elapsed = result.elapsedMs / 1000;
+    const ballots = result.record.acknowledged.length * settings.batch;
+    return [
+      route,
+      Math.round(ballots / elapsed).toLocaleString('en-US'),
+      Math.round(total.requests / elapsed).toLocaleString('en-US'),
+      String(total.failed),
+      total.latencyMs.p50.toFixed(1),
+      total.latencyMs.p99.toFixed(1),
+    ];
+  } finally {
+    scenario.close();
+    await http.close();
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * Stores ballots: one READ COMMITTED statement inserts the new ones (a known id is a no-op)
+ * and bumps the summary tables for exactly the rows it inserted, so the summaries always equal
+ * a fresh aggregate of `ballots`, however often a ballot is retried or redelivered and however
+ * many writers commit at once. After the commit it refreshes the recent list and notifies;
+ * both can be recomputed, so a Redis error there is logged, never thrown.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../platform/backoff.js';
+import type { Broker } from '../platform/broker/broker.js';
+import type { Logger } from '../platform/logger.js';
+import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
+import type { Ballot, Route } from './ballot.js';
+import {
+  recentBallotsCount,
+  recentBallotsKey,
+  storedChannel,
+  type RecentBallot,
+  type StoredNotification,
+} from './protocol.js';
+
+export interface StoreResult {
+  /** Ids inserted by this call, in the order given. */
+  stored: string[];
+  /** One id per ballot not inserted: already stored, or repeated earlier in the same call. */
+  duplicates: string[];
+}
+
+export interface StoreOptions {
+  /** Told about best-effort steps (recent list, notification) that failed. */
+  logger?: Logger;
+}
+
+const announceWarningEveryMs = 10_000;
+let lastAnnounceWarning = 0;
+
+/** SQLSTATEs after which the whole transaction may simply run again. */
+const retryableCodes = new Set(['40P01', '40001']);
+const maxAttempts = 8;
+
+/**
+ * Every commit counts its ballots per route. A single row per route would be locked by each
+ * writer until its commit, so concurrent single-ballot writes would run one at a time; a shard
+ * per connection (`pg_backend_pid() % routeShards`) lets them commit side by side.
+ */
+const routeShards = 16;
+
+interface InsertedRow extends Ballot {
+  seq: string;
+  received_at: Date;
+}
+
+/** One transaction: insert new ballots, bump the summaries for them; then recent list + notify. */
+export async function storeBallots(
+  sql: Sql,
+  broker: Broker,
+  ballots: readonly Ballot[],
+  route: Route,
+  options: StoreOptions = {},
+): Promise<StoreResult> {
+  if (ballots.length === 0) return { stored: [], duplicates: [] };
+  // Every writer inserts and bumps in the same (sorted) order, so two transactions that share
+  // ids or summary rows wait for each other instead of deadlocking.
+  const unique = [...new Map(ballots.map((ballot) => [ballot.id, ballot])).values()].sort((a, b) =>
+    compareText(a.id, b.id),
+  );
+  const inserted = await inTransaction(sql, (tx) => insertAndSummarize(tx, unique, route));
+  const result = splitResult(ballots, new Set(inserted.map((row) => row.id)));
+  if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
+  return result;
+}
+
+async function inTransaction<T>(sql: Sql, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sql.transaction(work);
+    } catch (error) {
+      if (!isRetryable(error) || attempt + 1 >= maxAttempts) throw error;
+      await sleep(backoffDelay(attempt, { initialMs: 10, maxMs: 500 }));
+    }
+  }
+}
+
+/**
+ * One statement: insert the new ballots, then add each inserted group's count to its summary
+ * row. The summaries read `inserted` (RETURNING), so a ballot already stored counts nowhere.
+ * Groups are upserted in sorted order and every writer runs this same statement, so writers
+ * that share summary rows queue behind each other instead of deadlocking.
+ */
+const storeStatement = `
+  WITH inserted AS (
+    INSERT INTO ballots (id, sede, municipio, departamento, papeleta, partido, route)
+    SELECT id, sede, municipio, departamento, papeleta, partido, $7
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+      WITH ORDINALITY AS incoming(id, sede, municipio, departamento, papeleta, partido, ord)
+    ORDER BY ord
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, sede, municipio, departamento, papeleta, partido, seq, received_at
+  ), by_department AS (
+    INSERT INTO party_by_department (papeleta, departamento, partido, votes)
+    SELECT papeleta, departamento, partido, count(*) FROM inserted
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (papeleta, departamento, partido)
+    DO UPDATE SET votes = party_by_department.votes + excluded.votes
+  ), by_municipality AS (
+    INSERT INTO party_by_municipality (papeleta, departamento, municipio, partido, votes)
+    SELECT papeleta, departamento, municipio, partido, count(*) FROM inserted
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (papeleta, departamento, municipio, partido)
+    DO UPDATE SET votes = party_by_municipality.votes + excluded.votes
+  ), by_sede AS (
+    INSERT INTO votes_by_sede (papeleta, departamento, municipio, sede, votes)
+    SELECT papeleta, departamento, municipio, sede, count(*) FROM inserted
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (papeleta, departamento, municipio, sede)
+    DO UPDATE SET votes = votes_by_sede.votes + excluded.votes
+  ), by_route AS (
+    INSERT INTO ballots_by_route (route, shard, ballots)
+    SELECT $7, pg_backend_pid() % ${routeShards}, count(*) FROM inserted HAVING count(*) > 0
+    ON CONFLICT (route, shard) DO UPDATE SET ballots = ballots_by_route.ballots + excluded.ballots
+  )
+  SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at FROM inserted`;
+
+async function insertAndSummarize(
+  tx: SqlQueryable,
+  ballots: readonly Ballot[],
+  route: Route,
+): Promise<InsertedRow[]> {
+  const { rows } = await tx.query<InsertedRow>(storeStatement, [
+    ballots.map((b) => b.id),
+    ballots.map((b) => b.sede),
+    ballots.map((b) => b.municipio),
+    ballots.map((b) => b.departamento),
+    ballots.map((b) => b.papeleta),
+    ballots.map((b) => b.partido),
+    route,
+  ]);
+  return rows;
+}
+
+function splitResult(ballots: readonly Ballot[], inserted: ReadonlySet<string>): StoreResult {
+  const stored: string[] = [];
+  const duplicates: string[] = [];
+  const seen = new Set<string>();
+  for (const { id } of ballots) {
+    if (inserted.has(id) && !seen.has(id)) stored.push(id);
+    else duplicates.push(id);
+    seen.add(id);
+  }
+  return { stored, duplicates };
+}
+
+/** The newest few go to the recent list (oldest first, so the newest ends on top), then notify. */
+async function announce(
+  broker: Broker,
+  inserted: readonly InsertedRow[],
+  route: Route,
+  logger: Logger | undefined,
+): Promise<void> {
+  const newest = [...inserted].sort((a, b) => compareSeq(a.seq, b.seq)).slice(-recentBallotsCount);
+  try {
+    for (const row of newest) {
+      await broker.pushRecent(
+        recentBallotsKey,
+        JSON.stringify(recentOf(row, route)),
+        recentBallotsCount,
+      );
+    }
+    const notification: StoredNotification = { route, stored: inserted.length };
+    await broker.publish(storedChannel, JSON.stringify(notification));
+  } catch (error) {
+    // Once per outage window at warn, not once per batch: Redis down means every call fails.
+    const now = Date.now();
+    const level = now - lastAnnounceWarning >= announceWarningEveryMs ? 'warn' : 'debug';
+    if (level === 'warn') lastAnnounceWarning = now;
+    logger?.[level]({ err: error }, 'ballots stored, but the recent list or notification failed');
+  }
+}
+
+function recentOf(row: InsertedRow, route: Route): RecentBallot {
+  return {
+    id: row.id,
+    sede: row.sede,
+    municipio: row.municipio,
+    departamento: row.departamento,
+    papeleta: row.papeleta,
+    partido: row.partido,
+    route,
+    receivedAt: row.received_at.toISOString(),
+  };
+}
+
+/** Where the summary tables and a fresh aggregate of `ballots` differ; empty when they agree. */
+export async function findSummaryDrift(sql: SqlQueryable): Promise<string[]> {
+  const checks: [string, string][] = [
+    [
+      'party_by_department',
+      `SELECT papeleta, departamento, partido, count(*) AS votes FROM ballots
+       GROUP BY papeleta, departamento, partido`,
+    ],
+    [
+      'party_by_municipality',
+      `SELECT papeleta, departamento, municipio, partido, count(*) AS votes FROM ballots
+       GROUP BY papeleta, departamento, municipio, partido`,
+    ],
+    [
+      'votes_by_sede',
+      `SELECT papeleta, departamento, municipio, sede, count(*) AS votes FROM ballots
+       GROUP BY papeleta, departamento, municipio, sede`,
+    ],
+    ['ballots_by_route', 'SELECT route, count(*) AS ballots FROM ballots GROUP BY route'],
+  ];
+  // The route counter is sharded: compare its per-route sums, not its rows.
+  const summaryOf = (table: string): string =>
+    table === 'ballots_by_route'
+      ? 'SELECT route, sum(ballots)::bigint AS ballots FROM ballots_by_route GROUP BY route'
+      : `TABLE ${table}`;
+  const drift: string[] = [];
+  for (const [table, fresh] of checks) {
+    const { rows } = await sql.query<{ row: string }>(
+      `SELECT row_to_json(d)::text AS row FROM (
+         ((${summaryOf(table)}) EXCEPT ALL (${fresh}))
+         UNION ALL
+         ((${fresh}) EXCEPT ALL (${summaryOf(table)}))
+       ) AS d LIMIT 5`,
+    );
+    drift.push(...rows.map((r) => `${table}: ${r.row}`));
+  }
+  return drift;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareSeq(a: string, b: string): number {
+  return a.length - b.length || compareText(a, b);
+}
+
+function isRetryable(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    retryableCodes.has(error.code)
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * The `agora.election.v1.Ballots` gRPC service, loaded at run time from `election.proto`
+ * (tsc does not copy it into dist/, so it is looked up beside this file, then in the source
+ * tree from the package root), and the TypeScript shapes of its messages.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+
+/** A `Ballot` message as proto-loader gives it: every string present, "" when unset. */
+export interface BallotMessage {
+  id: string;
+  sede: string;
+  municipio: string;
+  departamento: string;
+  papeleta: string;
+  partido: string;
+}
+
+export interface CastReply {
+  id: string;
+  duplicate: boolean;
+}
+
+export interface CastManyReply {
+  stored: number;
+  duplicates: number;
+  ids: string[];
+}
+
+/** Where `election.proto` is: beside this module (source), else under src/ from dist/. */
+export function electionProtoPath(): string {
+  const candidates = [
+    new URL('./election.proto', import.meta.url),
+    new URL('../../../src/election/election.proto', import.meta.url),
+  ].map((url) => fileURLToPath(url));
+  const found = candidates.find((path) => existsSync(path));
+  if (found === undefined) {
+    throw new Error(`election.proto not found; looked at ${candidates.join(' and ')}`);
+  }
+  return found;
+}
+
+let cached: grpc.ServiceClientConstructor | undefined;
+
+/** The Ballots service constructor; its `.service` is the definition a server adds. */
+export function ballotsService(): grpc.ServiceClientConstructor {
+  if (cached !== undefined) return cached;
+  const definition = loadSync(electionProtoPath(), {
+    // Field names as in the .proto (the seed's Spanish names), never camel-cased.
+    keepCase: true,
+    defaults: true,
+    longs: Number,
+    enums: String,
+  });
+  const loaded = grpc.loadPackageDefinition(definition);
+  const service = lookup(loaded, ['agora', 'election', 'v1', 'Ballots']);
+  if (!isServiceConstructor(service)) {
+    throw new Error('election.proto does not define agora.election.v1.Ballots');
+  }
+  cached = service;
+  return service;
+}
+
+function isServiceConstructor(value: unknown): value is grpc.ServiceClientConstructor {
+  return typeof value === 'function' && 'service' in value && 'serviceName' in value;
+}
+
+function lookup(root: grpc.GrpcObject, path: readonly string[]): unknown {
+  let node: unknown = root;
+  for (const part of path) {
+    if ((typeof node !== 'object' && typeof node !== 'function') || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}

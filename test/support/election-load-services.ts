@@ -1,0 +1,99 @@
+/**
+ * The election ingest (election-grpc, election-gateway, election-subscriber) as processes on
+ * free ports against real Redis and Postgres, in a key prefix and a schema of their own, for
+ * the load and chaos tests; each service can be killed and started again on the same port.
+ */
+import { Redis } from 'ioredis';
+import { PgSql } from '../../src/platform/sql/index.js';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from './backends.js';
+import { freePort, startAgora, waitForHttp, type ManagedProcess } from './processes.js';
+
+export type IngestService = 'election-grpc' | 'election-gateway' | 'election-subscriber';
+
+export interface ElectionIngest {
+  readonly prefix: string;
+  readonly schema: string;
+  readonly gatewayUrl: string;
+  /** host:port of election-grpc. */
+  readonly grpcAddress: string;
+  readonly sql: PgSql;
+  readonly redis: Redis;
+  readonly processes: Map<IngestService, ManagedProcess>;
+  /** SIGKILLs the service and starts it again on its port; resolves once it is ready. */
+  restart(service: IngestService, signal?: NodeJS.Signals): Promise<void>;
+  /** Drops the schema and the keys, closes the connections (the processes: killAll). */
+  cleanUp(): Promise<void>;
+}
+
+/** Starts the three ingest services and resolves once each one's /readyz says 200. */
+export async function startElectionIngest(
+  label: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<ElectionIngest> {
+  const prefix = `${uniqueName(label)}:`;
+  const schema = uniqueName(label);
+  const ports = {
+    grpc: await freePort(),
+    grpcAdmin: await freePort(),
+    gateway: await freePort(),
+    subscriber: await freePort(),
+  };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: testRedisUrl,
+    DATABASE_URL: testDatabaseUrl,
+    AGORA_REDIS_PREFIX: prefix,
+    AGORA_DB_SCHEMA: schema,
+    AGORA_ELECTION_GRPC_URL: `127.0.0.1:${ports.grpc}`,
+    ELECTION_GRPC_ADMIN_PORT: String(ports.grpcAdmin),
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    ...extraEnv,
+  };
+  const where: Record<IngestService, { port: number; readyz: string }> = {
+    'election-grpc': {
+      port: ports.grpc,
+      readyz: `http://127.0.0.1:${ports.grpcAdmin}/readyz`,
+    },
+    'election-gateway': {
+      port: ports.gateway,
+      readyz: `http://127.0.0.1:${ports.gateway}/readyz`,
+    },
+    'election-subscriber': {
+      port: ports.subscriber,
+      readyz: `http://127.0.0.1:${ports.subscriber}/readyz`,
+    },
+  };
+  const processes = new Map<IngestService, ManagedProcess>();
+  const start = async (service: IngestService) => {
+    const { port, readyz } = where[service];
+    processes.set(service, startAgora(['run', service, '--port', String(port)], { env }));
+    await waitForHttp(readyz, { timeoutMs: 30_000 });
+  };
+  await Promise.all((Object.keys(where) as IngestService[]).map(start));
+
+  const sql = new PgSql({ url: testDatabaseUrl, schema });
+  const redis = new Redis(testRedisUrl);
+  return {
+    prefix,
+    schema,
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}/`,
+    grpcAddress: `127.0.0.1:${ports.grpc}`,
+    sql,
+    redis,
+    processes,
+    async restart(service, signal = 'SIGKILL') {
+      const running = processes.get(service);
+      running?.kill(signal);
+      await running?.exited;
+      await start(service);
+    },
+    async cleanUp() {
+      await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await sql.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/** The ballots table's filters: pickers for what the data holds, free text for the sede. */
+import { useId } from 'react';
+import type { Options } from '../api.js';
+import { Picker } from './Picker.js';
+
+export interface Filters {
+  departamento: string;
+  municipio: string;
+  sede: string;
+  papeleta: string;
+  partido: string;
+}
+
+export const noFilters: Filters = {
+  departamento: '',
+  municipio: '',
+  sede: '',
+  papeleta: '',
+  partido: '',
+};
+
+interface BallotFiltersProps {
+  options: Options | undefined;
+  filters: Filters;
+  onChange: (filters: Filters) => void;
+}
+
+export function BallotFilters({ options, filters, onChange }: BallotFiltersProps) {
+  const sedeId = useId();
+  const departamentos = options?.departamentos ?? [];
+  const municipios =
+    departamentos.find((departamento) => departamento.name === filters.departamento)?.municipios ??
+    [];
+  const set = (change: Partial<Filters>) => {
+    onChange({ ...filters, ...change });
+  };
+  return (
+    <form
+      className="filters"
+      aria-label="Filtros de papeletas"
+      onSubmit={(event) => {
+        event.preventDefault();
+      }}
+    >
+      <Picker
+        label="Papeleta"
+        value={filters.papeleta}
+        choices={options?.papeletas ?? []}
+        placeholder="Todas"
+        onChange={(papeleta) => {
+          set({ papeleta });
+        }}
+      />
+      <Picker
+        label="Departamento"
+        value={filters.departamento}
+        choices={departamentos.map((departamento) => departamento.name)}
+        placeholder="Todos"
+        onChange={(departamento) => {
+          set({ departamento, municipio: '' });
+        }}
+      />
+      <Picker
+        label="Municipio"
+        value={filters.municipio}
+        choices={municipios}
+        placeholder="Todos"
+        onChange={(municipio) => {
+          set({ municipio });
+        }}
+      />
+      <Picker
+        label="Partido"
+        value={filters.partido}
+        choices={options?.partidos ?? []}
+        placeholder="Todos"
+        onChange={(partido) => {
+          set({ partido });
+        }}
+      />
+      <label className="picker" htmlFor={sedeId}>
+        <span>Sede</span>
+        <input
+          id={sedeId}
+          type="search"
+          value={filters.sede}
+          maxLength={100}
+          placeholder="Nombre exacto"
+          onChange={(event) => {
+            set({ sede: event.target.value });
+          }}
+        />
+      </label>
+    </form>
+  );
+}

@@ -3,6 +3,8 @@
  * and the deployment files all read this list.
  */
 import { counterService } from './counter/service.js';
+import { newsAgentService } from './news/agent.js';
+import { newsNodeService } from './news/node.js';
 import type { ServiceDefinition } from './platform/service.js';
 import { resultService } from './voting/result.js';
 import { voteService } from './voting/vote.js';
@@ -13,6 +15,8 @@ export const services: readonly ServiceDefinition[] = [
   voteService,
   workerService,
   resultService,
+  newsAgentService,
+  newsNodeService,
 ];
 
 export function findService(name: string): ServiceDefinition | undefined {

@@ -12,6 +12,7 @@ import { portForRun, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { version } from '../platform/version.js';
 import { votingLoadProfile } from '../voting/load-profile.js';
+import { addNewsCommands } from '../news/command.js';
 import { runDistributed } from './distributed.js';
 import { exitWithError } from './fail.js';
 import { UsageError } from '../platform/errors.js';
@@ -163,5 +164,6 @@ program
   });
 
 addLoadCommands(program, [httpLoadProfile, votingLoadProfile]);
+addNewsCommands(program);
 
 program.parseAsync().catch(exitWithError);

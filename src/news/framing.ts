@@ -136,6 +136,14 @@ function toErrorFrame(id: FrameId | null, error: unknown, logger: Logger): Respo
   return errorFrame(id, 'internal', 'the server failed to handle the request');
 }
 
+/** The server could not be reached or did not answer: the client should try another node. */
+export class UnreachableError extends NewsError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'UnreachableError';
+  }
+}
+
 export interface CallOptions {
   /** Gives up (rejecting with NewsError 'unavailable') after this long. */
   timeoutMs?: number;
@@ -171,7 +179,7 @@ export function exchange(
     let received = '';
     const fail = (message: string) => {
       socket.destroy();
-      reject(new NewsError('unavailable', `${address}: ${message}`));
+      reject(new UnreachableError(`${address}: ${message}`));
     };
     socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`));
     socket.setEncoding('utf8');
@@ -184,7 +192,7 @@ export function exchange(
       try {
         resolve(JSON.parse(received.slice(0, newline)) as ResponseFrame);
       } catch {
-        reject(new NewsError('unavailable', `${address}: answered something that is not JSON`));
+        reject(new UnreachableError(`${address}: answered something that is not JSON`));
       }
     });
     socket.once('end', () => {

@@ -20,7 +20,6 @@ let cluster: NewsCluster;
 
 beforeAll(async () => {
   cluster = await startNewsCluster(schema, 2);
-  await cluster.client().route({ area: 'none' }).catch(() => undefined);
   await createAdmin(cluster.sql, 'root', 'root-password');
 });
 

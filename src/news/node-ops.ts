@@ -42,8 +42,11 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
         return subscribe(sql, user, await area(frame));
       case 'unsubscribe':
         return unsubscribe(sql, user, await area(frame));
-      case 'news':
-        return readNews(sql, user, await area(frame), optionalBoolean(frame, 'unread'));
+      case 'news': {
+        // Every field is checked before the database is asked anything.
+        const unread = optionalBoolean(frame, 'unread');
+        return readNews(sql, user, await area(frame), unread);
+      }
       case 'post': {
         const text = textField(frame, 'text', limits.newsChars);
         const key = optionalText(frame, 'key', limits.keyChars) ?? randomUUID();

@@ -11,7 +11,8 @@ import { startService, type RunningService } from '../../src/platform/runtime.js
 import type { ServiceDefinition } from '../../src/platform/service.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { testDatabaseUrl } from './backends.js';
-import { freePort, startAgora, type ManagedProcess } from './processes.js';
+import { freePort, startAgora, waitFor, type ManagedProcess } from './processes.js';
+import { callNews } from '../../src/news/framing.js';
 
 export const testSecret = 'news-test-secret-at-least-32-characters-long';
 
@@ -57,6 +58,7 @@ export async function startNewsCluster(
   for (let i = 0; i < nodeCount; i++) {
     nodes.push(await start(newsNodeService, 'NEWS_NODE_ADMIN_PORT'));
   }
+  for (const address of [agent, ...nodes]) await waitUntilServing(address);
   return {
     agent,
     nodes,
@@ -90,4 +92,13 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** Polls `ping` until the agent or node answers it (its schema and secret are ready). */
+export async function waitUntilServing(address: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(() => callNews(address, { op: 'ping' }, { timeoutMs: 1_000 }).then(() => true), {
+    timeoutMs,
+    intervalMs: 50,
+    message: `${address} to answer ping`,
+  });
 }

@@ -63,69 +63,77 @@ function toView(row: NewsRow): NewsView {
   };
 }
 
-/** The news of an area (all, or only unread), oldest first; what is returned is now read. */
+/**
+ * The news of an area (all, or only unread), oldest first; what is returned is now read. One
+ * statement: the read marks are written by the same snapshot that chose the rows.
+ */
 export async function readNews(
-  sql: Sql,
+  sql: SqlQueryable,
   userId: string,
   areaId: string,
   unreadOnly: boolean,
 ): Promise<NewsView[]> {
-  return sql.transaction(async (tx) => {
-    const { rows } = await tx.query<NewsRow>(
-      `SELECT i.id::text, a.name AS area, u.name AS author, i.body, i.posted_at,
+  const { rows } = await sql.query<NewsRow>(
+    `WITH picked AS (
+       SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at,
               (r.user_id IS NOT NULL) AS was_read
        FROM news_items i
-       JOIN news_areas a ON a.id = i.area_id
-       JOIN news_users u ON u.id = i.author_id
        LEFT JOIN news_reads r ON r.news_id = i.id AND r.user_id = $1
        WHERE i.area_id = $2 AND ($3::boolean = false OR r.user_id IS NULL)
        ORDER BY i.id
-       LIMIT $4`,
-      [userId, areaId, unreadOnly, maxNewsPerRead],
-    );
-    const unread = rows.filter((row) => !row.was_read).map((row) => row.id);
-    if (unread.length > 0) {
-      await tx.query(
-        `INSERT INTO news_reads (user_id, news_id) SELECT $1, unnest($2::bigint[])
-         ON CONFLICT DO NOTHING`,
-        [userId, unread],
-      );
-    }
-    return rows.map(toView);
-  });
+       LIMIT $4
+     ), marked AS (
+       INSERT INTO news_reads (user_id, news_id)
+       SELECT $1, id FROM picked WHERE NOT was_read
+       ON CONFLICT DO NOTHING
+     )
+     SELECT p.id::text, a.name AS area, u.name AS author, p.body, p.posted_at, p.was_read
+     FROM picked p
+     JOIN news_areas a ON a.id = p.area_id
+     JOIN news_users u ON u.id = p.author_id
+     ORDER BY p.id`,
+    [userId, areaId, unreadOnly, maxNewsPerRead],
+  );
+  return rows.map(toView);
 }
 
+const postedColumns = `i.id::text, a.name AS area, u.name AS author, i.body, i.posted_at,
+  false AS was_read`;
+
+/**
+ * Adds a news item if the author is subscribed, in one statement. A retry of the same post
+ * (same key) finds the first one instead of posting it twice.
+ */
 export async function postNews(
-  sql: Sql,
+  sql: SqlQueryable,
   userId: string,
   areaId: string,
   text: string,
   clientKey: string,
 ): Promise<NewsView> {
-  return sql.transaction(async (tx) => {
-    const { rowCount } = await tx.query(
-      'SELECT 1 FROM news_subscriptions WHERE user_id = $1 AND area_id = $2',
-      [userId, areaId],
-    );
-    if (rowCount === 0) {
-      throw new NewsError('not_subscribed', 'subscribe to the area before posting to it');
-    }
-    // A retry of the same post (same key) finds the first one instead of posting it twice.
-    await tx.query(
-      `INSERT INTO news_items (area_id, author_id, body, client_key) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (author_id, client_key) DO NOTHING`,
-      [areaId, userId, text, clientKey],
-    );
-    const { rows } = await tx.query<NewsRow>(
-      `SELECT i.id::text, a.name AS area, u.name AS author, i.body, i.posted_at, false AS was_read
-       FROM news_items i JOIN news_areas a ON a.id = i.area_id JOIN news_users u ON u.id = i.author_id
-       WHERE i.author_id = $1 AND i.client_key = $2`,
-      [userId, clientKey],
-    );
-    const row = rows[0];
-    if (row === undefined) throw new Error('a posted news item is missing');
-    return toView(row);
-  });
+  const { rows } = await sql.query<NewsRow>(
+    `WITH added AS (
+       INSERT INTO news_items (area_id, author_id, body, client_key)
+       SELECT $1, $2, $3, $4
+       WHERE EXISTS (SELECT 1 FROM news_subscriptions WHERE user_id = $2 AND area_id = $1)
+       ON CONFLICT (author_id, client_key) DO NOTHING
+       RETURNING *
+     )
+     SELECT ${postedColumns} FROM added i
+     JOIN news_areas a ON a.id = i.area_id JOIN news_users u ON u.id = i.author_id`,
+    [areaId, userId, text, clientKey],
+  );
+  const added = rows[0];
+  if (added !== undefined) return toView(added);
+  const { rows: earlier } = await sql.query<NewsRow>(
+    `SELECT ${postedColumns} FROM news_items i
+     JOIN news_areas a ON a.id = i.area_id JOIN news_users u ON u.id = i.author_id
+     WHERE i.author_id = $1 AND i.client_key = $2`,
+    [userId, clientKey],
+  );
+  const retried = earlier[0];
+  if (retried !== undefined) return toView(retried);
+  throw new NewsError('not_subscribed', 'subscribe to the area before posting to it');
 }
 
 /** Deletes a news item of an area this node serves, if `userId` wrote it. */

@@ -13,7 +13,6 @@ import {
   optionalBoolean,
   optionalText,
   textField,
-  type RequestFrame,
 } from './protocol.js';
 import { authenticate } from './sessions.js';
 
@@ -28,32 +27,38 @@ export interface NodeDeps {
 
 export function nodeHandler(deps: NodeDeps): FrameHandler {
   const { sql, secret, address } = deps;
-  const area = (frame: RequestFrame) =>
-    servedArea(sql, textField(frame, 'area', limits.areaChars), address);
-
   return async (frame) => {
     if (frame.op === 'ping') return { node: address };
     if (!(nodeOps as readonly string[]).includes(frame.op)) {
       throw new NewsError('unknown_op', `a node has no operation "${frame.op}"`);
     }
-    const user = (await authenticate(sql, secret, frame.token)).sub;
+    if (frame.op === 'delete') {
+      const user = (await authenticate(sql, secret, frame.token)).sub;
+      return deleteNews(sql, user, idField(frame, 'news'), address);
+    }
+    // Every field is checked before the database is asked anything.
+    const name = textField(frame, 'area', limits.areaChars);
+    const unread = optionalBoolean(frame, 'unread');
+    const text = frame.op === 'post' ? textField(frame, 'text', limits.newsChars) : '';
+    const key = optionalText(frame, 'key', limits.keyChars) ?? randomUUID();
+    // Independent checks, asked at once; the token's failure is reported first.
+    const [session, served] = await Promise.allSettled([
+      authenticate(sql, secret, frame.token),
+      servedArea(sql, name, address),
+    ]);
+    if (session.status === 'rejected') throw session.reason;
+    if (served.status === 'rejected') throw served.reason;
+    const user = session.value.sub;
+    const areaId = served.value;
     switch (frame.op) {
       case 'subscribe':
-        return subscribe(sql, user, await area(frame));
+        return subscribe(sql, user, areaId);
       case 'unsubscribe':
-        return unsubscribe(sql, user, await area(frame));
-      case 'news': {
-        // Every field is checked before the database is asked anything.
-        const unread = optionalBoolean(frame, 'unread');
-        return readNews(sql, user, await area(frame), unread);
-      }
-      case 'post': {
-        const text = textField(frame, 'text', limits.newsChars);
-        const key = optionalText(frame, 'key', limits.keyChars) ?? randomUUID();
-        return postNews(sql, user, await area(frame), text, key);
-      }
+        return unsubscribe(sql, user, areaId);
+      case 'news':
+        return readNews(sql, user, areaId, unread);
       default:
-        return deleteNews(sql, user, idField(frame, 'news'), address);
+        return postNews(sql, user, areaId, text, key);
     }
   };
 }

@@ -57,7 +57,10 @@ export async function rebalance(sql: Sql, options: RoutingOptions): Promise<Assi
   return sql.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`news_routing:${sql.schema}`]);
     const live = (await aliveNodes(tx, options)).filter((node) => node.fresh);
-    const { rows: areas } = await tx.query<{ id: string }>('SELECT id::text FROM news_areas');
+    // KEY SHARE: an area removed meanwhile waits for this plan instead of breaking its inserts.
+    const { rows: areas } = await tx.query<{ id: string }>(
+      'SELECT id::text FROM news_areas FOR KEY SHARE',
+    );
     const { rows: current } = await tx.query<{ area: string; node: string }>(
       'SELECT area_id::text AS area, node_address AS node FROM news_assignments',
     );

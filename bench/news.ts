@@ -172,7 +172,8 @@ async function commonPath(users: readonly NewsClient[], seconds: number): Promis
   );
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { opsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), failures };
 }
 

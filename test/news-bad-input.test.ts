@@ -33,7 +33,11 @@ async function stillServing(): Promise<void> {
   for (const address of [cluster.agent, ...cluster.nodes]) {
     expect(codeOf(await exchange(address, '{"v":1,"id":1,"op":"ping"}\n'))).toBe('ok');
   }
-  expect(codeOf(await exchange(cluster.agent, `${JSON.stringify({ v: 1, id: 2, op: 'areas', token })}\n`))).toBe('ok');
+  expect(
+    codeOf(
+      await exchange(cluster.agent, `${JSON.stringify({ v: 1, id: 2, op: 'areas', token })}\n`),
+    ),
+  ).toBe('ok');
 }
 
 const cases: [string, string, string][] = [
@@ -44,7 +48,11 @@ const cases: [string, string, string][] = [
   ['another protocol version', '{"v":2,"id":"a","op":"ping"}\n', 'unsupported_version'],
   ['an unknown operation', '{"v":1,"id":"a","op":"drop_everything"}\n', 'unknown_op'],
   ['login without a password', '{"v":1,"id":"a","op":"login","name":"ana"}\n', 'invalid_request'],
-  ['register with a number as name', '{"v":1,"id":"a","op":"register","name":5,"password":"longenough"}\n', 'invalid_request'],
+  [
+    'register with a number as name',
+    '{"v":1,"id":"a","op":"register","name":5,"password":"longenough"}\n',
+    'invalid_request',
+  ],
   ['a token that is not a string', '{"v":1,"id":"a","op":"areas","token":7}\n', 'bad_frame'],
 ];
 
@@ -64,12 +72,15 @@ describe('bad frames to the agent', () => {
 describe('bad frames to a node', () => {
   it('refuses missing and malformed fields', async () => {
     const node = cluster.nodes[0] ?? '';
-    const send = (frame: object) => exchange(node, `${JSON.stringify({ v: 1, id: 1, token, ...frame })}\n`);
+    const send = (frame: object) =>
+      exchange(node, `${JSON.stringify({ v: 1, id: 1, token, ...frame })}\n`);
     expect(codeOf(await send({ op: 'news' }))).toBe('invalid_request');
     expect(codeOf(await send({ op: 'post', area: 'x' }))).toBe('invalid_request');
     expect(codeOf(await send({ op: 'delete', news: 'abc' }))).toBe('invalid_request');
     expect(codeOf(await send({ op: 'news', area: 'x', unread: 'yes' }))).toBe('invalid_request');
-    expect(codeOf(await send({ op: 'post', area: 'x', text: 'a'.repeat(4_001) }))).toBe('invalid_request');
+    expect(codeOf(await send({ op: 'post', area: 'x', text: 'a'.repeat(4_001) }))).toBe(
+      'invalid_request',
+    );
     expect(codeOf(await send({ op: 'route', area: 'x' }))).toBe('unknown_op');
     await stillServing();
   });
@@ -91,7 +102,10 @@ describe('misbehaving connections', () => {
   });
 
   it('a client that hangs up mid-frame, or right after sending, does not disturb the server', async () => {
-    for (const payload of ['{"v":1,"id":1,"op":"lo', `${JSON.stringify({ v: 1, id: 1, op: 'areas', token })}\n`]) {
+    for (const payload of [
+      '{"v":1,"id":1,"op":"lo',
+      `${JSON.stringify({ v: 1, id: 1, op: 'areas', token })}\n`,
+    ]) {
       const { host, port } = parseAddress(cluster.agent);
       await new Promise<void>((resolve) => {
         const socket = connect({ host, port }, () => {
@@ -100,7 +114,9 @@ describe('misbehaving connections', () => {
             resolve();
           });
         });
-        socket.on('error', () => resolve());
+        socket.on('error', () => {
+          resolve();
+        });
       });
     }
     await stillServing();

@@ -37,7 +37,10 @@ async function expectThenType(text: string, times: number, keys?: string): Promi
     },
     { timeoutMs: 15_000, message: () => `"${text}" x${times} on screen:\n${last}` },
   );
-  if (keys !== undefined) await tmux('send-keys', '-t', session, '-l', keys).then(() => tmux('send-keys', '-t', session, 'Enter'));
+  if (keys !== undefined)
+    await tmux('send-keys', '-t', session, '-l', keys).then(() =>
+      tmux('send-keys', '-t', session, 'Enter'),
+    );
 }
 
 beforeAll(async () => {
@@ -56,10 +59,24 @@ afterAll(async () => {
 
 it('registers, subscribes, posts and reads unread news through the menu', async () => {
   await tmux(
-    'new-session', '-d', '-s', session, '-x', '160', '-y', '50',
-    '-e', `AGORA_NEWS_CONFIG=${configFile}`,
-    'sh', '-c', 'node "$@"; echo "[exited $?]"; sleep 60', 'sh',
-    agoraCli, 'news', '--agent', cluster.agent,
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '160',
+    '-y',
+    '50',
+    '-e',
+    `AGORA_NEWS_CONFIG=${configFile}`,
+    'sh',
+    '-c',
+    'node "$@"; echo "[exited $?]"; sleep 60',
+    'sh',
+    agoraCli,
+    'news',
+    '--agent',
+    cluster.agent,
   );
   await expectThenType('Choice: ', 1, '2');
   await expectThenType('Name: ', 1, 'marie curie');

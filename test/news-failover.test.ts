@@ -8,12 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAdmin } from '../src/news/accounts.js';
 import { NewsClient } from '../src/news/client.js';
 import { uniqueName } from './support/backends.js';
-import {
-  dropSchema,
-  newsTestEnv,
-  startNewsProcess,
-  waitUntilServing,
-} from './support/news.js';
+import { dropSchema, newsTestEnv, startNewsProcess, waitUntilServing } from './support/news.js';
 import { PgSql } from '../src/platform/sql/index.js';
 import { testDatabaseUrl } from './support/backends.js';
 import { freePort, killAll, waitFor, type ManagedProcess } from './support/processes.js';
@@ -110,7 +105,11 @@ it('survives a SIGKILLed node within 2 s, loses nothing, and takes the node back
       }
       return true;
     },
-    { timeoutMs: Math.max(0, 2_000 - (Date.now() - killedAt)), intervalMs: 20, message: 'failover' },
+    {
+      timeoutMs: Math.max(0, 2_000 - (Date.now() - killedAt)),
+      intervalMs: 20,
+      message: 'failover',
+    },
   );
 
   for (const area of orphaned) {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin } from '../src/news/accounts.js';
 import { callNews } from '../src/news/framing.js';
-import { NewsError } from '../src/news/protocol.js';
+import { NewsError, type NewsView } from '../src/news/protocol.js';
 import { testDatabaseUrl, uniqueName } from './support/backends.js';
 import { dropSchema, newsTestEnv, startNewsCluster, type NewsCluster } from './support/news.js';
 import { agoraCli } from './support/processes.js';
@@ -121,9 +121,9 @@ describe('news, end to end', () => {
       'unauthenticated',
     );
     for (const node of cluster.nodes) {
-      expect(
-        await errorCode(callNews(node, { op: 'news', area: 'sports', token })),
-      ).toBe('unauthenticated');
+      expect(await errorCode(callNews(node, { op: 'news', area: 'sports', token }))).toBe(
+        'unauthenticated',
+      );
     }
   });
 
@@ -183,14 +183,18 @@ describe('the scripted client (agora news ...)', () => {
     await admin.login('cli-admin', 'cli-admin-password');
     await admin.addArea('cli area');
     expect((await cli(['subscribe', 'cli area'])).stdout).toBe('Subscribed to cli area.\n');
-    const posted = JSON.parse((await cli(['--json', 'post', 'cli area', 'from the CLI'])).stdout);
+    const posted = JSON.parse(
+      (await cli(['--json', 'post', 'cli area', 'from the CLI'])).stdout,
+    ) as NewsView;
     expect(posted).toMatchObject({ text: 'from the CLI', author: 'cli-admin' });
-    const unread = JSON.parse((await cli(['--json', 'read', 'cli area', '--unread'])).stdout);
+    const unread = JSON.parse(
+      (await cli(['--json', 'read', 'cli area', '--unread'])).stdout,
+    ) as NewsView[];
     expect(unread).toMatchObject([{ id: posted.id, wasRead: false }]);
     await cli(['logout']);
     const after = await cli(['--json', 'areas']).then(
       () => ({ code: 0, stdout: '' }),
-      (error: { code: number; stdout: string }) => error,
+      (error: unknown) => error as { code: number; stdout: string },
     );
     expect(after.code).toBe(1);
     expect(JSON.parse(after.stdout)).toMatchObject({ error: { code: 'unauthenticated' } });
@@ -206,7 +210,9 @@ describe('the scripted client (agora news ...)', () => {
     const [code, stderr] = await new Promise<[number | null, string]>((resolve) => {
       let text = '';
       child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      child.once('close', (exit) => resolve([exit, text]));
+      child.once('close', (exit) => {
+        resolve([exit, text]);
+      });
     });
     expect(code).toBe(1);
     expect(stderr).toContain('bad_credentials');

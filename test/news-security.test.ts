@@ -46,7 +46,9 @@ async function refusal(work: Promise<unknown>): Promise<string> {
 
 async function count(table: string): Promise<number> {
   // Table names below are constants of this file, never input.
-  const { rows } = await cluster.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  const { rows } = await cluster.sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${table}`,
+  );
   return rows[0]?.n ?? -1;
 }
 
@@ -55,12 +57,12 @@ describe('tokens', () => {
     const [version, payload, signature] = anaToken.split('.');
     const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as object;
     const forged = `${version}.${Buffer.from(JSON.stringify({ ...claims, sub: '1', name: 'root' })).toString('base64url')}.${signature}`;
-    expect(await refusal(callNews(cluster.agent, { op: 'add_area', name: 'x', token: forged }))).toBe(
-      'unauthenticated',
-    );
-    expect(await refusal(callNews(node, { op: 'post', area: 'news', text: 'x', token: forged }))).toBe(
-      'unauthenticated',
-    );
+    expect(
+      await refusal(callNews(cluster.agent, { op: 'add_area', name: 'x', token: forged })),
+    ).toBe('unauthenticated');
+    expect(
+      await refusal(callNews(node, { op: 'post', area: 'news', text: 'x', token: forged })),
+    ).toBe('unauthenticated');
     expect(await count('news_areas')).toBe(1);
   });
 
@@ -101,9 +103,9 @@ describe('tokens', () => {
 
 describe('rights', () => {
   it('a non-admin can neither add nor remove an area', async () => {
-    expect(await refusal(callNews(cluster.agent, { op: 'add_area', name: 'mine', token: anaToken }))).toBe(
-      'forbidden',
-    );
+    expect(
+      await refusal(callNews(cluster.agent, { op: 'add_area', name: 'mine', token: anaToken })),
+    ).toBe('forbidden');
     expect(
       await refusal(callNews(cluster.agent, { op: 'remove_area', name: 'news', token: anaToken })),
     ).toBe('forbidden');

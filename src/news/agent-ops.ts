@@ -15,13 +15,7 @@ import {
   type RequestFrame,
   type RouteResult,
 } from './protocol.js';
-import {
-  areaOfNews,
-  markNodeDead,
-  rebalance,
-  routeArea,
-  type RoutingOptions,
-} from './routing.js';
+import { areaOfNews, markNodeDead, rebalance, routeArea, type RoutingOptions } from './routing.js';
 import { authenticate, revokeSession } from './sessions.js';
 
 export const agentOps = [
@@ -103,7 +97,11 @@ async function listAreas(sql: Sql, userId: string, onlySubscribed: boolean): Pro
      ORDER BY a.name`,
     [userId, onlySubscribed],
   );
-  return rows.map((row) => ({ name: row.name, subscribed: row.subscribed, nodes: row.nodes ?? [] }));
+  return rows.map((row) => ({
+    name: row.name,
+    subscribed: row.subscribed,
+    nodes: row.nodes ?? [],
+  }));
 }
 
 /**
@@ -130,7 +128,7 @@ function failedNodes(frame: RequestFrame): string[] {
   if (!Array.isArray(value) || value.length > 16 || !value.every((v) => typeof v === 'string')) {
     throw new NewsError('invalid_request', 'field "failed" must be a list of up to 16 addresses');
   }
-  return value as string[];
+  return value;
 }
 
 async function addArea(deps: AgentDeps, name: string) {
@@ -156,9 +154,8 @@ async function removeArea(sql: Sql, name: string) {
 
 /** The container way to get a first admin: NEWS_ADMIN_NAME and NEWS_ADMIN_PASSWORD. */
 export async function bootstrapAdmin(sql: Sql, name: string, password: string): Promise<void> {
-  const { rowCount } = await sql.query(
-    'SELECT 1 FROM news_users WHERE name = $1 AND is_admin',
-    [name],
-  );
+  const { rowCount } = await sql.query('SELECT 1 FROM news_users WHERE name = $1 AND is_admin', [
+    name,
+  ]);
   if (rowCount === 0) await createAdmin(sql, name, password);
 }

@@ -23,7 +23,7 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
 export async function readClientConfig(path: string): Promise<ClientConfig> {
   try {
     const value = JSON.parse(await readFile(path, 'utf8')) as unknown;
-    return typeof value === 'object' && value !== null ? (value as ClientConfig) : {};
+    return typeof value === 'object' && value !== null ? value : {};
   } catch {
     // Missing or unreadable: as if never logged in.
     return {};

@@ -44,9 +44,13 @@ export class NewsClient {
   }
 
   #callAgent<T>(op: string, fields: Record<string, unknown> = {}): Promise<T> {
-    return callNews<T>(this.agent, { op, token: this.token, ...fields }, {
-      timeoutMs: this.#timeoutMs,
-    });
+    return callNews<T>(
+      this.agent,
+      { op, token: this.token, ...fields },
+      {
+        timeoutMs: this.#timeoutMs,
+      },
+    );
   }
 
   async register(name: string, password: string): Promise<LoginResult> {
@@ -118,9 +122,13 @@ export class NewsClient {
       try {
         const { node } = await this.route(target, [...failed]);
         try {
-          return await callNews<T>(node, { op, token: this.token, ...fields }, {
-            timeoutMs: this.#timeoutMs,
-          });
+          return await callNews<T>(
+            node,
+            { op, token: this.token, ...fields },
+            {
+              timeoutMs: this.#timeoutMs,
+            },
+          );
         } catch (error) {
           if (error instanceof UnreachableError) failed.add(node);
           throw error;

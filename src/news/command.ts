@@ -18,7 +18,14 @@ import { runConsole } from './console.js';
 import { newsMigrations } from './migrations.js';
 import { formatAreas, formatNews } from './output.js';
 import { readPassword } from './password-input.js';
-import { limits, NewsError, newsSystem, textField, type LoginResult } from './protocol.js';
+import {
+  charCount,
+  limits,
+  NewsError,
+  newsSystem,
+  textField,
+  type LoginResult,
+} from './protocol.js';
 import { UsageError } from '../platform/errors.js';
 
 interface NewsOptions {
@@ -240,7 +247,7 @@ export function addNewsCommands(program: Command): Command {
         throw new UsageError(`bad name: ${(error as Error).message}`);
       }
       const password = await readPassword(options);
-      if ([...password].length < limits.passwordMinChars) {
+      if (charCount(password) < limits.passwordMinChars) {
         throw new UsageError(`the password needs at least ${limits.passwordMinChars} characters`);
       }
       const config = loadPlatformConfig(process.env);

@@ -59,7 +59,10 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     rl.prompt();
     const queued = lines.shift();
     const line =
-      queued ?? (closed ? undefined : await new Promise<string | undefined>((resolve) => waiting.push(resolve)));
+      queued ??
+      (closed
+        ? undefined
+        : await new Promise<string | undefined>((resolve) => waiting.push(resolve)));
     if (line === undefined) throw new InputClosed();
     if (!isTerminal) output.write('\n');
     return line.trim();

@@ -60,7 +60,9 @@ export async function listenFrames(
     port: bound,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
         // Connections are short; any still open are mid-request and lose nothing acknowledged.
         for (const socket of sockets) socket.destroy();
       }),
@@ -71,7 +73,9 @@ function serveConnection(socket: Socket, options: FrameServerOptions): void {
   const { logger } = options;
   let buffered = Buffer.alloc(0);
   let answered = false;
-  socket.on('error', (error) => logger.debug({ err: error }, 'news connection error'));
+  socket.on('error', (error) => {
+    logger.debug({ err: error }, 'news connection error');
+  });
   socket.setTimeout(options.idleTimeoutMs, () => {
     reply(errorFrame(null, 'idle_timeout', `no complete frame within ${options.idleTimeoutMs} ms`));
   });
@@ -181,9 +185,13 @@ export function exchange(
       socket.destroy();
       reject(new UnreachableError(`${address}: ${message}`));
     };
-    socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`));
+    socket.setTimeout(timeoutMs, () => {
+      fail(`no answer within ${timeoutMs} ms`);
+    });
     socket.setEncoding('utf8');
-    socket.once('error', (error) => fail(error.message));
+    socket.once('error', (error) => {
+      fail(error.message);
+    });
     socket.on('data', (chunk: string) => {
       received += chunk;
       const newline = received.indexOf('\n');

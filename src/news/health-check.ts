@@ -21,7 +21,10 @@ export async function checkNodesOnce(options: HealthCheckOptions): Promise<void>
   const { sql, routing, logger } = options;
   const nodes = await aliveNodes(sql, routing);
   const verdicts = await Promise.all(
-    nodes.map(async (node) => ({ ...node, answers: node.fresh && (await options.pingNode(node.address)) })),
+    nodes.map(async (node) => ({
+      ...node,
+      answers: node.fresh && (await options.pingNode(node.address)),
+    })),
   );
   for (const node of verdicts) {
     if (node.answers) continue;
@@ -37,13 +40,16 @@ export async function checkNodesOnce(options: HealthCheckOptions): Promise<void>
   }
 }
 
+/** Read through a call: TypeScript would narrow `signal.aborted` to false after the loop test. */
+const stopping = (signal: AbortSignal): boolean => signal.aborted;
+
 /** Runs the check every interval until the signal aborts; a failed round is logged, not fatal. */
 export async function runHealthChecks(options: HealthCheckOptions): Promise<void> {
   while (!options.signal.aborted) {
     try {
       await checkNodesOnce(options);
     } catch (error) {
-      if (options.signal.aborted) return;
+      if (stopping(options.signal)) return;
       options.logger.warn({ err: error }, 'news health check failed; retrying next interval');
     }
     await sleep(options.intervalMs, undefined, { signal: options.signal }).catch(() => undefined);

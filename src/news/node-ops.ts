@@ -5,7 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../platform/sql/sql.js';
 import type { FrameHandler } from './framing.js';
-import { deleteNews, postNews, readNews, servedArea, subscribe, unsubscribe } from './news-store.js';
+import {
+  deleteNews,
+  postNews,
+  readNews,
+  servedArea,
+  subscribe,
+  unsubscribe,
+} from './news-store.js';
 import {
   idField,
   limits,

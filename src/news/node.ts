@@ -73,7 +73,7 @@ export const newsNodeService = defineService({
     async function heartbeat(self: string, intervalMs: number): Promise<void> {
       while (!signal.aborted) {
         await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
-        if (signal.aborted) return;
+        if (stopping(signal)) return;
         // A node marked dead by mistake (a slow ping) comes back with its next heartbeat.
         await announceNode(sql, self).catch((error: unknown) => {
           logger.warn({ err: error }, 'news node heartbeat failed');
@@ -95,6 +95,9 @@ export const newsNodeService = defineService({
     };
   },
 });
+
+/** Read through a call: TypeScript would narrow `signal.aborted` to false after the loop test. */
+const stopping = (signal: AbortSignal): boolean => signal.aborted;
 
 function advertisedHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -128,6 +128,11 @@ export function idOf(line: string): FrameId | null {
   }
 }
 
+/** Length in Unicode code points, so a limit of 64 characters means 64 for any script. */
+export function charCount(text: string): number {
+  return Array.from(text).length;
+}
+
 // Field readers: validate once at the boundary, with the field's name in the message.
 
 export function textField(frame: RequestFrame, field: string, maxChars: number): string {
@@ -136,8 +141,11 @@ export function textField(frame: RequestFrame, field: string, maxChars: number):
     throw new NewsError('invalid_request', `field "${field}" must be a string`);
   }
   const trimmed = value.trim();
-  if (trimmed === '' || [...trimmed].length > maxChars) {
-    throw new NewsError('invalid_request', `field "${field}" must have 1 to ${maxChars} characters`);
+  if (trimmed === '' || charCount(trimmed) > maxChars) {
+    throw new NewsError(
+      'invalid_request',
+      `field "${field}" must have 1 to ${maxChars} characters`,
+    );
   }
   // Control characters would break the console's lines; newlines in news text are kept.
   // eslint-disable-next-line no-control-regex
@@ -150,8 +158,11 @@ export function textField(frame: RequestFrame, field: string, maxChars: number):
 export function passwordField(frame: RequestFrame): string {
   const value = frame.password;
   const { passwordMinChars: min, passwordMaxChars: max } = limits;
-  if (typeof value !== 'string' || [...value].length < min || [...value].length > max) {
-    throw new NewsError('invalid_request', `field "password" must have ${min} to ${max} characters`);
+  if (typeof value !== 'string' || charCount(value) < min || charCount(value) > max) {
+    throw new NewsError(
+      'invalid_request',
+      `field "password" must have ${min} to ${max} characters`,
+    );
   }
   return value;
 }

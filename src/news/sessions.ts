@@ -25,12 +25,16 @@ export function requireStrongSecret(configured: string | undefined): void {
   }
 }
 
-export async function loadSecret(sql: SqlQueryable, configured: string | undefined): Promise<Buffer> {
+export async function loadSecret(
+  sql: SqlQueryable,
+  configured: string | undefined,
+): Promise<Buffer> {
   if (configured !== undefined) return Buffer.from(configured, 'utf8');
   // Whichever process comes first stores its candidate; everyone reads the one stored.
-  await sql.query('INSERT INTO news_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [
-    randomBytes(32),
-  ]);
+  await sql.query(
+    'INSERT INTO news_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING',
+    [randomBytes(32)],
+  );
   const { rows } = await sql.query<{ secret: Buffer | Uint8Array }>(
     'SELECT secret FROM news_secret WHERE id = 1',
   );

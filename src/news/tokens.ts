@@ -34,7 +34,12 @@ export function verifyToken(secret: Buffer, token: unknown, nowMs = Date.now()):
     throw new NewsError('unauthenticated', 'log in first: this operation needs a session token');
   }
   const [version, payload, signature, extra] = token.split('.');
-  if (version !== prefix || payload === undefined || signature === undefined || extra !== undefined) {
+  if (
+    version !== prefix ||
+    payload === undefined ||
+    signature === undefined ||
+    extra !== undefined
+  ) {
     throw new NewsError('unauthenticated', 'the session token is malformed');
   }
   const expected = Buffer.from(sign(secret, payload));

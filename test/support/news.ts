@@ -50,7 +50,9 @@ export async function startNewsCluster(
   const start = async (definition: ServiceDefinition, adminVariable: string) => {
     const port = await freePort();
     const env = { ...newsTestEnv(schema), [adminVariable]: String(await freePort()), ...extraEnv };
-    running.push(await startService(definition, { env, logger, backends, host: '127.0.0.1', port }));
+    running.push(
+      await startService(definition, { env, logger, backends, host: '127.0.0.1', port }),
+    );
     return `127.0.0.1:${port}`;
   };
   const agent = await start(newsAgentService, 'NEWS_AGENT_ADMIN_PORT');

@@ -122,6 +122,15 @@ describe('misbehaving connections', () => {
     await stillServing();
   });
 
+  it('an HTTP probe on the TCP port is answered by the admin server (agora status)', async () => {
+    for (const address of [cluster.agent, ...cluster.nodes]) {
+      const response = await fetch(`http://${address}/readyz`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ status: 'ready' });
+    }
+    await stillServing();
+  });
+
   it('only the first line of a connection is answered', async () => {
     const answer = await exchange(
       cluster.agent,

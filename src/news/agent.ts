@@ -43,7 +43,7 @@ export const newsAgentService = defineService({
     );
 
     const admin = createHttpServer(ctx);
-    const adminUrl = await listen(admin, ctx.host, config.adminPort);
+    const adminUrl = await listen(admin, ctx.host, config.adminPort ?? ctx.port + 100);
     const frames = await listenFrames(
       {
         handle: (frame) =>
@@ -52,6 +52,7 @@ export const newsAgentService = defineService({
             : handler(frame),
         logger,
         idleTimeoutMs: config.idleTimeoutMs,
+        http: (socket) => admin.server.emit('connection', socket),
         observe: requestMetrics(ctx.metrics, 'agent', agentOps),
       },
       ctx.host,

@@ -26,6 +26,11 @@ export interface FrameServerOptions {
   idleTimeoutMs: number;
   /** Told each answered request, for metrics. */
   observe?: (op: string, outcome: string, seconds: number) => void;
+  /**
+   * Takes a connection that starts with an HTTP request instead of a frame (a `GET /readyz`
+   * from `agora status` or a probe aimed at the main port): the admin HTTP server answers it.
+   */
+  http?: (socket: Socket) => void;
 }
 
 export interface FrameServer {
@@ -69,6 +74,8 @@ export async function listenFrames(
   };
 }
 
+const httpMethod = /^(GET|HEAD) /;
+
 function serveConnection(socket: Socket, options: FrameServerOptions): void {
   const { logger } = options;
   let buffered = Buffer.alloc(0);
@@ -91,6 +98,18 @@ function serveConnection(socket: Socket, options: FrameServerOptions): void {
 
   socket.on('data', (chunk: Buffer) => {
     buffered = Buffer.concat([buffered, chunk]);
+    // A frame starts with "{"; a line starting with an HTTP method is an HTTP client.
+    if (options.http !== undefined && httpMethod.test(buffered.subarray(0, 8).toString('latin1'))) {
+      answered = true;
+      socket.removeAllListeners('data');
+      socket.setTimeout(0);
+      // The HTTP server reads what is already buffered once the socket flows again.
+      socket.pause();
+      options.http(socket);
+      socket.unshift(buffered);
+      socket.resume();
+      return;
+    }
     const newline = buffered.indexOf(0x0a);
     if (newline === -1 ? buffered.length >= maxFrameBytes : newline + 1 > maxFrameBytes) {
       reply(errorFrame(null, 'frame_too_large', `a frame may have at most ${maxFrameBytes} bytes`));
@@ -210,9 +229,12 @@ export function exchange(
   });
 }
 
-/** "host:port" or "tcp://host:port" (AGORA_NEWS_AGENT_URL's form) into its parts. */
+/**
+ * "host:port", "tcp://host:port" or "http://host:port" into its parts: AGORA_NEWS_AGENT_URL
+ * may hold the http form, which `agora status` also uses (the port answers both).
+ */
 export function parseAddress(address: string): { host: string; port: number } {
-  const bare = address.replace(/^tcp:\/\//, '').replace(/\/$/, '');
+  const bare = address.replace(/^(tcp|http):\/\//, '').replace(/\/$/, '');
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(bare);
   const port = Number(match?.[2]);
   if (match?.[1] === undefined || port < 1 || port > 65_535) {

@@ -43,6 +43,7 @@ export const newsNodeService = defineService({
             : handler(frame),
         logger,
         idleTimeoutMs: config.idleTimeoutMs,
+        http: (socket) => admin.server.emit('connection', socket),
         observe: requestMetrics(ctx.metrics, 'node', nodeOps),
       },
       ctx.host,

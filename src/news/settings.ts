@@ -19,8 +19,7 @@ export const sharedSettings = {
 export const agentSettings = {
   ...sharedSettings,
   adminPort: settings.port('NEWS_AGENT_ADMIN_PORT', {
-    default: 8100,
-    description: "The agent's HTTP admin port (healthz, readyz, metrics).",
+    description: "The agent's HTTP admin port; default its TCP port + 100 (8100).",
   }),
   tokenTtlSeconds: settings.integer(
     'NEWS_TOKEN_TTL_SECONDS',

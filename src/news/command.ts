@@ -41,7 +41,7 @@ export function addNewsCommands(program: Command): Command {
     )
     .option(
       '--agent <host:port>',
-      'the news agent (default: AGORA_NEWS_AGENT_URL, or 127.0.0.1:8000)',
+      'the news agent (AGORA_NEWS_AGENT_URL sets the default)',
       process.env.AGORA_NEWS_AGENT_URL ?? defaultAgentAddress,
     )
     .option('--json', 'print JSON instead of text')

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
 import { migrateWhenReady } from '../platform/sql/migrations.js';
-import { listenFrames, type FrameHandler } from './framing.js';
+import { listenFrames, parseAddress, type FrameHandler } from './framing.js';
+import { ConfigError } from '../platform/errors.js';
 import { requestMetrics } from './metrics.js';
 import { newsMigrations } from './migrations.js';
 import { nodeHandler, nodeOps } from './node-ops.js';
@@ -50,6 +51,16 @@ export const newsNodeService = defineService({
       ctx.port,
     );
     const address = config.advertise ?? `${advertisedHost(ctx.host)}:${frames.port}`;
+    try {
+      parseAddress(address);
+    } catch {
+      await frames.close();
+      await admin.close();
+      throw new ConfigError(
+        'NEWS_NODE_ADVERTISE',
+        `NEWS_NODE_ADVERTISE must be host:port, got "${address}"`,
+      );
+    }
 
     const running = migrateWhenReady(sql, newsSystem, newsMigrations, {
       signal,

@@ -7,6 +7,7 @@ import type { Benchmark, LoadSettings } from './benchmark.js';
 import { baselineBenchmark } from './baseline.js';
 import { counterBenchmark } from './counter.js';
 import { electionBenchmark } from './election.js';
+import { newsBenchmark } from './news.js';
 import { votingBenchmark, type VotingSettings } from './voting.js';
 
 /** The voting benchmark's own options, filled in from the command line before it runs. */
@@ -17,6 +18,7 @@ const benchmarks: readonly Benchmark[] = [
   baselineBenchmark,
   votingBenchmark(votingSettings),
   electionBenchmark,
+  newsBenchmark,
 ];
 
 function wholeNumber(min: number) {

@@ -7,6 +7,8 @@ import { electionApiService } from './election/api.js';
 import { electionGatewayService } from './election/gateway.js';
 import { electionGrpcService } from './election/grpc-server.js';
 import { electionSubscriberService } from './election/subscriber.js';
+import { newsAgentService } from './news/agent.js';
+import { newsNodeService } from './news/node.js';
 import type { ServiceDefinition } from './platform/service.js';
 import { resultService } from './voting/result.js';
 import { voteService } from './voting/vote.js';
@@ -21,6 +23,8 @@ export const services: readonly ServiceDefinition[] = [
   electionGatewayService,
   electionGrpcService,
   electionSubscriberService,
+  newsAgentService,
+  newsNodeService,
 ];
 
 export function findService(name: string): ServiceDefinition | undefined {

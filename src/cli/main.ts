@@ -13,6 +13,7 @@ import type { ServiceDefinition } from '../platform/service.js';
 import { version } from '../platform/version.js';
 import { votingLoadProfile } from '../voting/load-profile.js';
 import { electionLoadProfile } from '../election/load-profile.js';
+import { addNewsCommands } from '../news/command.js';
 import { runDistributed } from './distributed.js';
 import { exitWithError } from './fail.js';
 import { UsageError } from '../platform/errors.js';
@@ -179,5 +180,6 @@ program
   });
 
 addLoadCommands(program, [httpLoadProfile, votingLoadProfile, electionLoadProfile]);
+addNewsCommands(program);
 
 program.parseAsync().catch(exitWithError);

@@ -1,0 +1,244 @@
+/**
+ * NDJSON over TCP, one frame each way per connection: the server reads one line (bounded by
+ * the frame limit and an idle timeout), answers it and closes; the client connects, sends one
+ * line and reads one back. Used by the agent, the nodes and every client.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../platform/logger.js';
+import {
+  errorFrame,
+  idOf,
+  maxFrameBytes,
+  NewsError,
+  parseRequest,
+  protocolVersion,
+  type FrameId,
+  type RequestFrame,
+  type ResponseFrame,
+} from './protocol.js';
+
+export type FrameHandler = (request: RequestFrame) => Promise<unknown>;
+
+export interface FrameServerOptions {
+  handle: FrameHandler;
+  logger: Logger;
+  /** How long a connection may take to send its line before it is answered and closed. */
+  idleTimeoutMs: number;
+  /** Told each answered request, for metrics. */
+  observe?: (op: string, outcome: string, seconds: number) => void;
+  /**
+   * Takes a connection that starts with an HTTP request instead of a frame (a `GET /readyz`
+   * from `agora status` or a probe aimed at the main port): the admin HTTP server answers it.
+   */
+  http?: (socket: Socket) => void;
+}
+
+export interface FrameServer {
+  server: Server;
+  /** The port actually bound (useful when 0 was asked). */
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function listenFrames(
+  options: FrameServerOptions,
+  host: string,
+  port: number,
+): Promise<FrameServer> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    serveConnection(socket, options);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  return {
+    server,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        // Connections are short; any still open are mid-request and lose nothing acknowledged.
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+const httpMethod = /^(GET|HEAD) /;
+
+function serveConnection(socket: Socket, options: FrameServerOptions): void {
+  const { logger } = options;
+  let buffered = Buffer.alloc(0);
+  let answered = false;
+  socket.on('error', (error) => {
+    logger.debug({ err: error }, 'news connection error');
+  });
+  socket.setTimeout(options.idleTimeoutMs, () => {
+    reply(errorFrame(null, 'idle_timeout', `no complete frame within ${options.idleTimeoutMs} ms`));
+  });
+
+  const reply = (frame: ResponseFrame) => {
+    if (answered) return;
+    answered = true;
+    socket.removeAllListeners('data');
+    socket.setTimeout(0);
+    if (socket.writable) socket.end(`${JSON.stringify(frame)}\n`);
+    else socket.destroy();
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    // A frame starts with "{"; a line starting with an HTTP method is an HTTP client.
+    if (options.http !== undefined && httpMethod.test(buffered.subarray(0, 8).toString('latin1'))) {
+      answered = true;
+      socket.removeAllListeners('data');
+      socket.setTimeout(0);
+      // The HTTP server reads what is already buffered once the socket flows again.
+      socket.pause();
+      options.http(socket);
+      socket.unshift(buffered);
+      socket.resume();
+      return;
+    }
+    const newline = buffered.indexOf(0x0a);
+    if (newline === -1 ? buffered.length >= maxFrameBytes : newline + 1 > maxFrameBytes) {
+      reply(errorFrame(null, 'frame_too_large', `a frame may have at most ${maxFrameBytes} bytes`));
+      return;
+    }
+    if (newline === -1) return;
+    // One request per connection: the rest of the stream is ignored.
+    socket.removeAllListeners('data');
+    socket.setTimeout(0);
+    const line = buffered.subarray(0, newline).toString('utf8');
+    void answer(line, options).then(reply);
+  });
+}
+
+async function answer(line: string, options: FrameServerOptions): Promise<ResponseFrame> {
+  const started = performance.now();
+  let request: RequestFrame;
+  try {
+    request = parseRequest(line);
+  } catch (error) {
+    const refused = toErrorFrame(idOf(line), error, options.logger);
+    options.observe?.('invalid', refused.ok ? 'ok' : refused.error.code, 0);
+    return refused;
+  }
+  let response: ResponseFrame;
+  try {
+    const result = await options.handle(request);
+    response = { v: protocolVersion, id: request.id, ok: true, result };
+  } catch (error) {
+    response = toErrorFrame(request.id, error, options.logger);
+  }
+  options.logger.debug({ op: request.op, ok: response.ok }, 'news request');
+  options.observe?.(
+    request.op,
+    response.ok ? 'ok' : response.error.code,
+    (performance.now() - started) / 1000,
+  );
+  return response;
+}
+
+function toErrorFrame(id: FrameId | null, error: unknown, logger: Logger): ResponseFrame {
+  if (error instanceof NewsError) return errorFrame(id, error.code, error.message);
+  if ((error as { code?: string }).code?.endsWith('_unavailable') === true) {
+    return errorFrame(id, 'unavailable', 'the database is not answering; try again shortly');
+  }
+  logger.error({ err: error }, 'news request failed');
+  return errorFrame(id, 'internal', 'the server failed to handle the request');
+}
+
+/** The server could not be reached or did not answer: the client should try another node. */
+export class UnreachableError extends NewsError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'UnreachableError';
+  }
+}
+
+export interface CallOptions {
+  /** Gives up (rejecting with NewsError 'unavailable') after this long. */
+  timeoutMs?: number;
+}
+
+/** Sends one request to `address` ("host:port") and returns its result, or throws NewsError. */
+export async function callNews<T>(
+  address: string,
+  request: { op: string; [field: string]: unknown },
+  options: CallOptions = {},
+): Promise<T> {
+  const frame = { v: protocolVersion, id: nextId(), ...request };
+  const response = await exchange(address, `${JSON.stringify(frame)}\n`, options.timeoutMs);
+  if (!response.ok) throw new NewsError(response.error.code, response.error.message);
+  return response.result as T;
+}
+
+let counter = 0;
+function nextId(): number {
+  counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
+  return counter;
+}
+
+/** Writes raw bytes and reads one response line; tests use it to send malformed frames. */
+export function exchange(
+  address: string,
+  payload: string,
+  timeoutMs = 5_000,
+): Promise<ResponseFrame> {
+  const { host, port } = parseAddress(address);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let received = '';
+    const fail = (message: string) => {
+      socket.destroy();
+      reject(new UnreachableError(`${address}: ${message}`));
+    };
+    socket.setTimeout(timeoutMs, () => {
+      fail(`no answer within ${timeoutMs} ms`);
+    });
+    socket.setEncoding('utf8');
+    socket.once('error', (error) => {
+      fail(error.message);
+    });
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const newline = received.indexOf('\n');
+      if (newline === -1) return;
+      socket.destroy();
+      try {
+        resolve(JSON.parse(received.slice(0, newline)) as ResponseFrame);
+      } catch {
+        reject(new UnreachableError(`${address}: answered something that is not JSON`));
+      }
+    });
+    socket.once('end', () => {
+      if (!received.includes('\n')) fail('closed the connection without an answer');
+    });
+    socket.write(payload);
+  });
+}
+
+/**
+ * "host:port", "tcp://host:port" or "http://host:port" into its parts: AGORA_NEWS_AGENT_URL
+ * may hold the http form, which `agora status` also uses (the port answers both).
+ */
+export function parseAddress(address: string): { host: string; port: number } {
+  const bare = address.replace(/^(tcp|http):\/\//, '').replace(/\/$/, '');
+  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(bare);
+  const port = Number(match?.[2]);
+  if (match?.[1] === undefined || port < 1 || port > 65_535) {
+    throw new NewsError('invalid_request', `"${address}" is not a host:port address`);
+  }
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+}

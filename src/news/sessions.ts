@@ -1,0 +1,69 @@
+/**
+ * Who is asking: the token secret every agent and node shares, and the check of a request's
+ * token (signature, expiry, not revoked at logout). Nodes run it without calling the agent.
+ *
+ * The secret is AGORA_NEWS_SECRET when set; otherwise one random secret is generated once and
+ * kept in Postgres (`news_secret`), so agents and nodes of one deployment share it with no
+ * configuration and an agent restart keeps every session valid. The database is already
+ * trusted with every account and news item, so it adds no one who could forge a token.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../platform/errors.js';
+import type { SqlQueryable } from '../platform/sql/sql.js';
+import { NewsError } from './protocol.js';
+import { verifyToken, type TokenClaims } from './tokens.js';
+
+const minSecretChars = 32;
+
+/** A short secret can be guessed offline from one token; refuse to start with one. */
+export function requireStrongSecret(configured: string | undefined): void {
+  if (configured !== undefined && configured.length < minSecretChars) {
+    throw new ConfigError(
+      'AGORA_NEWS_SECRET',
+      `AGORA_NEWS_SECRET must have at least ${minSecretChars} characters`,
+    );
+  }
+}
+
+export async function loadSecret(
+  sql: SqlQueryable,
+  configured: string | undefined,
+): Promise<Buffer> {
+  if (configured !== undefined) return Buffer.from(configured, 'utf8');
+  // Whichever process comes first stores its candidate; everyone reads the one stored.
+  await sql.query(
+    'INSERT INTO news_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING',
+    [randomBytes(32)],
+  );
+  const { rows } = await sql.query<{ secret: Buffer | Uint8Array }>(
+    'SELECT secret FROM news_secret WHERE id = 1',
+  );
+  const secret = rows[0]?.secret;
+  if (secret === undefined) throw new Error('news_secret has no row after inserting one');
+  return Buffer.from(secret);
+}
+
+/** The claims of a valid session: genuine, unexpired and not logged out. */
+export async function authenticate(
+  sql: SqlQueryable,
+  secret: Buffer,
+  token: unknown,
+): Promise<TokenClaims> {
+  const claims = verifyToken(secret, token);
+  const { rowCount } = await sql.query('SELECT 1 FROM news_revoked_sessions WHERE sid = $1', [
+    claims.sid,
+  ]);
+  if (rowCount > 0) throw new NewsError('unauthenticated', 'this session was logged out');
+  return claims;
+}
+
+/** Logout: the session's tokens stop working everywhere, though they have not expired. */
+export async function revokeSession(sql: SqlQueryable, claims: TokenClaims): Promise<void> {
+  await sql.query(
+    `INSERT INTO news_revoked_sessions (sid, expires_at) VALUES ($1, to_timestamp($2))
+     ON CONFLICT (sid) DO NOTHING`,
+    [claims.sid, claims.exp],
+  );
+  // Revocations outlive their token only until it expires; drop the ones no longer needed.
+  await sql.query('DELETE FROM news_revoked_sessions WHERE expires_at < now()');
+}

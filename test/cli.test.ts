@@ -24,12 +24,29 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Every registered service on its own free port, as AGORA_<SERVICE>_PORT variables. */
-async function portsForEveryService(): Promise<Record<string, string>> {
+/** The setting that moves each service's separate admin port (see `adminPort`). */
+const adminPortVariables: Record<string, string> = {
+  'election-grpc': 'ELECTION_GRPC_ADMIN_PORT',
+  'news-agent': 'NEWS_AGENT_ADMIN_PORT',
+  'news-node': 'NEWS_NODE_ADMIN_PORT',
+};
+
+/** A free port for every service, and for every admin port; `readyz` maps a service to its. */
+async function portsForEveryService() {
   const env: Record<string, string> = {};
+  const readyz = new Map<string, string>();
   for (const service of services) {
-    env[`AGORA_${envNameOf(service.name)}_PORT`] = String(await freePort());
+    const port = String(await freePort());
+    env[`AGORA_${envNameOf(service.name)}_PORT`] = port;
+    readyz.set(service.name, `http://127.0.0.1:${port}/readyz`);
+    if (service.adminPort === undefined) continue;
+    const variable = adminPortVariables[service.name];
+    if (variable === undefined) throw new Error(`${service.name}: add its admin port variable`);
+    const adminPort = String(await freePort());
+    env[variable] = adminPort;
+    readyz.set(service.name, `http://127.0.0.1:${adminPort}/readyz`);
   }
-  return env;
+  return { env, readyz };
 }
 
 async function agora(args: string[], env: NodeJS.ProcessEnv) {
@@ -55,16 +72,16 @@ afterEach(() => killAll());
 
 describe('agora up', () => {
   it('starts every service embedded, each ready, and stops on SIGINT with exit code 0', async () => {
-    const ports = await portsForEveryService();
+    const { env: ports, readyz } = await portsForEveryService();
     const dataDir = await mkdtemp(join(tmpdir(), 'agora-up-'));
     const up = startProcess(process.execPath, [agoraCli, 'up'], {
       env: cleanEnv({ ...ports, AGORA_DATA_DIR: dataDir }),
     });
-    await up.waitForOutput(/Agora is up/, 20_000);
+    // Eleven services migrate five schemas in one embedded PGlite: allow a slow machine.
+    await up.waitForOutput(/Agora is up/, 90_000);
     expect(up.stdout()).toMatch(/broker: memory/);
-    for (const service of services) {
-      const port = ports[`AGORA_${envNameOf(service.name)}_PORT`];
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 200, timeoutMs: 10_000 });
+    for (const url of readyz.values()) {
+      await waitForHttp(url, { status: 200, timeoutMs: 30_000 });
     }
 
     up.kill('SIGINT');
@@ -72,7 +89,7 @@ describe('agora up', () => {
     for (const port of Object.values(ports)) {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     }
-  });
+  }, 180_000);
 
   it('runs one process per replica with --distributed and stops them all on SIGINT', async () => {
     const basePort = await freePort();

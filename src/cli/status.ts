@@ -1,6 +1,7 @@
 /**
  * `agora status`: asks every registered service's `/readyz` at AGORA_<SERVICE>_URL (or its
- * default local port) and prints up/waiting/down, latency and version.
+ * default local port; for a service with a separate admin port, AGORA_<SERVICE>_ADMIN_URL or
+ * that port) and prints up/waiting/down, latency and version.
  */
 import type { Env } from '../platform/config.js';
 import { envNameOf } from '../platform/platform-settings.js';
@@ -18,10 +19,14 @@ export interface ServiceStatus {
 
 const timeoutMs = 2_000;
 
+/** Where the service answers HTTP `/readyz`: its own port, or its admin port when it has one. */
 export function serviceUrl(definition: ServiceDefinition, env: Env): string {
-  return (
-    env[`AGORA_${envNameOf(definition.name)}_URL`] ?? `http://127.0.0.1:${definition.defaultPort}`
-  );
+  const name = envNameOf(definition.name);
+  if (definition.adminPort !== undefined) {
+    // Its own address speaks gRPC or NDJSON; the probe goes to the admin port.
+    return env[`AGORA_${name}_ADMIN_URL`] ?? `http://127.0.0.1:${definition.adminPort}`;
+  }
+  return env[`AGORA_${name}_URL`] ?? `http://127.0.0.1:${definition.defaultPort}`;
 }
 
 export async function probe(definition: ServiceDefinition, env: Env): Promise<ServiceStatus> {

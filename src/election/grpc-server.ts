@@ -52,6 +52,7 @@ export const electionGrpcService = defineService({
   system: electionSystem,
   description: 'gRPC ballot ingest (Cast, CastMany) into Postgres; standard gRPC health',
   defaultPort: defaultGrpcPort,
+  adminPort: 3003,
   needs: ['broker', 'sql'],
   settings: grpcSettings,
 

@@ -23,6 +23,7 @@ export const newsAgentService = defineService({
   system: newsSystem,
   description: 'News accounts, areas and routing to nodes; NDJSON over TCP, admin HTTP on 8100',
   defaultPort: 8000,
+  adminPort: 8100,
   needs: ['sql'],
   settings: agentSettings,
 

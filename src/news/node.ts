@@ -22,6 +22,7 @@ export const newsNodeService = defineService({
   system: newsSystem,
   description: 'News of the areas assigned to it; NDJSON over TCP, admin HTTP on port + 100',
   defaultPort: 8005,
+  adminPort: 8105,
   needs: ['sql'],
   settings: nodeSettings,
 

@@ -4,6 +4,7 @@
  */
 import { counterService } from './counter/service.js';
 import type { ServiceDefinition } from './platform/service.js';
+import { tasksService } from './tasks/service.js';
 import { resultService } from './voting/result.js';
 import { voteService } from './voting/vote.js';
 import { workerService } from './voting/worker.js';
@@ -13,6 +14,7 @@ export const services: readonly ServiceDefinition[] = [
   voteService,
   workerService,
   resultService,
+  tasksService,
 ];
 
 export function findService(name: string): ServiceDefinition | undefined {

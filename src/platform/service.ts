@@ -48,6 +48,11 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
   /** Variables other than PORT that also set the port (the seeds' names, e.g. BIND_PORT). */
   portAliases?: readonly string[];
   needs: readonly Backend[];
+  /**
+   * 'shared-port': replicas may share one port as node:cluster workers (`agora run --cluster N`),
+   * because each request stands alone and all state is in the backends. Absent: one process.
+   */
+  scaling?: 'shared-port';
   settings: S;
   start(ctx: ServiceContext<S>): Promise<ServiceHandle>;
 }

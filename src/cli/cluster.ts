@@ -73,7 +73,8 @@ export function runClusterPrimary(definition: ServiceDefinition, options: Cluste
     const delayMs = quickDeaths === 0 ? 0 : backoffDelay(quickDeaths, { initialMs: 200 });
     log.warn({ replica, pid, code, signal, delayMs }, `worker ${replica} died; forking it again`);
     await sleep(delayMs);
-    if (!stopping) fork(replica);
+    // A signal may have come during the wait.
+    if (!(stopping as boolean)) fork(replica);
   };
 
   /** SIGTERM to every worker (each stops gracefully), SIGKILL to those past the deadline. */
@@ -96,7 +97,11 @@ export function runClusterPrimary(definition: ServiceDefinition, options: Cluste
 
 async function stopWorker(worker: Worker, timeoutMs: number, logger: Logger): Promise<void> {
   if (worker.isDead()) return;
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    worker.once('exit', () => {
+      resolve();
+    });
+  });
   worker.process.kill('SIGTERM');
   const timer = setTimeout(() => {
     logger.warn({ pid: worker.process.pid }, 'worker did not stop in time; killing it');

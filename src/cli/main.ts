@@ -12,6 +12,7 @@ import { findService, services } from '../services.js';
 import { portForRun, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { version } from '../platform/version.js';
+import { addTasksCommands } from '../tasks/commands.js';
 import { votingLoadProfile } from '../voting/load-profile.js';
 import { runClusterPrimary } from './cluster.js';
 import { runDistributed } from './distributed.js';
@@ -194,5 +195,6 @@ program
   });
 
 addLoadCommands(program, [httpLoadProfile, votingLoadProfile]);
+addTasksCommands(program);
 
 program.parseAsync().catch(exitWithError);

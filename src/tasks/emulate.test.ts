@@ -44,7 +44,7 @@ function fakeClient(script: (key: string, attempt: number) => number) {
       try {
         return Promise.resolve({ task: task(script(key, attempt), key), replayed: attempt > 0 });
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
   };

@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Benchmark, LoadSettings } from './benchmark.js';
 import { baselineBenchmark } from './baseline.js';
 import { counterBenchmark } from './counter.js';
+import { tasksBenchmark } from './tasks.js';
 import { votingBenchmark, type VotingSettings } from './voting.js';
 
 /** The voting benchmark's own options, filled in from the command line before it runs. */
@@ -15,6 +16,7 @@ const benchmarks: readonly Benchmark[] = [
   counterBenchmark,
   baselineBenchmark,
   votingBenchmark(votingSettings),
+  tasksBenchmark,
 ];
 
 function wholeNumber(min: number) {

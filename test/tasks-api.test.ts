@@ -428,6 +428,10 @@ describe('the agora tasks commands', () => {
       ['tasks', 'list', '--status', 'later'],
       ['tasks', 'add'],
       ['tasks', 'list', '--url', 'ftp://x'],
+      // --cluster is only for services declared shared-port, over shared backends.
+      ['run', 'counter', '--cluster', '2'],
+      ['run', 'tasks', '--cluster', '2', '--embedded'],
+      ['run', 'tasks', '--cluster', '0'],
     ];
     const help = [
       ['tasks', '--help'],
@@ -440,8 +444,10 @@ describe('the agora tasks commands', () => {
     ]);
     usageRuns.forEach((run, index) => {
       expect({ args: usage[index], code: run.code }).toEqual({ args: usage[index], code: 2 });
-      expect(run.stderr).toMatch(/error:/);
+      expect(run.stderr).toMatch(/error:|agora: /);
     });
+    expect(usageRuns[5]?.stderr).toContain("does not declare scaling: 'shared-port'");
+    expect(usageRuns[6]?.stderr).toContain('--cluster cannot use --embedded');
     for (const run of helpRuns) {
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('Usage: agora tasks');

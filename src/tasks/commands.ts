@@ -4,8 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatTable } from '../platform/table.js';
-import { TasksApiError, TasksClient } from './client.js';
-import { runEmulation } from './emulate-run.js';
+import type { TasksClient } from './client.js';
 import { taskStatuses, tokenPattern, type TaskStatus } from './protocol.js';
 
 function defaultUrl(env: NodeJS.ProcessEnv): string {
@@ -51,6 +50,8 @@ async function againstService(
   work: (client: TasksClient) => Promise<void>,
   clientId?: string,
 ) {
+  // undici loads when a tasks command runs, not with every `agora` command (~0.2 s).
+  const { TasksApiError, TasksClient } = await import('./client.js');
   const client = new TasksClient(url, { clientId });
   try {
     await work(client);
@@ -117,6 +118,7 @@ export function addTasksCommands(program: Command): Command {
         url: string;
       }) => {
         try {
+          const { runEmulation } = await import('./emulate-run.js');
           process.exitCode = await runEmulation({
             ...options,
             stdout: process.stdout,

@@ -32,8 +32,8 @@ afterAll(async () => {
   await sql.close();
 });
 
-function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${base}${path}`, {
+function post(path: string, body: unknown, headers: Record<string, string> = {}, at = base) {
+  return fetch(`${at}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -348,6 +348,24 @@ describe('idempotency keys', () => {
     );
     expect(reused.status).toBe(422);
     expect((await errorOf(reused)).code).toBe('idempotency_key_reused');
+  });
+});
+
+describe('without Postgres', () => {
+  it('listens, says on /readyz that it waits for the database, and answers 503', async () => {
+    const port = await freePort();
+    const closed = await freePort();
+    const waiting = startAgora(['run', 'tasks', '--port', String(port)], {
+      env: { ...env, DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/test` },
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const ready = await waitForHttp(`${url}/readyz`, { status: 503, timeoutMs: 30_000 });
+    const report = (await ready.json()) as { checks: Record<string, string> };
+    expect(report.checks.migrations).toMatch(/wait/);
+    const refused = await post('/tasks', { title: 'later' }, {}, url);
+    expect(refused.status).toBe(503);
+    expect((await errorOf(refused)).code).toBe('database_unavailable');
+    await waiting.stop();
   });
 });
 

@@ -8,6 +8,7 @@ import { baselineBenchmark } from './baseline.js';
 import { counterBenchmark } from './counter.js';
 import { electionBenchmark } from './election.js';
 import { newsBenchmark } from './news.js';
+import { tasksBenchmark } from './tasks.js';
 import { votingBenchmark, type VotingSettings } from './voting.js';
 
 /** The voting benchmark's own options, filled in from the command line before it runs. */
@@ -19,6 +20,7 @@ const benchmarks: readonly Benchmark[] = [
   votingBenchmark(votingSettings),
   electionBenchmark,
   newsBenchmark,
+  tasksBenchmark,
 ];
 
 function wholeNumber(min: number) {

@@ -10,6 +10,7 @@ import { electionSubscriberService } from './election/subscriber.js';
 import { newsAgentService } from './news/agent.js';
 import { newsNodeService } from './news/node.js';
 import type { ServiceDefinition } from './platform/service.js';
+import { tasksService } from './tasks/service.js';
 import { resultService } from './voting/result.js';
 import { voteService } from './voting/vote.js';
 import { workerService } from './voting/worker.js';
@@ -25,6 +26,7 @@ export const services: readonly ServiceDefinition[] = [
   electionSubscriberService,
   newsAgentService,
   newsNodeService,
+  tasksService,
 ];
 
 export function findService(name: string): ServiceDefinition | undefined {

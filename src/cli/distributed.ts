@@ -1,8 +1,9 @@
 /**
  * `agora up --distributed`: one OS process per service replica on loopback, each running
- * `agora run <service>` against real Redis and Postgres. It checks those answer first, reports
- * a process that dies (restarting is the platform's job: Compose, Kubernetes), and on Ctrl-C
- * stops every process it started.
+ * `agora run <service>` against real Redis and Postgres (replicas of a service declared
+ * `scaling: 'shared-port'` are one `agora run <service> --cluster N` on one port). It checks
+ * those answer first, reports a process that dies (restarting is the platform's job: Compose,
+ * Kubernetes), and on Ctrl-C stops every process it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -67,6 +68,19 @@ export async function runDistributed(
   const replicas: Replica[] = [];
   for (const definition of definitions) {
     const count = options.replicas.get(definition.name) ?? 1;
+    if (count > 1 && definition.scaling === 'shared-port') {
+      // One port for every replica: node:cluster workers under one `agora run --cluster`.
+      const port = portForUp(definition, options.env);
+      const label = `${definition.name}x${count}`;
+      const child = spawn(
+        process.execPath,
+        [cliPath, 'run', definition.name, '--port', String(port), '--cluster', String(count)],
+        { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      prefixLines(child, label);
+      replicas.push({ label, port, child });
+      continue;
+    }
     for (let index = 0; index < count; index++) {
       const port = portForUp(definition, options.env) + index;
       const label = count > 1 ? `${definition.name}#${index + 1}` : definition.name;

@@ -4,6 +4,7 @@
  * (`up --distributed`), exactly one service (`run`), ask what is running (`status`), and put
  * load on a system (`load`).
  */
+import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addLoadCommands } from '../load/command.js';
 import { httpLoadProfile } from '../load/http-profile.js';
@@ -11,9 +12,11 @@ import { findService, services } from '../services.js';
 import { portForRun, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { version } from '../platform/version.js';
+import { addTasksCommands } from '../tasks/commands.js';
 import { votingLoadProfile } from '../voting/load-profile.js';
 import { electionLoadProfile } from '../election/load-profile.js';
 import { addNewsCommands } from '../news/command.js';
+import { runClusterPrimary } from './cluster.js';
 import { runDistributed } from './distributed.js';
 import { exitWithError } from './fail.js';
 import { UsageError } from '../platform/errors.js';
@@ -28,6 +31,14 @@ function parsePort(raw: string): number {
     throw new InvalidArgumentError('expected a port number from 1 to 65535.');
   }
   return port;
+}
+
+function parseWorkers(raw: string): number {
+  const count = Number(raw);
+  if (!/^\d+$/.test(raw) || count < 1 || count > 32) {
+    throw new InvalidArgumentError('expected a worker count from 1 to 32.');
+  }
+  return count;
 }
 
 function parseReplicas(raw: string, previous?: Map<string, number>): Map<string, number> {
@@ -74,7 +85,7 @@ program
   .option('--distributed', 'one OS process per service replica; real Redis and Postgres required')
   .option(
     '--replicas <service=count>',
-    'with --distributed: run count replicas of a service on consecutive ports (repeatable)',
+    'with --distributed: run count replicas of a service, on consecutive ports or, for shared-port services, as cluster workers on one port (repeatable)',
     parseReplicas,
   )
   .action(
@@ -126,16 +137,37 @@ program
     '--embedded',
     'use the in-memory broker and PGlite when REDIS_URL / DATABASE_URL are unset',
   )
-  .action(async (name: string, options: { port?: number; host?: string; embedded?: boolean }) => {
-    const definition = findService(name);
-    if (definition === undefined) throw unknownService(name);
-    await runInProcess([definition], {
-      env: process.env,
-      allowEmbedded: options.embedded === true,
-      host: options.host,
-      portOf: (one) => options.port ?? portForRun(one, process.env),
-    });
-  });
+  .addOption(
+    new Option(
+      '--cluster <workers>',
+      "that many node:cluster workers sharing the port (services with scaling 'shared-port')",
+    ).argParser(parseWorkers),
+  )
+  .action(
+    async (
+      name: string,
+      options: { port?: number; host?: string; embedded?: boolean; cluster?: number },
+    ) => {
+      const definition = findService(name);
+      if (definition === undefined) throw unknownService(name);
+      const port = options.port ?? portForRun(definition, process.env);
+      if (options.cluster !== undefined && cluster.isPrimary) {
+        runClusterPrimary(definition, {
+          env: process.env,
+          workers: options.cluster,
+          port,
+          embedded: options.embedded === true,
+        });
+        return;
+      }
+      await runInProcess([definition], {
+        env: process.env,
+        allowEmbedded: options.embedded === true,
+        host: options.host,
+        portOf: () => port,
+      });
+    },
+  );
 
 program
   .command('status')
@@ -181,5 +213,6 @@ program
 
 addLoadCommands(program, [httpLoadProfile, votingLoadProfile, electionLoadProfile]);
 addNewsCommands(program);
+addTasksCommands(program);
 
 program.parseAsync().catch(exitWithError);

@@ -54,6 +54,11 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
    */
   adminPort?: number;
   needs: readonly Backend[];
+  /**
+   * 'shared-port': replicas may share one port as node:cluster workers (`agora run --cluster N`),
+   * because each request stands alone and all state is in the backends. Absent: one process.
+   */
+  scaling?: 'shared-port';
   settings: S;
   start(ctx: ServiceContext<S>): Promise<ServiceHandle>;
 }

@@ -1,0 +1,123 @@
+/**
+ * The task routes, registered once under `/tasks` and once under the seed's `/tareas`.
+ * Every write is committed before its answer is sent.
+ */
+import { NotFoundError } from '../platform/errors.js';
+import type { HttpServer } from '../platform/http/server.js';
+import type { Sql } from '../platform/sql/sql.js';
+import { clientIdHeader, idempotencyKeyHeader, replayedHeader } from './protocol.js';
+import {
+  createHeaders,
+  errorSchema,
+  idParams,
+  listQuery,
+  newTaskBody,
+  taskChangesBody,
+  taskPageSchema,
+  taskSchema,
+} from './schemas.js';
+import { createTask, deleteTask, findTask, listTasks, updateTask } from './task-store.js';
+
+const defaultLimit = 50;
+const errors = { 400: errorSchema, 404: errorSchema, 503: errorSchema };
+
+export function addTaskRoutes(app: HttpServer, prefix: string, sql: () => Sql): void {
+  const tags = ['tasks'];
+
+  app.post(
+    prefix,
+    {
+      schema: {
+        tags,
+        summary: 'Create a task; with Idempotency-Key a retry returns the same task',
+        headers: createHeaders,
+        body: newTaskBody,
+        response: { 201: taskSchema, 413: errorSchema, 422: errorSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { task, created } = await createTask(sql(), {
+        title: request.body.title,
+        description: request.body.description ?? '',
+        clientId: request.headers[clientIdHeader] ?? '',
+        idempotencyKey: request.headers[idempotencyKeyHeader],
+      });
+      if (!created) void reply.header(replayedHeader, 'true');
+      return reply.status(201).header('location', `${prefix}/${task.id}`).send(task);
+    },
+  );
+
+  app.get(
+    prefix,
+    {
+      schema: {
+        tags,
+        summary: 'List tasks, newest first, by status and client; page with ?before=<next>',
+        querystring: listQuery,
+        response: { 200: taskPageSchema, ...errors },
+      },
+    },
+    async (request) =>
+      listTasks(sql(), {
+        status: request.query.status,
+        clientId: request.query.client,
+        before: request.query.before,
+        limit: request.query.limit ?? defaultLimit,
+      }),
+  );
+
+  app.get(
+    `${prefix}/:id`,
+    {
+      schema: {
+        tags,
+        summary: 'One task',
+        params: idParams,
+        response: { 200: taskSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const task = await findTask(sql(), request.params.id);
+      if (task === undefined) throw noTask(request.params.id);
+      return task;
+    },
+  );
+
+  app.patch(
+    `${prefix}/:id`,
+    {
+      schema: {
+        tags,
+        summary: 'Change the title, description or done flag of a task',
+        params: idParams,
+        body: taskChangesBody,
+        response: { 200: taskSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const task = await updateTask(sql(), request.params.id, request.body);
+      if (task === undefined) throw noTask(request.params.id);
+      return task;
+    },
+  );
+
+  app.delete(
+    `${prefix}/:id`,
+    {
+      schema: {
+        tags,
+        summary: 'Delete a task',
+        params: idParams,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteTask(sql(), request.params.id))) throw noTask(request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+}
+
+function noTask(id: number): NotFoundError {
+  return new NotFoundError(`No task with id ${id}.`);
+}

@@ -1,0 +1,170 @@
+/**
+ * The SQL behind the task API. Every statement is one autocommitted, parameterised query, so a
+ * function resolving means its write is committed: the route answers 201 only after that.
+ */
+import { createHash } from 'node:crypto';
+import { AgoraError } from '../platform/errors.js';
+import type { SqlQueryable } from '../platform/sql/sql.js';
+import { statusOf, taskStatuses, type Task, type TaskPage, type TaskStatus } from './protocol.js';
+
+/** A key sent again with a different title or description: a client bug, not a retry. */
+export class IdempotencyKeyReusedError extends AgoraError {
+  constructor(key: string) {
+    super(
+      'idempotency_key_reused',
+      422,
+      `Idempotency-Key "${key}" was already used for a different task; use a new key for a new task.`,
+    );
+  }
+}
+
+export interface NewTask {
+  title: string;
+  description: string;
+  /** '' when the client did not name itself. */
+  clientId: string;
+  idempotencyKey: string | undefined;
+}
+
+export interface CreatedTask {
+  task: Task;
+  /** False when an earlier request with the same key had created it. */
+  created: boolean;
+}
+
+export interface TaskQuery {
+  status?: TaskStatus;
+  clientId?: string;
+  /** Only tasks with a smaller id (older): the cursor of the page before. */
+  before?: number;
+  limit: number;
+}
+
+export interface TaskChanges {
+  title?: string;
+  description?: string;
+  done?: boolean;
+}
+
+interface TaskRow {
+  id: string;
+  client_id: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  title: string;
+  description: string;
+  done: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const columns =
+  'id, client_id, idempotency_key, request_hash, title, description, done, created_at, updated_at';
+
+export async function createTask(sql: SqlQueryable, task: NewTask): Promise<CreatedTask> {
+  const hash = requestHash(task);
+  const insert = await sql.query<TaskRow>(
+    // ON CONFLICT waits for a concurrent insert of the same key to commit, then does nothing:
+    // never two rows for one key, and no check-then-insert race between replicas.
+    `INSERT INTO tasks (client_id, idempotency_key, request_hash, title, description)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT ON CONSTRAINT tasks_idempotency_key DO NOTHING
+     RETURNING ${columns}`,
+    [task.clientId, task.idempotencyKey ?? null, hash, task.title, task.description],
+  );
+  const inserted = insert.rows[0];
+  if (inserted !== undefined) return { task: toTask(inserted), created: true };
+
+  // Only a keyed insert can conflict; the statement above committed the winner, so this finds it.
+  const key = task.idempotencyKey;
+  if (key === undefined) throw new Error('an insert without an idempotency key conflicted');
+  const { rows } = await sql.query<TaskRow>(
+    `SELECT ${columns} FROM tasks WHERE client_id = $1 AND idempotency_key = $2`,
+    [task.clientId, key],
+  );
+  const existing = rows[0];
+  if (existing === undefined) {
+    // The first task with this key was deleted in between: the key is free again.
+    return createTask(sql, task);
+  }
+  if (existing.request_hash !== hash) throw new IdempotencyKeyReusedError(key);
+  return { task: toTask(existing), created: false };
+}
+
+export async function findTask(sql: SqlQueryable, id: number): Promise<Task | undefined> {
+  const { rows } = await sql.query<TaskRow>(`SELECT ${columns} FROM tasks WHERE id = $1`, [id]);
+  return rows[0] === undefined ? undefined : toTask(rows[0]);
+}
+
+/** Newest first; `next` is the cursor of the following page, or null when there is none. */
+export async function listTasks(sql: SqlQueryable, query: TaskQuery): Promise<TaskPage> {
+  const done = query.status === undefined ? null : query.status === 'done';
+  const { rows } = await sql.query<TaskRow>(
+    `SELECT ${columns} FROM tasks
+     WHERE ($1::text IS NULL OR client_id = $1)
+       AND ($2::boolean IS NULL OR done = $2)
+       AND ($3::bigint IS NULL OR id < $3)
+     ORDER BY id DESC
+     LIMIT $4`,
+    [query.clientId ?? null, done, query.before ?? null, query.limit + 1],
+  );
+  const page = rows.slice(0, query.limit).map(toTask);
+  const last = page.at(-1);
+  return { tasks: page, next: rows.length > query.limit && last !== undefined ? last.id : null };
+}
+
+export async function updateTask(
+  sql: SqlQueryable,
+  id: number,
+  changes: TaskChanges,
+): Promise<Task | undefined> {
+  const { rows } = await sql.query<TaskRow>(
+    `UPDATE tasks
+     SET title = COALESCE($2, title), description = COALESCE($3, description),
+         done = COALESCE($4, done), updated_at = now()
+     WHERE id = $1
+     RETURNING ${columns}`,
+    [id, changes.title ?? null, changes.description ?? null, changes.done ?? null],
+  );
+  return rows[0] === undefined ? undefined : toTask(rows[0]);
+}
+
+export async function deleteTask(sql: SqlQueryable, id: number): Promise<boolean> {
+  const { rowCount } = await sql.query('DELETE FROM tasks WHERE id = $1', [id]);
+  return rowCount > 0;
+}
+
+export async function countByStatus(
+  sql: SqlQueryable,
+): Promise<Record<TaskStatus, number> & { total: number }> {
+  const { rows } = await sql.query<{ done: boolean; count: number }>(
+    'SELECT done, count(*)::int AS count FROM tasks GROUP BY done',
+  );
+  const counts = Object.fromEntries(taskStatuses.map((status) => [status, 0])) as Record<
+    TaskStatus,
+    number
+  >;
+  for (const row of rows) counts[statusOf(row.done)] = row.count;
+  return { ...counts, total: counts.pending + counts.done };
+}
+
+/** What a key promises to repeat: the same title and description. */
+function requestHash(task: NewTask): string {
+  return createHash('sha256')
+    .update(JSON.stringify([task.title, task.description]))
+    .digest('base64url');
+}
+
+function toTask(row: TaskRow): Task {
+  return {
+    id: Number(row.id),
+    title: row.title,
+    description: row.description,
+    status: statusOf(row.done),
+    done: row.done,
+    client_id: row.client_id === '' ? null : row.client_id,
+    idempotency_key: row.idempotency_key,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}

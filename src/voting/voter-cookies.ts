@@ -37,9 +37,7 @@ export class VoterCookies {
   voterOf(raw: string | undefined, newId: () => string): Voter {
     if (raw === undefined) return { id: newId(), isNew: true };
     const { valid, value } = this.#signer.unsign(raw);
-    return valid && value !== null && voterIdPattern.test(value)
-      ? { id: value, isNew: false }
-      : { forged: true };
+    return valid && voterIdPattern.test(value) ? { id: value, isNew: false } : { forged: true };
   }
 
   /** The Set-Cookie line issuing `voterId`. */

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -15,23 +14,16 @@ import { describeValidationIssue, type ValidationIssue } from '../platform/http/
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
 import { labelSettings, labelsOf } from './labels.js';
-import {
-  isVoteOption,
-  voteEntry,
-  voterIdPattern,
-  votesStream,
-  type VoteOption,
-} from './protocol.js';
+import { isVoteOption, voteEntry, votesStream, type VoteOption } from './protocol.js';
 import { renderVotePage } from './vote-page.js';
+import { readCookies, VoterCookies } from './voter-cookies.js';
 
 const voteBody = Type.Object(
   { vote: Type.String({ maxLength: 64 }) },
   { additionalProperties: false },
 );
-const yearInSeconds = 365 * 24 * 60 * 60;
 const developmentSecret = 'agora-development-secret-change-me-in-production';
-
-type Voter = { id: string; isNew: boolean } | { forged: true };
+const htmlType = 'text/html; charset=utf-8';
 
 export const voteService = defineService({
   name: 'vote',
@@ -54,20 +46,20 @@ export const voteService = defineService({
       ctx.logger.warn('AGORA_VOTE_SECRET is unset: voter cookies are signed with a public key');
     }
 
+    const cookies = new VoterCookies(ctx.config.cookieSecret);
+    // The page without a refusal depends only on the choice: rendered and encoded once.
+    const pages = {
+      none: Buffer.from(renderVotePage({ labels, instance })),
+      a: Buffer.from(renderVotePage({ labels, instance, choice: 'a' })),
+      b: Buffer.from(renderVotePage({ labels, instance, choice: 'b' })),
+    };
+
     const app = createHttpServer(ctx, { bodyLimit: 1024 });
-    await app.register(cookie, { secret: ctx.config.cookieSecret });
     await app.register(formbody);
 
-    function voterOf(request: FastifyRequest): Voter {
-      const raw = request.cookies.voter_id;
-      if (raw === undefined) return { id: randomUUID(), isNew: true };
-      const { valid, value } = request.unsignCookie(raw);
-      return valid && voterIdPattern.test(value) ? { id: value, isNew: false } : { forged: true };
-    }
-
     function currentChoice(request: FastifyRequest): VoteOption | undefined {
-      const choice = request.cookies.vote;
-      return isVoteOption(choice) ? choice : undefined;
+      const { vote } = readCookies(request.headers.cookie);
+      return isVoteOption(vote) ? vote : undefined;
     }
 
     /** Browsers posting the form get the page back with the reason; API clients get JSON. */
@@ -85,15 +77,13 @@ export const voteService = defineService({
           choice: currentChoice(request),
           problem: message,
         });
-        return reply.status(status).type('text/html; charset=utf-8').send(page);
+        return reply.status(status).type(htmlType).send(page);
       }
       return reply.status(status).send({ error: { code, message } });
     }
 
     app.get('/', (request, reply) =>
-      reply
-        .type('text/html; charset=utf-8')
-        .send(renderVotePage({ labels, instance, choice: currentChoice(request) })),
+      reply.type(htmlType).send(pages[currentChoice(request) ?? 'none']),
     );
 
     app.post(
@@ -119,7 +109,7 @@ export const voteService = defineService({
             `"${vote}" is not an option: vote "a" for ${labels.a} or "b" for ${labels.b}.`,
           );
         }
-        const voter = voterOf(request);
+        const voter = cookies.voterOf(readCookies(request.headers.cookie).voterId, randomUUID);
         if ('forged' in voter) {
           return refuse(
             request,
@@ -143,21 +133,13 @@ export const voteService = defineService({
           );
         }
 
-        if (voter.isNew) {
-          reply.setCookie('voter_id', voter.id, {
-            signed: true,
-            httpOnly: true,
-            sameSite: 'lax',
-            path: '/',
-            maxAge: yearInSeconds,
-          });
-        }
-        reply.setCookie('vote', vote, { sameSite: 'lax', path: '/', maxAge: yearInSeconds });
-        if (isFormPost(request)) {
-          return reply
-            .type('text/html; charset=utf-8')
-            .send(renderVotePage({ labels, instance, choice: vote }));
-        }
+        reply.header(
+          'set-cookie',
+          voter.isNew
+            ? [cookies.voterLine(voter.id), cookies.choiceLine(vote)]
+            : cookies.choiceLine(vote),
+        );
+        if (isFormPost(request)) return reply.type(htmlType).send(pages[vote]);
         return reply.status(202).send({ voter_id: voter.id, vote });
       },
     );

@@ -55,6 +55,8 @@ export class WorkerLoop {
   #nextReclaimAt = 0;
   /** New entries read while the previous batch's transaction ran; taken before reading again. */
   #prefetched: StreamEntry[] = [];
+  /** Whether the last batch's voters were all new: then the next one tries the fast path. */
+  #firstTimeVoters = true;
   #failures = 0;
   /** Why the loop is waiting, while it is; logged once per outage, not once per retry. */
   #outage: string | undefined;
@@ -102,7 +104,11 @@ export class WorkerLoop {
         const prefetch = this.#prefetch();
         let tally: Tally;
         try {
-          ({ tally } = await applyBatch(this.#options.sql, state.votes));
+          const applied = await applyBatch(this.#options.sql, state.votes, {
+            firstTimeVoters: this.#firstTimeVoters,
+          });
+          ({ tally } = applied);
+          this.#firstTimeVoters = applied.firstTimeVoters;
         } finally {
           // Kept even when the transaction failed, so the retry does not read past them.
           this.#prefetched = await prefetch;

@@ -171,6 +171,42 @@ for (const [name, open] of Object.entries(pairs)) {
       expect(await world.storedVotes()).toHaveLength(2);
     });
 
+    it('takes the first-time-voter fast path only when every voter is new, else the full one', async () => {
+      const world = await openPair(open);
+      await migrate(world.sql, 'voting', votingMigrations);
+      const cast = (voterId: string, vote: VoteOption, seq: number) => ({
+        entryId: `1000-${seq}`,
+        voterId,
+        vote,
+        streamMs: 1000n,
+        streamSeq: BigInt(seq),
+      });
+      const hint = { firstTimeVoters: true };
+      const first = await applyBatch(world.sql, [cast('v1', 'a', 1), cast('v2', 'b', 2)], hint);
+      expect(first).toEqual({
+        written: 2,
+        tally: { counts: { a: 1, b: 1 }, total: 2 },
+        firstTimeVoters: true,
+      });
+      // v2 is stored: the one-statement insert fails whole, and the full path applies it all.
+      const second = [cast('v2', 'a', 3), cast('v3', 'a', 4)];
+      expect(await applyBatch(world.sql, second, hint)).toEqual({
+        written: 2,
+        tally: { counts: { a: 3, b: 0 }, total: 3 },
+        firstTimeVoters: false,
+      });
+      // Redelivered with the hint still set: nothing moves.
+      expect(await applyBatch(world.sql, second, hint)).toMatchObject({
+        written: 0,
+        tally: { counts: { a: 3, b: 0 }, total: 3 },
+      });
+      expect(await world.storedVotes()).toEqual([
+        { voter_id: 'v1', vote: 'a' },
+        { voter_id: 'v2', vote: 'a' },
+        { voter_id: 'v3', vote: 'a' },
+      ]);
+    });
+
     it('sends an unparseable entry to the dead-letter stream with its reason and acks it', async () => {
       const world = await openPair(open);
       const service = await world.start();

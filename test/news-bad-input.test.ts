@@ -101,6 +101,28 @@ describe('misbehaving connections', () => {
     await stillServing();
   });
 
+  it('a client that trickles bytes and never closes its side is still disconnected', async () => {
+    const { host, port } = parseAddress(cluster.agent);
+    // allowHalfOpen: the client keeps its side open after the server's answer, and its bytes
+    // keep coming before and after it; only the server closing the socket ends this.
+    const socket = connect({ host, port, allowHalfOpen: true });
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('end', () => undefined);
+    // Writing to a socket the server has closed is answered by a reset: expected here.
+    socket.on('error', () => undefined);
+    const trickle = setInterval(() => socket.write('{'), 100);
+    await new Promise<void>((resolve) =>
+      socket.once('close', () => {
+        resolve();
+      }),
+    );
+    clearInterval(trickle);
+    const answer = JSON.parse(Buffer.concat(received).toString()) as ResponseFrame;
+    expect(codeOf(answer)).toBe('idle_timeout');
+    await stillServing();
+  });
+
   it('a client that hangs up mid-frame, or right after sending, does not disturb the server', async () => {
     for (const payload of [
       '{"v":1,"id":1,"op":"lo',

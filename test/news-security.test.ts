@@ -172,3 +172,15 @@ describe('hostile text', () => {
     expect(await count('news_items')).toBe(1 + nasty.length);
   });
 });
+
+describe('create-admin', () => {
+  it('never promotes an ordinary user, whose tokens would become admin tokens', async () => {
+    const mallory = cluster.client();
+    await mallory.register('mallory', 'mallory-password');
+    await expect(refusal(createAdmin(cluster.sql, 'mallory', 'new-password'))).resolves.toBe(
+      'name_taken',
+    );
+    expect(await refusal(mallory.addArea('mallory-area'))).toBe('forbidden');
+    await mallory.login('mallory', 'mallory-password');
+  });
+});

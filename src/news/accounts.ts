@@ -38,7 +38,11 @@ export async function registerUser(
   }
 }
 
-/** `agora news create-admin`: a new admin, or an existing user made admin with this password. */
+/**
+ * `agora news create-admin`: a new admin, or a new password for an existing admin. It never
+ * promotes an existing ordinary user: whoever registered that name first would find the
+ * sessions they already hold turned into admin sessions.
+ */
 export async function createAdmin(
   sql: SqlQueryable,
   name: string,
@@ -47,11 +51,19 @@ export async function createAdmin(
   const hash = await hashPassword(password);
   const { rows } = await sql.query<{ id: string }>(
     `INSERT INTO news_users (name, password_hash, is_admin) VALUES ($1, $2, true)
-     ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash, is_admin = true
+     ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash
+       WHERE news_users.is_admin
      RETURNING id::text`,
     [name, hash],
   );
-  return { id: rows[0]?.id ?? '', name, admin: true };
+  const id = rows[0]?.id;
+  if (id === undefined) {
+    throw new NewsError(
+      'name_taken',
+      `"${name}" is an ordinary user's name; an admin needs a name nobody has registered`,
+    );
+  }
+  return { id, name, admin: true };
 }
 
 export async function login(

@@ -15,7 +15,14 @@ import {
   type RequestFrame,
   type RouteResult,
 } from './protocol.js';
-import { areaOfNews, markNodeDead, rebalance, routeArea, type RoutingOptions } from './routing.js';
+import {
+  areaOfNews,
+  markNodeDown,
+  nodesOfArea,
+  rebalance,
+  routeArea,
+  type RoutingOptions,
+} from './routing.js';
 import { authenticate, revokeSession } from './sessions.js';
 
 export const agentOps = [
@@ -113,12 +120,16 @@ async function route(deps: AgentDeps, frame: RequestFrame): Promise<RouteResult>
     frame.news === undefined
       ? textField(frame, 'area', limits.areaChars)
       : await areaOfNews(deps.sql, idField(frame, 'news'));
+  // Only the area's own nodes are pinged: any other address a client names is ignored, so the
+  // agent never connects where a client points it.
+  const serving = new Set(await nodesOfArea(deps.sql, area, deps.routing));
   const dead = new Set<string>();
   for (const address of failedNodes(frame)) {
-    if (await deps.pingNode(address)) continue;
+    if (!serving.has(address) || (await deps.pingNode(address))) continue;
     dead.add(address);
-    await markNodeDead(deps.sql, address, deps.routing);
+    await markNodeDown(deps.sql, address);
   }
+  if (dead.size > 0) await rebalance(deps.sql, deps.routing);
   return { area, node: await routeArea(deps.sql, area, deps.routing, dead) };
 }
 
@@ -152,10 +163,20 @@ async function removeArea(sql: Sql, name: string) {
   return { removed: name };
 }
 
-/** The container way to get a first admin: NEWS_ADMIN_NAME and NEWS_ADMIN_PASSWORD. */
-export async function bootstrapAdmin(sql: Sql, name: string, password: string): Promise<void> {
+/**
+ * The container way to get a first admin: NEWS_ADMIN_NAME and NEWS_ADMIN_PASSWORD. Returns
+ * false, changing nothing, when an ordinary user already holds that name.
+ */
+export async function bootstrapAdmin(sql: Sql, name: string, password: string): Promise<boolean> {
   const { rowCount } = await sql.query('SELECT 1 FROM news_users WHERE name = $1 AND is_admin', [
     name,
   ]);
-  if (rowCount === 0) await createAdmin(sql, name, password);
+  if (rowCount !== 0) return true;
+  try {
+    await createAdmin(sql, name, password);
+    return true;
+  } catch (error) {
+    if (error instanceof NewsError && error.code === 'name_taken') return false;
+    throw error;
+  }
 }

@@ -71,7 +71,12 @@ export const newsAgentService = defineService({
       .then(async () => {
         const secret = await loadSecret(sql, config.secret);
         if (config.adminName !== undefined && config.adminPassword !== undefined) {
-          await bootstrapAdmin(sql, config.adminName, config.adminPassword);
+          if (!(await bootstrapAdmin(sql, config.adminName, config.adminPassword))) {
+            logger.error(
+              { name: config.adminName },
+              'NEWS_ADMIN_NAME belongs to an ordinary user: no admin created; choose another name',
+            );
+          }
         }
         handler = agentHandler({
           sql,

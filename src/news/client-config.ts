@@ -3,7 +3,7 @@
  * `agora news login` once serves later commands. AGORA_NEWS_CONFIG overrides the path (tests
  * use a temporary file); the file is written with mode 0600 because the token is a credential.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -33,6 +33,8 @@ export async function readClientConfig(path: string): Promise<ClientConfig> {
 export async function writeClientConfig(path: string, config: ClientConfig): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  // `mode` applies only when the file is created; an older, wider file must not keep a token.
+  await chmod(path, 0o600);
 }
 
 export async function clearClientConfig(path: string): Promise<void> {

@@ -75,6 +75,8 @@ export async function listenFrames(
 }
 
 const httpMethod = /^(GET|HEAD) /;
+/** How long a client has to read its answer before the server closes the connection. */
+const closeGraceMs = 1_000;
 
 function serveConnection(socket: Socket, options: FrameServerOptions): void {
   const { logger } = options;
@@ -83,17 +85,31 @@ function serveConnection(socket: Socket, options: FrameServerOptions): void {
   socket.on('error', (error) => {
     logger.debug({ err: error }, 'news connection error');
   });
-  socket.setTimeout(options.idleTimeoutMs, () => {
+  // One deadline from accept, not an inactivity timer: a client trickling a byte at a time
+  // must not hold a connection for a frame's worth of timeouts.
+  const deadline = setTimeout(() => {
     reply(errorFrame(null, 'idle_timeout', `no complete frame within ${options.idleTimeoutMs} ms`));
+  }, options.idleTimeoutMs);
+  socket.once('close', () => {
+    clearTimeout(deadline);
   });
 
   const reply = (frame: ResponseFrame) => {
     if (answered) return;
     answered = true;
     socket.removeAllListeners('data');
-    socket.setTimeout(0);
-    if (socket.writable) socket.end(`${JSON.stringify(frame)}\n`);
-    else socket.destroy();
+    clearTimeout(deadline);
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // end() only half-closes: a client that never closes its side would keep the socket
+    // forever. Once the answer is flushed, give the client a moment to read it, then close.
+    socket.end(`${JSON.stringify(frame)}\n`);
+    const closing = setTimeout(() => socket.destroy(), closeGraceMs);
+    socket.once('close', () => {
+      clearTimeout(closing);
+    });
   };
 
   socket.on('data', (chunk: Buffer) => {
@@ -102,7 +118,7 @@ function serveConnection(socket: Socket, options: FrameServerOptions): void {
     if (options.http !== undefined && httpMethod.test(buffered.subarray(0, 8).toString('latin1'))) {
       answered = true;
       socket.removeAllListeners('data');
-      socket.setTimeout(0);
+      clearTimeout(deadline);
       // The HTTP server reads what is already buffered once the socket flows again.
       socket.pause();
       options.http(socket);
@@ -118,7 +134,7 @@ function serveConnection(socket: Socket, options: FrameServerOptions): void {
     if (newline === -1) return;
     // One request per connection: the rest of the stream is ignored.
     socket.removeAllListeners('data');
-    socket.setTimeout(0);
+    clearTimeout(deadline);
     const line = buffered.subarray(0, newline).toString('utf8');
     void answer(line, options).then(reply);
   });

@@ -48,8 +48,13 @@ export async function aliveNodes(sql: SqlQueryable, options: RoutingOptions): Pr
 }
 
 export async function markNodeDead(sql: Sql, address: string, options: RoutingOptions) {
-  await sql.query('UPDATE news_nodes SET alive = false WHERE address = $1', [address]);
+  await markNodeDown(sql, address);
   return rebalance(sql, options);
+}
+
+/** Marks a node dead without moving its areas yet (the caller rebalances once after). */
+export async function markNodeDown(sql: SqlQueryable, address: string): Promise<void> {
+  await sql.query('UPDATE news_nodes SET alive = false WHERE address = $1', [address]);
 }
 
 /** Brings assignments in line with the live nodes; returns what changed. */

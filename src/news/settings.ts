@@ -45,7 +45,8 @@ export const agentSettings = {
     description: 'With NEWS_ADMIN_PASSWORD: an admin the agent creates at start (containers).',
   }),
   adminPassword: settings.string('NEWS_ADMIN_PASSWORD', {
-    description: "The password of NEWS_ADMIN_NAME's admin.",
+    description: "The password of NEWS_ADMIN_NAME's admin (at least 8 characters, as at login).",
+    minLength: 8,
   }),
 };
 

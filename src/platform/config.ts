@@ -65,8 +65,17 @@ const falsy = ['false', '0', 'no'];
 
 /** Builders for each kind of setting: `settings.port('PORT', { default: 5000 })`. */
 export const settings = {
-  string: <O extends SettingOptions<string>>(variable: string, options?: O) =>
-    define(variable, 'a non-empty string', (raw) => (raw.trim() === '' ? undefined : raw))(options),
+  string: <O extends SettingOptions<string>>(
+    variable: string,
+    options?: O & { minLength?: number },
+  ) => {
+    const minLength = options?.minLength ?? 1;
+    const expects =
+      minLength > 1 ? `a string of at least ${minLength} characters` : 'a non-empty string';
+    return define(variable, expects, (raw) =>
+      raw.trim() === '' || raw.length < minLength ? undefined : raw,
+    )(options);
+  },
 
   integer: <O extends SettingOptions<number>>(
     variable: string,

@@ -7,7 +7,7 @@
 import { connect, createServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { storeBallots } from '../src/election/ballot-store.js';
+import { findSummaryDrift, storeBallots } from '../src/election/ballot-store.js';
 import { electionGatewayService } from '../src/election/gateway.js';
 import { BallotsClient } from '../src/election/grpc-client.js';
 import { electionMigrations } from '../src/election/migrations.js';
@@ -200,6 +200,43 @@ describe('the subscriber', () => {
       [ids],
     );
     expect(rows[0]?.n).toBe(5);
+    expect(await findSummaryDrift(world.sql)).toEqual([]);
+  });
+
+  it("reclaims a dead subscriber's entries while a backlog is still being drained", async () => {
+    const world = await newWorld();
+    await world.broker.ensureGroup(ballotsStream, subscribersGroup);
+    const orphans = Array.from({ length: 3 }, (_, i) => ({ ...seedBallot(), id: `stuck-${i}` }));
+    for (const ballot of orphans) await world.broker.append(ballotsStream, ballotEntry(ballot));
+    // A backlog far longer than one reclaim interval to drain in small batches.
+    const backlog = 20_000;
+    for (let start = 0; start < backlog; start += 1_000) {
+      await Promise.all(
+        Array.from({ length: 1_000 }, (_, i) =>
+          world.broker.append(
+            ballotsStream,
+            ballotEntry({ ...seedBallot(), id: `b-${start + i}` }),
+          ),
+        ),
+      );
+    }
+    // The dead subscriber takes the three oldest just now, so they are not yet idle enough to
+    // be reclaimed when the live one starts: it meets them only on a later look.
+    await world.broker.readGroup(ballotsStream, subscribersGroup, 'dead-subscriber', {
+      count: orphans.length,
+      blockMs: 0,
+    });
+    await world.start(electionSubscriberService, {
+      ELECTION_SUBSCRIBER_RECLAIM_IDLE_MS: '1000',
+      ELECTION_SUBSCRIBER_BATCH_SIZE: '20',
+    });
+    await waitStored(
+      world.sql,
+      orphans.map((ballot) => ballot.id),
+    );
+    // They did not wait for the backlog to end.
+    const { rows } = await world.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM ballots');
+    expect(rows[0]?.n).toBeLessThan(backlog);
   });
 
   it('moves an unparseable entry to ballots:dead with its reason, and goes on', async () => {

@@ -13,10 +13,11 @@ const limit = (max: number, byDefault: number) =>
 
 export const ballotsQuery = Type.Object(
   {
-    page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
+    // Offset paging stays cheap only near the top: past page 500 the client pages with `before`.
+    page: Type.Integer({ minimum: 1, maximum: 500, default: 1 }),
     pageSize: limit(100, 20),
     /** Keyset cursor: only ballots older than this `seq` (the previous page's `nextBefore`). */
-    before: Type.Optional(Type.Integer({ minimum: 1 })),
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
     departamento: Type.Optional(fieldValue),
     municipio: Type.Optional(fieldValue),
     sede: Type.Optional(fieldValue),

@@ -22,8 +22,12 @@ export class IngestRate {
   /** Records the total seen at `at` (ms); samples older than the window are dropped. */
   add(total: number, at: number): void {
     const last = this.#samples.at(-1);
-    // A total that went down means a new database (or schema): start over.
-    if (last !== undefined && (total < last.total || at < last.at)) this.#samples = [];
+    // Concurrent reads finish out of order: an older, smaller total arriving late says nothing
+    // new. A total far below the last (a new database or schema) starts over.
+    if (last !== undefined && (total < last.total || at < last.at)) {
+      if (total > last.total / 2) return;
+      this.#samples = [];
+    }
     // Every request reads the total too: samples closer than this replace the newest one, so
     // a busy API keeps a handful of samples, not thousands.
     const previous = this.#samples.at(-2);

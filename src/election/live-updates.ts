@@ -59,9 +59,11 @@ export class LiveUpdates {
       (summary) => {
         const event = eventOf(summary);
         this.#lastSent ??= event;
-        response.write(event);
+        if (!response.writableEnded) response.write(event);
       },
-      () => response.write(': waiting for the database\n\n'),
+      () => {
+        if (!response.writableEnded) response.write(': waiting for the database\n\n');
+      },
     );
   }
 

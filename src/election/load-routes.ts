@@ -111,7 +111,6 @@ const retryableCodes = new Set<grpc.status>([
   grpc.status.ABORTED,
   grpc.status.INTERNAL,
   grpc.status.UNKNOWN,
-  grpc.status.RESOURCE_EXHAUSTED,
   grpc.status.CANCELLED,
 ]);
 

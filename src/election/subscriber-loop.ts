@@ -140,13 +140,12 @@ export class SubscriberLoop {
     }
   }
 
-  /** Prefetched entries; else a dead subscriber's, when a look is due; else new ones, blocking. */
+  /**
+   * A dead subscriber's entries when a look is due; else the prefetched ones; else new ones,
+   * blocking. The look comes first: under a steady backlog there is always a prefetched batch,
+   * and a dead subscriber's entries would otherwise wait for as long as the backlog lasts.
+   */
   async #fetchBatch(): Promise<StreamEntry[]> {
-    if (this.#prefetched.length > 0) {
-      const entries = this.#prefetched;
-      this.#prefetched = [];
-      return entries;
-    }
     const { broker, consumer, batchSize, blockMs, reclaimIdleMs } = this.#options;
     if (Date.now() >= this.#nextReclaimAt) {
       const stalled = await broker.reclaim(ballotsStream, subscribersGroup, consumer, {
@@ -159,6 +158,11 @@ export class SubscriberLoop {
         this.#options.observe?.({ kind: 'reclaimed', entries: stalled.length });
         return stalled;
       }
+    }
+    if (this.#prefetched.length > 0) {
+      const entries = this.#prefetched;
+      this.#prefetched = [];
+      return entries;
     }
     return broker.readGroup(ballotsStream, subscribersGroup, consumer, {
       count: batchSize,

@@ -146,13 +146,12 @@ export class WorkerLoop {
     }
   }
 
-  /** Prefetched entries; else a dead worker's, when a look is due; else new ones, blocking. */
+  /**
+   * A dead worker's entries when a look is due; else the prefetched ones; else new ones,
+   * blocking. The look comes first: under a steady backlog there is always a prefetched batch,
+   * and a dead worker's entries would otherwise wait for as long as the backlog lasts.
+   */
   async #fetchBatch(): Promise<StreamEntry[]> {
-    if (this.#prefetched.length > 0) {
-      const entries = this.#prefetched;
-      this.#prefetched = [];
-      return entries;
-    }
     const { broker, consumer, batchSize, blockMs, reclaimIdleMs } = this.#options;
     if (Date.now() >= this.#nextReclaimAt) {
       const stalled = await broker.reclaim(votesStream, workersGroup, consumer, {
@@ -165,6 +164,11 @@ export class WorkerLoop {
         this.#options.observe?.({ kind: 'reclaimed', entries: stalled.length });
         return stalled;
       }
+    }
+    if (this.#prefetched.length > 0) {
+      const entries = this.#prefetched;
+      this.#prefetched = [];
+      return entries;
     }
     return broker.readGroup(votesStream, workersGroup, consumer, { count: batchSize, blockMs });
   }

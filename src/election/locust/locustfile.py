@@ -16,6 +16,7 @@ every acknowledged ballot is in Postgres exactly once.
 import json
 import os
 import random
+import time
 import uuid
 
 from locust import HttpUser, between, task
@@ -36,12 +37,15 @@ class Voter(HttpUser):
     @task
     def cast_ballot(self):
         ballot = dict(random.choice(BALLOTS), id=str(uuid.uuid4()))
-        for _attempt in range(RETRIES + 1):
+        for attempt in range(RETRIES + 1):
             with self.client.post("/ingest", json=ballot, name="/ingest", catch_response=True) as response:
                 if response.status_code in (200, 201):
                     response.success()
                     return
-                if response.status_code < 500:
+                # 0 is a connection error (the gateway restarting): retry it like a 5xx.
+                if 0 < response.status_code < 500:
                     response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
                     return
                 response.failure(f"HTTP {response.status_code}")
+            # Back off before the retry: a restarting dependency needs a moment, not a burst.
+            time.sleep(min(0.1 * 2**attempt, 2.0))

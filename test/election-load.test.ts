@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LoadReport } from '../src/load/report.js';
-import { PgSql } from '../src/platform/sql/index.js';
+import { electionMigrations } from '../src/election/migrations.js';
+import { electionSystem } from '../src/election/protocol.js';
+import { PgSql, migrate } from '../src/platform/sql/index.js';
 import { testDatabaseUrl, uniqueName } from './support/backends.js';
 import { startElectionIngest, type ElectionIngest } from './support/election-load-services.js';
 import { killAll, startAgora } from './support/processes.js';
@@ -137,8 +139,7 @@ it('posts a seed-format --data file, reusing the ids the file gives on every pas
 
 it('exits 3 and names the ballots when Postgres does not hold what was acknowledged', async () => {
   // The ballots go to the real schema; verification looks in an empty one.
-  await emptySql.query(`CREATE TABLE ballots (id text PRIMARY KEY, sede text, municipio text,
-    departamento text, papeleta text, partido text)`);
+  await migrate(emptySql, electionSystem, electionMigrations);
   const { exitCode, report, output } = await loadElection(
     ['--users', '2', '--total', '6', '--settle-timeout', '500ms'],
     emptySchema,

@@ -13,8 +13,8 @@ const limit = (max: number, byDefault: number) =>
 
 export const ballotsQuery = Type.Object(
   {
-    // Offset paging stays cheap only near the top: past page 500 the client pages with `before`.
-    page: Type.Integer({ minimum: 1, maximum: 500, default: 1 }),
+    // A label when `before` is given; an offset (at most maxOffsetPage) when it is not.
+    page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
     pageSize: limit(100, 20),
     /** Keyset cursor: only ballots older than this `seq` (the previous page's `nextBefore`). */
     before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),

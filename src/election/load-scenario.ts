@@ -17,6 +17,7 @@ import {
   type LoadRoute,
   type RetryPolicy,
 } from './load-routes.js';
+import { findSummaryDrift } from './ballot-store.js';
 import { verifyStoredBallots } from './load-verify.js';
 import { randomBallot, seededRandom, type BallotFields } from './reference-data-ballots.js';
 
@@ -112,6 +113,13 @@ export function electionScenario(options: ElectionLoadOptions): ElectionScenario
           pollIntervalMs: 200,
           signal: context.signal,
         });
+        // The primary key forbids a second row, so a ballot counted twice could only show in
+        // the summary tables: they must equal a fresh aggregate of `ballots` too.
+        const drift = await findSummaryDrift(sql);
+        const differences = [
+          ...result.differences,
+          ...drift.map((row) => `summary differs from a fresh count of ballots: ${row}`),
+        ];
         const perRoute = Object.fromEntries(
           routes.map((route) => {
             const acked = record.acknowledged.filter((batch) => batch.route === route);
@@ -121,6 +129,8 @@ export function electionScenario(options: ElectionLoadOptions): ElectionScenario
         );
         return {
           ...result,
+          ok: result.ok && drift.length === 0,
+          differences,
           expected: { ...asObject(result.expected), acknowledgedByRoute: perRoute },
         };
       } finally {

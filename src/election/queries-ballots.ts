@@ -3,10 +3,14 @@
  * `seq` index (keyset with `before`, or a bounded offset); the total comes from a summary table
  * whenever one covers the filters, so no request counts millions of rows.
  */
+import { ValidationError } from '../platform/errors.js';
 import type { SqlQueryable } from '../platform/sql/sql.js';
 import type { BallotFilters, BallotsPage, BallotsQuery, StoredBallot } from './api-schemas.js';
 
 type FilterColumn = keyof BallotFilters;
+
+/** Offset paging makes Postgres skip every row before the page: past this page, use `before`. */
+export const maxOffsetPage = 500;
 
 /** Column names come from this fixed list, never from the request; values are parameters. */
 const filterColumns: readonly FilterColumn[] = [
@@ -54,6 +58,11 @@ export async function selectBallotsPage(
   // One row more than the page says whether a next page exists.
   params.push(query.pageSize + 1);
   const limitParam = params.length;
+  if (query.before === undefined && query.page > maxOffsetPage) {
+    throw new ValidationError(
+      `page: at most ${maxOffsetPage} without before; page further with before (the last page's nextBefore)`,
+    );
+  }
   params.push(query.before === undefined ? (query.page - 1) * query.pageSize : 0);
   const offsetParam = params.length;
 

@@ -99,6 +99,27 @@ describe('news, end to end', () => {
     expect((await bob.read('sports', true)).length).toBe(2);
   });
 
+  it('reads all of an area, however long, a page of 500 at a time', async () => {
+    const admin = cluster.client();
+    await admin.login('root', 'root-password');
+    await admin.addArea('archive');
+    const reader = cluster.client();
+    await reader.register('reader', 'reader-password');
+    await reader.subscribe('archive');
+    // More than two pages, written straight to the table: posting 1,100 one by one adds nothing.
+    await cluster.sql.query(
+      `INSERT INTO news_items (area_id, author_id, body, client_key)
+       SELECT a.id, u.id, 'item ' || n, 'bulk-' || n
+       FROM news_areas a, news_users u, generate_series(1, 1100) AS n
+       WHERE a.name = 'archive' AND u.name = 'reader'`,
+    );
+    const all = await reader.read('archive');
+    expect(all).toHaveLength(1100);
+    expect(new Set(all.map((n) => n.id)).size).toBe(1100);
+    expect(all.map((n) => n.text)).toContain('item 1100');
+    expect(await reader.read('archive', true)).toEqual([]);
+  });
+
   it('deletes a news item for its author only', async () => {
     const bob = cluster.client();
     await bob.login('bob', 'bob-password');

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../platform/backoff.js';
 import { callNews, UnreachableError } from './framing.js';
 import {
+  maxNewsPerRead,
   NewsError,
   type AreaView,
   type LoginResult,
@@ -102,8 +103,15 @@ export class NewsClient {
     return this.#onNode({ area }, 'unsubscribe', { area });
   }
 
-  read(area: string, unread = false): Promise<NewsView[]> {
-    return this.#onNode({ area }, 'news', { area, unread });
+  /** Every news item of the area (or every unread one), a page of up to 500 at a time. */
+  async read(area: string, unread = false): Promise<NewsView[]> {
+    const all: NewsView[] = [];
+    for (;;) {
+      const after = all.at(-1)?.id;
+      const page = await this.#onNode<NewsView[]>({ area }, 'news', { area, unread, after });
+      all.push(...page);
+      if (page.length < maxNewsPerRead) return all;
+    }
   }
 
   post(area: string, text: string, key: string = randomUUID()): Promise<NewsView> {

@@ -4,10 +4,7 @@
  * the seed requires a subscription) and deleting (author only).
  */
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
-import { NewsError, type NewsView } from './protocol.js';
-
-/** Most news items one read returns, oldest first; reading again returns the next ones. */
-export const maxNewsPerRead = 500;
+import { maxNewsPerRead, NewsError, type NewsView } from './protocol.js';
 
 /** The id of `area` if `node` serves it; `wrong_node` sends the client back to the agent. */
 export async function servedArea(sql: SqlQueryable, area: string, node: string): Promise<string> {
@@ -72,6 +69,7 @@ export async function readNews(
   userId: string,
   areaId: string,
   unreadOnly: boolean,
+  after?: string,
 ): Promise<NewsView[]> {
   const { rows } = await sql.query<NewsRow>(
     `WITH picked AS (
@@ -80,6 +78,7 @@ export async function readNews(
        FROM news_items i
        LEFT JOIN news_reads r ON r.news_id = i.id AND r.user_id = $1
        WHERE i.area_id = $2 AND ($3::boolean = false OR r.user_id IS NULL)
+         AND i.id > $5
        ORDER BY i.id
        LIMIT $4
      ), marked AS (
@@ -92,7 +91,7 @@ export async function readNews(
      JOIN news_areas a ON a.id = p.area_id
      JOIN news_users u ON u.id = p.author_id
      ORDER BY p.id`,
-    [userId, areaId, unreadOnly, maxNewsPerRead],
+    [userId, areaId, unreadOnly, maxNewsPerRead, after ?? '0'],
   );
   return rows.map(toView);
 }

@@ -46,6 +46,7 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
     // Every field is checked before the database is asked anything.
     const name = textField(frame, 'area', limits.areaChars);
     const unread = optionalBoolean(frame, 'unread');
+    const after = frame.after === undefined ? undefined : idField(frame, 'after');
     const text = frame.op === 'post' ? textField(frame, 'text', limits.newsChars) : '';
     const key = optionalText(frame, 'key', limits.keyChars) ?? randomUUID();
     // Independent checks, asked at once; the token's failure is reported first.
@@ -63,7 +64,7 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
       case 'unsubscribe':
         return unsubscribe(sql, user, areaId);
       case 'news':
-        return readNews(sql, user, areaId, unread);
+        return readNews(sql, user, areaId, unread, after);
       default:
         return postNews(sql, user, areaId, text, key);
     }

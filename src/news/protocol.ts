@@ -167,6 +167,9 @@ export function passwordField(frame: RequestFrame): string {
   return value;
 }
 
+/** Most news items one read returns, oldest first; `after` (the last id seen) gets the next. */
+export const maxNewsPerRead = 500;
+
 export function idField(frame: RequestFrame, field: string): string {
   const value = frame[field];
   const text = typeof value === 'number' ? String(value) : value;

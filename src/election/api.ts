@@ -57,6 +57,7 @@ export const electionApiService = defineService({
   system: 'election',
   description: 'Election REST API, live SSE stream and the React dashboard',
   defaultPort: 3000,
+  scaling: 'shared-port',
   needs: ['broker', 'sql'],
   settings: {},
 

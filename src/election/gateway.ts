@@ -58,6 +58,7 @@ export const electionGatewayService = defineService({
   system: electionSystem,
   description: 'HTTP ballot ingest: forwards over gRPC or appends to the ballots stream',
   defaultPort: 3001,
+  scaling: 'shared-port',
   needs: ['broker'],
   settings: gatewaySettings,
 

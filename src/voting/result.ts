@@ -22,6 +22,7 @@ export const resultService = defineService({
   system: 'voting',
   description: 'Live results: page, SSE stream and JSON API',
   defaultPort: 8081,
+  scaling: 'shared-port',
   needs: ['broker', 'sql'],
   settings: { ...labelSettings },
 

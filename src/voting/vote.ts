@@ -30,6 +30,8 @@ export const voteService = defineService({
   system: 'voting',
   description: 'Vote page; queues each vote on the votes stream',
   defaultPort: 8080,
+  // Stateless per request (the voter cookie is signed, the vote goes to Redis): replicas share 8080.
+  scaling: 'shared-port',
   needs: ['broker'],
   settings: {
     ...labelSettings,

@@ -16,7 +16,7 @@ describe('parseBallotEntry', () => {
   it('reads what the gateway appends', () => {
     expect(parseBallotEntry({ id: '1-0', fields: ballotEntry(ballot) })).toEqual({
       ok: true,
-      queued: { entryId: '1-0', ballot },
+      item: { entryId: '1-0', ballot },
     });
   });
 
@@ -25,7 +25,7 @@ describe('parseBallotEntry', () => {
     delete withoutId.id;
     const entry = { id: '17-3', fields: { ballot: JSON.stringify(withoutId) } };
     const parsed = parseBallotEntry(entry);
-    expect(parsed.ok && parsed.queued.ballot.id).toBe('stream-17-3');
+    expect(parsed.ok && parsed.item.ballot.id).toBe('stream-17-3');
   });
 
   it.each([

@@ -4,6 +4,7 @@
  * derived from its stream id, so redelivering it stays idempotent.
  */
 import type { StreamEntry } from '../platform/broker/broker.js';
+import type { ParsedEntry } from '../platform/broker/stream-consumer.js';
 import { ValidationError } from '../platform/errors.js';
 import { parseBallot, type Ballot } from './ballot.js';
 import { ballotEntryField } from './protocol.js';
@@ -14,10 +15,8 @@ export interface QueuedBallot {
   ballot: Ballot;
 }
 
-export type ParsedEntry = { ok: true; queued: QueuedBallot } | { ok: false; reason: string };
-
 /** Checks an entry as the gateway writes it (`ballotEntry()`); says why when it is not one. */
-export function parseBallotEntry(entry: StreamEntry): ParsedEntry {
+export function parseBallotEntry(entry: StreamEntry): ParsedEntry<QueuedBallot> {
   const raw = entry.fields[ballotEntryField];
   if (raw === undefined) return { ok: false, reason: `the field "${ballotEntryField}" is missing` };
   let json: unknown;
@@ -31,7 +30,7 @@ export function parseBallotEntry(entry: StreamEntry): ParsedEntry {
       ? { ...json, id: `stream-${entry.id}` }
       : json;
   try {
-    return { ok: true, queued: { entryId: entry.id, ballot: parseBallot(withId) } };
+    return { ok: true, item: { entryId: entry.id, ballot: parseBallot(withId) } };
   } catch (error) {
     if (error instanceof ValidationError) return { ok: false, reason: error.message };
     throw error;

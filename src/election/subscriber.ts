@@ -13,7 +13,7 @@ import { defineService } from '../platform/service.js';
 import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { electionMigrations } from './migrations.js';
 import { electionSystem } from './protocol.js';
-import { SubscriberLoop, type SubscriberEvent } from './subscriber-loop.js';
+import { createBallotConsumer, type SubscriberEvent } from './subscriber-loop.js';
 
 const subscriberSettings = {
   batchSize: settings.integer(
@@ -61,7 +61,7 @@ export const electionSubscriberService = defineService({
     const app = createHttpServer(ctx);
     const url = await listen(app, ctx.host, ctx.port);
 
-    const loop = new SubscriberLoop({
+    const loop = createBallotConsumer({
       broker: ctx.broker,
       sql: ctx.sql,
       logger: logger.child({ consumer }),
@@ -134,8 +134,9 @@ function subscriberMetrics(registry: Registry): (event: SubscriberEvent) => void
   });
   return (event) => {
     if (event.kind === 'stored') {
-      if (event.stored > 0) ballots.inc({ outcome: 'stored' }, event.stored);
-      if (event.duplicates > 0) ballots.inc({ outcome: 'duplicate' }, event.duplicates);
+      const { stored, duplicates } = event.result;
+      if (stored.length > 0) ballots.inc({ outcome: 'stored' }, stored.length);
+      if (duplicates.length > 0) ballots.inc({ outcome: 'duplicate' }, duplicates.length);
       batchSeconds.observe(event.seconds);
     } else if (event.kind === 'dead-lettered') {
       deadLetters.inc(event.entries);

@@ -3,6 +3,7 @@
  * stream id so that a voter's later entry wins whatever order workers commit in.
  */
 import type { StreamEntry } from '../platform/broker/broker.js';
+import type { ParsedEntry } from '../platform/broker/stream-consumer.js';
 import { isVoteOption, voterIdPattern, type VoteOption } from './protocol.js';
 
 export interface CastVote {
@@ -14,12 +15,10 @@ export interface CastVote {
   streamSeq: bigint;
 }
 
-export type ParsedEntry = { ok: true; vote: CastVote } | { ok: false; reason: string };
-
 const entryIdPattern = /^(\d+)-(\d+)$/;
 
 /** Checks an entry as vote writes it (`voteEntry()` in protocol.ts); says why when it is not. */
-export function parseVoteEntry(entry: StreamEntry): ParsedEntry {
+export function parseVoteEntry(entry: StreamEntry): ParsedEntry<CastVote> {
   const id = entryIdPattern.exec(entry.id);
   if (id === null)
     return { ok: false, reason: `entry id ${JSON.stringify(entry.id)} is not <ms>-<seq>` };
@@ -33,7 +32,7 @@ export function parseVoteEntry(entry: StreamEntry): ParsedEntry {
     return { ok: false, reason: `vote ${JSON.stringify(vote)} is not an option` };
   return {
     ok: true,
-    vote: {
+    item: {
       entryId: entry.id,
       voterId,
       vote,

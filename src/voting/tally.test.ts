@@ -18,7 +18,7 @@ import {
 function cast(voterId: string, vote: VoteOption, id: string): CastVote {
   const parsed = parseVoteEntry({ id, fields: { voter_id: voterId, vote, cast_at: '1' } });
   if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.vote;
+  return parsed.item;
 }
 
 function stored(voterId: string, vote: VoteOption, id: string): Map<string, StoredVote> {
@@ -32,7 +32,7 @@ describe('parseVoteEntry', () => {
       parseVoteEntry({ id: '1700000000000-3', fields: { voter_id: 'v1', vote: 'b' } }),
     ).toEqual({
       ok: true,
-      vote: {
+      item: {
         entryId: '1700000000000-3',
         voterId: 'v1',
         vote: 'b',

@@ -158,7 +158,7 @@ for (const [name, open] of Object.entries(pairs)) {
       });
       const votes = read.flatMap((entry) => {
         const parsed = parseVoteEntry(entry);
-        return parsed.ok ? [parsed.vote] : [];
+        return parsed.ok ? [parsed.item] : [];
       });
       await applyBatch(world.sql, votes);
       await applyBatch(world.sql, votes);

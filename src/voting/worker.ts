@@ -12,7 +12,7 @@ import { defineService } from '../platform/service.js';
 import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { votingMigrations } from './migrations.js';
 import { votingSystem } from './protocol.js';
-import { WorkerLoop, type BatchEvent } from './worker-loop.js';
+import { createVoteConsumer, type BatchEvent } from './worker-loop.js';
 
 const workerSettings = {
   batchSize: settings.integer(
@@ -61,7 +61,7 @@ export const workerService = defineService({
     const app = createHttpServer(ctx);
     const url = await listen(app, ctx.host, ctx.port);
 
-    const loop = new WorkerLoop({
+    const loop = createVoteConsumer({
       broker: ctx.broker,
       sql: ctx.sql,
       logger: logger.child({ consumer }),
@@ -132,8 +132,8 @@ function batchMetrics(registry: Registry): (event: BatchEvent) => void {
     registers: [registry],
   });
   return (event) => {
-    if (event.kind === 'applied') {
-      applied.inc(event.votes);
+    if (event.kind === 'stored') {
+      applied.inc(event.items);
       batchSeconds.observe(event.seconds);
     } else if (event.kind === 'dead-lettered') {
       deadLetters.inc(event.entries);

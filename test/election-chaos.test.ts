@@ -99,6 +99,9 @@ it('stores every acknowledged ballot once, with exact summaries, while the subsc
       ingest.schema,
       '--users',
       '10',
+      // Paced, so the run outlasts six restarts however fast this machine ingests.
+      '--think-time',
+      '400',
       '--total',
       String(ballots / batch),
       '--batch',

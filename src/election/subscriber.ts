@@ -4,13 +4,10 @@
  * idempotently on ballot id, several replicas at once. Its admin port serves /healthz, /readyz
  * and /metrics.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { settings } from '../platform/config.js';
-import { createHttpServer, listen } from '../platform/http/server.js';
+import { startConsumerService } from '../platform/broker/consumer-service.js';
 import { defineService } from '../platform/service.js';
-import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { electionMigrations } from './migrations.js';
 import { electionSystem } from './protocol.js';
 import { createBallotConsumer, type SubscriberEvent } from './subscriber-loop.js';
@@ -49,65 +46,31 @@ export const electionSubscriberService = defineService({
   needs: ['broker', 'sql'],
   settings: subscriberSettings,
 
-  async start(ctx) {
-    const { config, logger, signal } = ctx;
-    const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-
-    let migrations = 'waiting for the database';
-    let group = 'waiting for the broker';
-    ctx.readiness.add('migrations', () => readyWhen(migrations));
-    ctx.readiness.add('consumer group', () => readyWhen(group));
-
-    const app = createHttpServer(ctx);
-    const url = await listen(app, ctx.host, ctx.port);
-
-    const loop = createBallotConsumer({
-      broker: ctx.broker,
-      sql: ctx.sql,
-      logger: logger.child({ consumer }),
-      consumer,
-      batchSize: config.batchSize,
-      blockMs: config.blockMs,
-      reclaimIdleMs: config.reclaimIdleMs,
-      signal,
-      onJoined: () => {
-        group = 'ok';
-      },
-      observe: subscriberMetrics(ctx.metrics),
+  start(ctx) {
+    const { config } = ctx;
+    const observe = subscriberMetrics(ctx.metrics);
+    return startConsumerService(ctx, {
+      system: electionSystem,
+      migrations: electionMigrations,
+      role: 'subscriber',
+      consumes: 'ballots',
+      stopTimeoutMs: config.stopTimeoutMs,
+      createLoop: ({ consumer, logger, onJoined }) =>
+        createBallotConsumer({
+          broker: ctx.broker,
+          sql: ctx.sql,
+          logger,
+          consumer,
+          batchSize: config.batchSize,
+          blockMs: config.blockMs,
+          reclaimIdleMs: config.reclaimIdleMs,
+          signal: ctx.signal,
+          onJoined,
+          observe,
+        }),
     });
-    // Migrations wait for Postgres in the background: the admin port answers meanwhile.
-    const running = migrateWhenReady(ctx.sql, electionSystem, electionMigrations, {
-      signal,
-      logger,
-      onWaiting: (reason) => {
-        migrations = reason;
-      },
-    })
-      .then(() => {
-        migrations = 'ok';
-        return loop.run();
-      })
-      .catch((error: unknown) => {
-        if (signal.aborted) return;
-        migrations = error instanceof Error ? error.message : String(error);
-        logger.error({ err: error }, 'the subscriber cannot run: its migrations failed');
-      });
-
-    logger.info({ consumer, admin: url }, 'election-subscriber consuming ballots');
-    return {
-      url,
-      stop: async () => {
-        // The runtime aborts the signal first; the loop finishes or hands back its batch.
-        await withDeadline(running, config.stopTimeoutMs);
-        await app.close();
-      },
-    };
   },
 });
-
-function readyWhen(state: string): Promise<void> {
-  return state === 'ok' ? Promise.resolve() : Promise.reject(new Error(state));
-}
 
 function subscriberMetrics(registry: Registry): (event: SubscriberEvent) => void {
   const ballots = new Counter({
@@ -144,16 +107,4 @@ function subscriberMetrics(registry: Registry): (event: SubscriberEvent) => void
       reclaimed.inc(event.entries);
     }
   };
-}
-
-async function withDeadline(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -3,13 +3,10 @@
  * Postgres through a consumer group, at least once, idempotently, several replicas at once.
  * It has no public port; its admin port serves /healthz, /readyz and /metrics.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { settings } from '../platform/config.js';
-import { createHttpServer, listen } from '../platform/http/server.js';
+import { startConsumerService } from '../platform/broker/consumer-service.js';
 import { defineService } from '../platform/service.js';
-import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { votingMigrations } from './migrations.js';
 import { votingSystem } from './protocol.js';
 import { createVoteConsumer, type BatchEvent } from './worker-loop.js';
@@ -48,66 +45,31 @@ export const workerService = defineService({
   needs: ['broker', 'sql'],
   settings: workerSettings,
 
-  async start(ctx) {
-    const { config, logger, signal } = ctx;
-    const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  start(ctx) {
+    const { config } = ctx;
     const observe = batchMetrics(ctx.metrics);
-
-    let migrations = 'waiting for the database';
-    let group = 'waiting for the broker';
-    ctx.readiness.add('migrations', () => readyWhen(migrations));
-    ctx.readiness.add('consumer group', () => readyWhen(group));
-
-    const app = createHttpServer(ctx);
-    const url = await listen(app, ctx.host, ctx.port);
-
-    const loop = createVoteConsumer({
-      broker: ctx.broker,
-      sql: ctx.sql,
-      logger: logger.child({ consumer }),
-      consumer,
-      batchSize: config.batchSize,
-      blockMs: config.blockMs,
-      reclaimIdleMs: config.reclaimIdleMs,
-      signal,
-      onJoined: () => {
-        group = 'ok';
-      },
-      observe,
+    return startConsumerService(ctx, {
+      system: votingSystem,
+      migrations: votingMigrations,
+      role: 'worker',
+      consumes: 'votes',
+      stopTimeoutMs: config.stopTimeoutMs,
+      createLoop: ({ consumer, logger, onJoined }) =>
+        createVoteConsumer({
+          broker: ctx.broker,
+          sql: ctx.sql,
+          logger,
+          consumer,
+          batchSize: config.batchSize,
+          blockMs: config.blockMs,
+          reclaimIdleMs: config.reclaimIdleMs,
+          signal: ctx.signal,
+          onJoined,
+          observe,
+        }),
     });
-    // Migrations wait for Postgres in the background: the admin port answers meanwhile.
-    const running = migrateWhenReady(ctx.sql, votingSystem, votingMigrations, {
-      signal,
-      logger,
-      onWaiting: (reason) => {
-        migrations = reason;
-      },
-    })
-      .then(() => {
-        migrations = 'ok';
-        return loop.run();
-      })
-      .catch((error: unknown) => {
-        if (signal.aborted) return;
-        migrations = error instanceof Error ? error.message : String(error);
-        logger.error({ err: error }, 'the worker cannot run: its migrations failed');
-      });
-
-    logger.info({ consumer, admin: url }, 'worker consuming votes');
-    return {
-      url,
-      stop: async () => {
-        // The runtime aborts the signal first; the loop finishes or hands back its batch.
-        await withDeadline(running, config.stopTimeoutMs);
-        await app.close();
-      },
-    };
   },
 });
-
-function readyWhen(state: string): Promise<void> {
-  return state === 'ok' ? Promise.resolve() : Promise.reject(new Error(state));
-}
 
 function batchMetrics(registry: Registry): (event: BatchEvent) => void {
   const applied = new Counter({
@@ -141,16 +103,4 @@ function batchMetrics(registry: Registry): (event: BatchEvent) => void {
       reclaimed.inc(event.entries);
     }
   };
-}
-
-async function withDeadline(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -110,7 +110,7 @@ it('keeps every voter’s last vote and an exact tally while workers are killed'
     const slice = ballots.slice(chunk * chunkSize, (chunk + 1) * chunkSize);
     const ids = await Promise.all(
       slice.map((ballot) =>
-        broker.append(votesStream, { ...voteEntry(ballot.voter, ballot.vote, Date.now()) }),
+        broker.append(votesStream, voteEntry(ballot.voter, ballot.vote, Date.now())),
       ),
     );
     slice.forEach((ballot, i) => {

@@ -19,13 +19,13 @@ export const deadLetterStream = 'votes:dead';
 /** Published after every commit; payload is the new tally (JSON), which can be recomputed. */
 export const talliesChannel = 'votes:tally';
 
-/** One stream entry's fields, all strings as streams store them. */
-export interface VoteEntryFields {
+/** One stream entry's fields, all strings as streams store them (a type, so it is a Record). */
+export type VoteEntryFields = {
   voter_id: string;
   vote: VoteOption;
   /** When vote accepted it, ms since the epoch, for vote-to-result latency. */
   cast_at: string;
-}
+};
 
 export function voteEntry(voterId: string, vote: VoteOption, castAt: number): VoteEntryFields {
   return { voter_id: voterId, vote, cast_at: String(castAt) };

@@ -123,7 +123,7 @@ export const voteService = defineService({
         }
 
         try {
-          await ctx.broker.append(votesStream, { ...voteEntry(voter.id, vote, Date.now()) });
+          await ctx.broker.append(votesStream, voteEntry(voter.id, vote, Date.now()));
         } catch (error) {
           if (!(error instanceof BrokerUnavailableError)) throw error;
           return refuse(

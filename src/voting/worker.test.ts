@@ -96,7 +96,7 @@ async function openPair(open: () => Promise<Pair>) {
       { timeoutMs: 10_000, message: `the tally to become ${JSON.stringify(counts)}` },
     );
   const vote = (voterId: string, option: VoteOption) =>
-    pair.broker.append(votesStream, { ...voteEntry(voterId, option, Date.now()) });
+    pair.broker.append(votesStream, voteEntry(voterId, option, Date.now()));
   const storedVotes = async () =>
     (await pair.sql.query('SELECT voter_id, vote FROM votes ORDER BY voter_id')).rows;
   return { ...pair, start, tallyIs, vote, storedVotes };

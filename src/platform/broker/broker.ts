@@ -40,7 +40,10 @@ export interface Broker {
   /** A counter's current value; 0 when it was never set. */
   counter(key: string): Promise<number>;
 
-  /** Appends an entry and returns its id. The entry is durable in the broker once this resolves. */
+  /**
+   * Appends an entry (at least one field) and returns its id. The entry is durable in the
+   * broker once this resolves; entries appended one after another keep that order.
+   */
   append(stream: string, fields: Record<string, string>, options?: AppendOptions): Promise<string>;
   /** Creates the consumer group (and the stream) if missing; reads start at the stream's beginning. */
   ensureGroup(stream: string, group: string): Promise<void>;

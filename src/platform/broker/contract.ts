@@ -204,6 +204,23 @@ export function describeBrokerContract(
       expect(performance.now() - started).toBeGreaterThanOrEqual(95);
     });
 
+    it('refuses an entry without fields alone: entries appended beside it still land', async () => {
+      const { broker } = await fresh();
+      const [before, empty, after] = await Promise.allSettled([
+        broker.append('ballots', { n: '1' }),
+        broker.append('ballots', {}),
+        broker.append('ballots', { n: '2' }),
+      ]);
+      expect(empty).toMatchObject({
+        status: 'rejected',
+        reason: { message: /at least one field/ },
+      });
+      expect([before.status, after.status]).toEqual(['fulfilled', 'fulfilled']);
+      await broker.ensureGroup('ballots', 'tally');
+      const entries = await broker.readGroup('ballots', 'tally', 'c', now);
+      expect(entries.map((entry) => entry.fields)).toEqual([{ n: '1' }, { n: '2' }]);
+    });
+
     it('creates a group twice without complaint, reading from the stream start', async () => {
       const { broker } = await fresh();
       const id = await broker.append('ballots', { choice: 'x' });

@@ -13,8 +13,9 @@ import type {
   StreamEntry,
   Unsubscribe,
 } from './broker.js';
+import { AppendBatches, defineAppendCommand } from './redis-appends.js';
 import { commandTimeoutMs, type Connection, openConnection } from './redis-connection.js';
-import { entriesOfAutoClaim, entriesOfRead, pendingCountOf, stringOf } from './redis-replies.js';
+import { entriesOfAutoClaim, entriesOfRead, pendingCountOf } from './redis-replies.js';
 import { Subscriptions } from './redis-subscriptions.js';
 
 export interface RedisBrokerOptions {
@@ -37,6 +38,7 @@ export class RedisBroker implements Broker {
   private subscriber: Connection | undefined;
   private readonly blocking = new Map<string, Connection>();
   private readonly subscriptions: Subscriptions;
+  private readonly appends: AppendBatches;
   private outage = false;
   /** Why the main connection last failed, to name in errors instead of ioredis' queue wording. */
   private connectionError: Error | undefined;
@@ -55,6 +57,8 @@ export class RedisBroker implements Broker {
       // A peer that vanished without closing the socket (no RST) is dropped and redialled.
       socketTimeout: commandTimeoutMs + 1_000,
     });
+    defineAppendCommand(this.main.redis);
+    this.appends = new AppendBatches((send) => this.command(send));
     this.main.redis.on('error', (error: Error) => {
       this.connectionError = error;
       this.markDown(error);
@@ -87,16 +91,13 @@ export class RedisBroker implements Broker {
     return value === null ? 0 : Number(value);
   }
 
-  async append(
+  /** Appends made in one event-loop turn share one round trip (see redis-appends.ts). */
+  append(
     stream: string,
     fields: Record<string, string>,
     options: AppendOptions = {},
   ): Promise<string> {
-    const trim = options.maxLen === undefined ? [] : ['MAXLEN', '~', options.maxLen];
-    const reply = await this.command((redis) =>
-      redis.call('XADD', this.key(stream), ...trim, '*', ...Object.entries(fields).flat()),
-    );
-    return stringOf(reply);
+    return this.appends.add(this.key(stream), fields, options.maxLen);
   }
 
   async ensureGroup(stream: string, group: string): Promise<void> {

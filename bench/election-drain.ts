@@ -18,6 +18,7 @@ import type { Ballot } from '../src/election/ballot.js';
 import { ballotEntryField, ballotsStream, subscribersGroup } from '../src/election/protocol.js';
 import { formatTable } from '../src/platform/table.js';
 import { progress } from './benchmark.js';
+import { checkpoint } from './checkpoint.js';
 import { readMemory, type Memory } from './report.js';
 import { freePort, startServer } from './server-process.js';
 
@@ -87,6 +88,7 @@ export async function measureElectionDrain(
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     progress(`starting election-subscriber on ${base} (batch ${batchSize})`);
+    await checkpoint(sql, 'the subscriber');
     const watching = watchAcks(redis, `${prefix}${ballotsStream}`, ballots);
     const subscriber = await startServer('election-subscriber', {
       args: [agoraCli, 'run', 'election-subscriber', '--port', String(port)],
@@ -251,6 +253,7 @@ async function measureCopy(sql: pg.Pool, databaseUrl: string, schema: string, ba
     await writeFile(file, lines.join(''));
     const quoted = pg.escapeIdentifier(schema);
     await sql.query(`CREATE TABLE ${quoted}.ballots_copy (LIKE ${quoted}.ballots INCLUDING ALL)`);
+    await checkpoint(sql, 'COPY');
     progress(`loading the same ${ballots.toLocaleString('en-US')} rows with psql \\copy`);
     const started = performance.now();
     try {

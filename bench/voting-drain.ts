@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { votesStream, workersGroup } from '../src/voting/protocol.js';
 import { progress } from './benchmark.js';
+import { checkpoint } from './checkpoint.js';
 import { readMemory, type Memory } from './report.js';
 import type { VotingLab } from './voting-services.js';
 
@@ -55,6 +56,7 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
   const streamMs = Date.now();
   await prefill(lab, stream, settings.votes, streamMs);
 
+  await checkpoint(lab.sql, 'the worker');
   const watching = watchAcks(lab, stream, settings.votes);
   const worker = await lab.start('worker', namespace, {
     env: { VOTE_BATCH_SIZE: String(settings.batchSize) },
@@ -208,6 +210,7 @@ async function measureCopy(lab: VotingLab, schema: string, votes: number, stream
     await lab.sql.query(
       `CREATE TABLE ${table} (LIKE ${pg.escapeIdentifier(schema)}.votes INCLUDING ALL)`,
     );
+    await checkpoint(lab.sql, 'COPY');
     progress(`loading the same ${votes.toLocaleString('en-US')} rows with psql \\copy`);
     const started = performance.now();
     try {

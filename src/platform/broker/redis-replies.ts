@@ -23,11 +23,11 @@ function entriesOf(reply: unknown): StreamEntry[] {
   for (const entry of isList(reply) ? reply : []) {
     if (!isList(entry) || !isList(entry[1])) continue;
     const flat = entry[1];
-    const pairs: [string, string][] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      pairs.push([stringOf(flat[i]), stringOf(flat[i + 1])]);
-    }
-    entries.push({ id: stringOf(entry[0]), fields: Object.fromEntries(pairs) });
+    // Filled in place: a worker reads thousands of entries per batch, and building pairs for
+    // Object.fromEntries was a twelfth of its CPU (bench/voting, (b)).
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[stringOf(flat[i])] = stringOf(flat[i + 1]);
+    entries.push({ id: stringOf(entry[0]), fields });
   }
   return entries;
 }

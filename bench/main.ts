@@ -12,7 +12,7 @@ import { tasksBenchmark } from './tasks.js';
 import { votingBenchmark, type VotingSettings } from './voting.js';
 
 /** The voting benchmark's own options, filled in from the command line before it runs. */
-const votingSettings: VotingSettings = { drainVotes: 1_000_000, batchSize: 500 };
+const votingSettings: VotingSettings = { drainVotes: 1_000_000, batchSize: 2_000, concurrency: 2 };
 
 const benchmarks: readonly Benchmark[] = [
   counterBenchmark,
@@ -81,6 +81,12 @@ const program = new Command('npm run bench --')
       .argParser(wholeNumber(1)),
   )
   .addOption(
+    new Option('--concurrency <n>', 'voting: VOTE_CONCURRENCY (batches in flight) of that worker')
+      .env('VOTE_CONCURRENCY')
+      .default(2)
+      .argParser(wholeNumber(1)),
+  )
+  .addOption(
     new Option('--worker-cpu-prof <dir>', "voting: write the draining worker's CPU profile here"),
   )
   .addHelpText('after', `\nBenchmarks:\n${list}`)
@@ -96,6 +102,7 @@ const program = new Command('npm run bench --')
         warmup: number;
         drainVotes: number;
         batchSize: number;
+        concurrency: number;
         workerCpuProf?: string;
       },
     ) => {
@@ -119,6 +126,7 @@ const program = new Command('npm run bench --')
       };
       votingSettings.drainVotes = options.drainVotes;
       votingSettings.batchSize = options.batchSize;
+      votingSettings.concurrency = options.concurrency;
       if (options.workerCpuProf !== undefined) votingSettings.cpuProfileDir = options.workerCpuProf;
       await benchmark.run(load);
     },

@@ -21,6 +21,7 @@ const run = promisify(execFile);
 export interface DrainSettings {
   votes: number;
   batchSize: number;
+  concurrency: number;
   /** When set, the worker runs with `--cpu-prof` and writes its profile here. */
   cpuProfileDir?: string;
 }
@@ -28,6 +29,7 @@ export interface DrainSettings {
 export interface DrainResult {
   votes: number;
   batchSize: number;
+  concurrency: number;
   /** Votes/s from the first acked batch to the last (process start-up excluded). */
   workerRate: number;
   workerSeconds: number;
@@ -59,7 +61,10 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
   await checkpoint(lab.sql, 'the worker');
   const watching = watchAcks(lab, stream, settings.votes);
   const worker = await lab.start('worker', namespace, {
-    env: { VOTE_BATCH_SIZE: String(settings.batchSize) },
+    env: {
+      VOTE_BATCH_SIZE: String(settings.batchSize),
+      VOTE_CONCURRENCY: String(settings.concurrency),
+    },
     nodeArgs:
       settings.cpuProfileDir === undefined
         ? []
@@ -86,6 +91,7 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
   return {
     votes: settings.votes,
     batchSize: settings.batchSize,
+    concurrency: settings.concurrency,
     workerRate: drained.rate,
     workerSeconds: drained.seconds,
     acked: drained.acked,

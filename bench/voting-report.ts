@@ -9,7 +9,7 @@ import type { LatencyResult, Percentiles } from './voting-latency.js';
 export function printDrain(result: DrainResult): void {
   const rows = [
     [
-      `worker (VOTE_BATCH_SIZE=${result.batchSize})`,
+      `worker (batch ${result.batchSize}, ${result.concurrency} in flight)`,
       count(result.workerRate),
       `${result.workerSeconds.toFixed(2)} s`,
       count(result.rowsStored),
@@ -38,9 +38,9 @@ export function printDrain(result: DrainResult): void {
     transactions === undefined || result.workerSeconds === 0
       ? ''
       : `worker transactions: ${count(transactions.batches)}, mean ` +
-        `${ms((1000 * transactions.seconds) / transactions.batches)}, ` +
-        `${Math.round((100 * transactions.seconds) / result.workerSeconds)}% of its drain time ` +
-        `(the rest: reading, acking, notifying)\n`;
+        `${ms((1000 * transactions.seconds) / transactions.batches)}; their times add up to ` +
+        `${Math.round((100 * transactions.seconds) / result.workerSeconds)}% of the drain time ` +
+        `(over 100% when batches overlap; the rest: reading, acking, notifying)\n`;
   process.stdout.write(
     `\n(b) drain: ${count(result.votes)} votes from distinct voters, one worker, empty table; ` +
       `rate from the first acked batch to the last (start-up excluded); COPY into an empty ` +

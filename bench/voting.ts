@@ -17,6 +17,8 @@ export interface VotingSettings {
   drainVotes: number;
   /** VOTE_BATCH_SIZE of the draining worker. */
   batchSize: number;
+  /** VOTE_CONCURRENCY of the draining worker: batches it has in flight at once. */
+  concurrency: number;
   /** When set, (b)'s worker writes a V8 CPU profile (`--cpu-prof`) into this directory. */
   cpuProfileDir?: string;
 }
@@ -61,6 +63,7 @@ export function votingBenchmark(settings: Readonly<VotingSettings>): Benchmark {
           await measureDrain(lab, {
             votes: settings.drainVotes,
             batchSize: settings.batchSize,
+            concurrency: settings.concurrency,
             ...(settings.cpuProfileDir === undefined
               ? {}
               : { cpuProfileDir: settings.cpuProfileDir }),

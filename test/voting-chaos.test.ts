@@ -71,7 +71,8 @@ async function heldByPid(): Promise<Map<number, number>> {
   ];
   const held = new Map<number, number>();
   for (const [consumer, count] of reply[3] ?? []) {
-    const pid = Number(/-(\d+)-[0-9a-f]+$/.exec(consumer)?.[1]);
+    // `<host>-<pid>-<random>`, then `/<n>` per loop when a worker runs several.
+    const pid = Number(/-(\d+)-[0-9a-f]+(?:\/\d+)?$/.exec(consumer)?.[1]);
     held.set(pid, (held.get(pid) ?? 0) + Number(count));
   }
   return held;

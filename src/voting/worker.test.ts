@@ -36,6 +36,8 @@ interface Pair {
   broker: Broker;
   sql: Sql;
   cleanUp(): Promise<void>;
+  /** The Redis key of a stream (prefixed), when the pair is the real one. */
+  redisKey?: (name: string) => string;
 }
 
 function openRealPair(): Promise<Pair> {
@@ -46,6 +48,7 @@ function openRealPair(): Promise<Pair> {
   return Promise.resolve({
     broker,
     sql,
+    redisKey: (name) => `${prefix}${name}`,
     cleanUp: async () => {
       await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       const keys = await redisAdmin.keys(`${prefix}*`);
@@ -348,3 +351,28 @@ function waitForReady(url: string): Promise<boolean> {
     message: `${url}/readyz to answer 200`,
   });
 }
+
+describe('the worker with several batches in flight (Redis and Postgres)', () => {
+  it('runs VOTE_CONCURRENCY consumers in the group that together store every vote once', async () => {
+    const world = await openPair(openRealPair);
+    await world.start({ VOTE_CONCURRENCY: '3', VOTE_BATCH_SIZE: '10' });
+    await Promise.all(
+      Array.from({ length: 300 }, (_, n) => world.vote(`v${n}`, n % 3 === 0 ? 'b' : 'a')),
+    );
+    await world.tallyIs({ a: 200, b: 100 });
+    expect(await world.storedVotes()).toHaveLength(300);
+
+    const stream = world.redisKey?.(votesStream) ?? '';
+    // Each consumer is `[ 'name', <name>, 'pending', <n>, ... ]`.
+    const consumers = (await redisAdmin.call(
+      'XINFO',
+      'CONSUMERS',
+      stream,
+      workersGroup,
+    )) as unknown[][];
+    const names = consumers.map((consumer) => String(consumer[1])).sort();
+    expect(names).toHaveLength(3);
+    expect(names.map((name) => name.slice(-2))).toEqual(['/1', '/2', '/3']);
+    expect(new Set(names.map((name) => name.slice(0, -2))).size).toBe(1);
+  });
+});

@@ -17,6 +17,16 @@ const workerSettings = {
     { min: 1, max: 10_000 },
     { default: 2_000, description: 'Most votes a worker reads and commits in one transaction.' },
   ),
+  concurrency: settings.integer(
+    'VOTE_CONCURRENCY',
+    { min: 1, max: 16 },
+    {
+      default: 2,
+      description:
+        'Batches one worker has in flight at once, each its own consumer in the group: one ' +
+        'is read and parsed while another commits.',
+    },
+  ),
   blockMs: settings.integer(
     'VOTE_BLOCK_MS',
     { min: 10, max: 60_000 },
@@ -54,6 +64,7 @@ export const workerService = defineService({
       role: 'worker',
       consumes: 'votes',
       stopTimeoutMs: config.stopTimeoutMs,
+      concurrency: config.concurrency,
       createLoop: ({ consumer, logger, onJoined }) =>
         createVoteConsumer({
           broker: ctx.broker,

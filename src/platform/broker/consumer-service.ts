@@ -1,8 +1,12 @@
 /**
  * How a stream-consumer service starts and stops (the voting worker, the election subscriber):
- * its admin port answers at once, migrations wait for Postgres in the background, then the loop
- * runs; `/readyz` names what it still waits for; stopping lets the batch in flight finish or
- * hand back within a bound.
+ * its admin port answers at once, migrations wait for Postgres in the background, then the
+ * loops run; `/readyz` names what it still waits for; stopping lets the batches in flight
+ * finish or hand back within a bound.
+ *
+ * A process may run several loops, each a consumer of its own in the group: while one waits
+ * for its transaction to commit, another reads, parses and sends the next batch, so one
+ * process keeps Postgres busy instead of leaving it idle between its own commits.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -18,7 +22,9 @@ export interface ConsumerServiceOptions {
   role: string;
   consumes: string;
   stopTimeoutMs: number;
-  /** Builds the loop for this process's consumer name; `onJoined` marks the group ready. */
+  /** How many loops (consumers in the group) the process runs side by side; default 1. */
+  concurrency?: number;
+  /** Builds one loop for a consumer name of this process; `onJoined` marks the group ready. */
   createLoop(hooks: { consumer: string; logger: Logger; onJoined: () => void }): {
     run(): Promise<void>;
   };
@@ -29,7 +35,11 @@ export async function startConsumerService(
   options: ConsumerServiceOptions,
 ): Promise<ServiceHandle> {
   const { logger, signal } = ctx;
-  const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const processName = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const concurrency = options.concurrency ?? 1;
+  const consumers = Array.from({ length: concurrency }, (_, index) =>
+    concurrency === 1 ? processName : `${processName}/${index + 1}`,
+  );
 
   let migrations = 'waiting for the database';
   let group = 'waiting for the broker';
@@ -39,13 +49,15 @@ export async function startConsumerService(
   const app = createHttpServer(ctx);
   const url = await listen(app, ctx.host, ctx.port);
 
-  const loop = options.createLoop({
-    consumer,
-    logger: logger.child({ consumer }),
-    onJoined: () => {
-      group = 'ok';
-    },
-  });
+  const loops = consumers.map((consumer) =>
+    options.createLoop({
+      consumer,
+      logger: logger.child({ consumer }),
+      onJoined: () => {
+        group = 'ok';
+      },
+    }),
+  );
   // Migrations wait for Postgres in the background: the admin port answers meanwhile.
   const running = migrateWhenReady(ctx.sql, options.system, options.migrations, {
     signal,
@@ -54,9 +66,9 @@ export async function startConsumerService(
       migrations = reason;
     },
   })
-    .then(() => {
+    .then(async () => {
       migrations = 'ok';
-      return loop.run();
+      await Promise.all(loops.map((loop) => loop.run()));
     })
     .catch((error: unknown) => {
       if (signal.aborted) return;
@@ -64,11 +76,11 @@ export async function startConsumerService(
       logger.error({ err: error }, `the ${options.role} cannot run: its migrations failed`);
     });
 
-  logger.info({ consumer, admin: url }, `${ctx.name} consuming ${options.consumes}`);
+  logger.info({ consumers, admin: url }, `${ctx.name} consuming ${options.consumes}`);
   return {
     url,
     stop: async () => {
-      // The runtime aborts the signal first; the loop finishes or hands back its batch.
+      // The runtime aborts the signal first; each loop finishes or hands back its batch.
       await withDeadline(running, options.stopTimeoutMs);
       await app.close();
     },

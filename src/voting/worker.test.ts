@@ -130,6 +130,18 @@ for (const [name, open] of Object.entries(pairs)) {
       await unsubscribe();
     });
 
+    it('deletes the votes it has committed and acked from the stream', async () => {
+      const world = await openPair(open);
+      for (let n = 0; n < 5; n++) await world.vote(`v${n}`, 'a');
+      expect(await world.broker.streamLength(votesStream)).toBe(5);
+      await world.start();
+      await world.tallyIs({ a: 5, b: 0 });
+      await waitFor(async () => (await world.broker.streamLength(votesStream)) === 0, {
+        message: 'the acked votes to be trimmed from the stream',
+      });
+      expect(await world.broker.pending(votesStream, workersGroup)).toBe(0);
+    });
+
     it('a changed vote moves one count; a repeated identical vote changes nothing', async () => {
       const world = await openPair(open);
       await world.start();

@@ -37,6 +37,8 @@ export interface World {
   ): Promise<RunningService>;
   /** Stops one service this world started. */
   stop(service: RunningService): Promise<void>;
+  /** Entries ever appended to a stream (XINFO STREAM): unlike its length, trimming keeps it. */
+  entriesAdded(stream: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,15 @@ export async function openWorld(label: string): Promise<World> {
     stop: async (service) => {
       services.splice(services.indexOf(service), 1);
       await service.stop();
+    },
+    entriesAdded: async (stream) => {
+      const admin = new Redis(testRedisUrl);
+      try {
+        const info = (await admin.call('XINFO', 'STREAM', `${prefix}${stream}`)) as unknown[];
+        return Number(info[info.indexOf('entries-added') + 1]);
+      } finally {
+        admin.disconnect();
+      }
     },
     close: async () => {
       await Promise.all(services.splice(0).map((service) => service.stop()));

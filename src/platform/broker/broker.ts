@@ -71,6 +71,13 @@ export interface Broker {
   pending(stream: string, group: string): Promise<number>;
   /** How many entries the stream holds. */
   streamLength(stream: string): Promise<number>;
+  /**
+   * Deletes the entries every consumer group of the stream has read and acked: those older
+   * than each group's oldest pending entry and than what it last read. Returns how many went;
+   * a stream without groups is left whole. Consumers call it now and then so the queue holds
+   * only work in progress.
+   */
+  trimAcked(stream: string): Promise<number>;
 
   /** Sends a notification to every current subscriber; nobody listening means it is dropped. */
   publish(channel: string, message: string): Promise<void>;

@@ -221,6 +221,34 @@ export function describeBrokerContract(
       expect(entries.map((entry) => entry.fields)).toEqual([{ n: '1' }, { n: '2' }]);
     });
 
+    it('trims only what every group has read and acked', async () => {
+      const { broker } = await fresh();
+      const ids: string[] = [];
+      for (let n = 0; n < 10; n++) ids.push(await broker.append('jobs', { n: String(n) }));
+      expect(await broker.trimAcked('jobs')).toBe(0); // no group: nothing is known to be done
+      await broker.ensureGroup('jobs', 'fast');
+      await broker.ensureGroup('jobs', 'slow');
+      expect(await broker.trimAcked('jobs')).toBe(0); // nothing read yet
+
+      // fast reads 8 and acks all but the 4th; slow reads 6 and acks them all.
+      const fast = await broker.readGroup('jobs', 'fast', 'c', { count: 8, blockMs: 0 });
+      await broker.ack('jobs', 'fast', fast.filter((_, i) => i !== 3).map(idOf));
+      const slow = await broker.readGroup('jobs', 'slow', 'c', { count: 6, blockMs: 0 });
+      await broker.ack('jobs', 'slow', slow.map(idOf));
+      // fast still needs entry 3: entries 0-2 go.
+      expect(await broker.trimAcked('jobs')).toBe(3);
+      expect(await broker.streamLength('jobs')).toBe(7);
+
+      await broker.ack('jobs', 'fast', [ids[3] ?? '']);
+      // Now slow is the laggard: it has read up to entry 5, so 3-5 go and 6-9 stay.
+      expect(await broker.trimAcked('jobs')).toBe(3);
+      const rest = await broker.readGroup('jobs', 'slow', 'c', { count: 10, blockMs: 0 });
+      expect(rest.map(idOf)).toEqual(ids.slice(6));
+      const pendingOnly = await broker.readGroup('jobs', 'fast', 'c', { count: 10, blockMs: 0 });
+      expect(pendingOnly.map(idOf)).toEqual(ids.slice(8));
+      expect(await broker.trimAcked('nowhere')).toBe(0);
+    });
+
     it('creates a group twice without complaint, reading from the stream start', async () => {
       const { broker } = await fresh();
       const id = await broker.append('ballots', { choice: 'x' });
@@ -315,6 +343,7 @@ export function describeBrokerContract(
         () => broker.reclaim('s', 'g', 'c', { minIdleMs: 0, count: 1 }),
         () => broker.pending('s', 'g'),
         () => broker.streamLength('s'),
+        () => broker.trimAcked('s'),
         () => broker.publish('c', 'm'),
         () => broker.subscribe('c', () => undefined),
         () => broker.pushRecent('l', 'x', 3),

@@ -61,6 +61,27 @@ export function appendEntry(
   return id;
 }
 
+/**
+ * Deletes what every group has read and acked: the entries before each group's oldest pending
+ * one and up to what it last read. Returns how many went; a stream without groups keeps all.
+ */
+export function trimAcked(target: Stream): number {
+  if (target.groups.size === 0) return 0;
+  let keepFrom = target.entries.length;
+  for (const group of target.groups.values()) {
+    // The pending list is in id order (entries join it as delivered, and delivery is in order).
+    const [oldestPending] = group.pending.keys();
+    const at = oldestPending === undefined ? undefined : parseId(oldestPending);
+    const firstKept =
+      at === undefined
+        ? firstAfter(target.entries, group.lastDelivered)
+        : firstAfter(target.entries, { ms: at.ms, seq: at.seq - 1 });
+    keepFrom = Math.min(keepFrom, firstKept);
+  }
+  target.entries.splice(0, keepFrom);
+  return keepFrom;
+}
+
 /** XGROUP CREATE ... 0: a new group starts before the first entry. */
 export function ensureGroup(target: Stream, group: string): void {
   if (!target.groups.has(group)) {

@@ -20,6 +20,7 @@ import {
   ensureGroup,
   type Group,
   type Stream,
+  trimAcked,
   waitForAppend,
   type WaitingReaders,
   wakeReaders,
@@ -147,6 +148,13 @@ export class MemoryBroker implements Broker {
 
   streamLength(stream: string): Promise<number> {
     return this.run(() => this.streamOf(stream, false)?.entries.length ?? 0);
+  }
+
+  trimAcked(stream: string): Promise<number> {
+    return this.run(() => {
+      const target = this.streamOf(stream, false);
+      return target === undefined ? 0 : trimAcked(target);
+    });
   }
 
   publish(channel: string, message: string): Promise<void> {

@@ -15,6 +15,7 @@ import type {
 } from './broker.js';
 import { AppendBatches, defineAppendCommand } from './redis-appends.js';
 import { commandTimeoutMs, type Connection, openConnection } from './redis-connection.js';
+import { defineTrimCommand, trimAcked } from './redis-trim.js';
 import { entriesOfAutoClaim, entriesOfRead, pendingCountOf } from './redis-replies.js';
 import { Subscriptions } from './redis-subscriptions.js';
 
@@ -58,6 +59,7 @@ export class RedisBroker implements Broker {
       socketTimeout: commandTimeoutMs + 1_000,
     });
     defineAppendCommand(this.main.redis);
+    defineTrimCommand(this.main.redis);
     this.appends = new AppendBatches((send) => this.command(send));
     this.main.redis.on('error', (error: Error) => {
       this.connectionError = error;
@@ -177,6 +179,10 @@ export class RedisBroker implements Broker {
 
   streamLength(stream: string): Promise<number> {
     return this.command((redis) => redis.xlen(this.key(stream)));
+  }
+
+  trimAcked(stream: string): Promise<number> {
+    return this.command((redis) => trimAcked(redis, this.key(stream)));
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -4,7 +4,9 @@
  * a look is due, else new ones), screen out entries that can never be stored to the dead-letter
  * stream, store the rest in one transaction, ack after the commit. A failed step waits a backoff
  * delay and runs again with the same batch, so nothing read is dropped while a backend is away;
- * what a consumer holds when it dies stays pending until another one reclaims it.
+ * what a consumer holds when it dies stays pending until another one reclaims it. Now and then,
+ * after an ack, it deletes from the stream what every group has acked, so the stream holds only
+ * work in progress instead of every entry ever appended.
  */
 import { backoffDelay } from '../backoff.js';
 import { UnavailableError } from '../errors.js';
@@ -29,6 +31,8 @@ export interface StreamConsumerOptions<T extends { entryId: string }, R> {
   blockMs: number;
   /** Entries pending this long are taken to belong to a dead consumer and are reclaimed. */
   reclaimIdleMs: number;
+  /** How often to delete acked entries from the stream; the first time is after the first ack. */
+  trimEveryMs?: number;
   signal: AbortSignal;
   parse(entry: StreamEntry): ParsedEntry<T>;
   /** Writes the batch idempotently in one transaction; a throw retries the same batch. */
@@ -45,6 +49,8 @@ export type ConsumerEvent<R> =
   | { kind: 'dead-lettered'; entries: number }
   | { kind: 'reclaimed'; entries: number };
 
+const defaultTrimEveryMs = 10_000;
+
 type State<T, R> =
   | { step: 'join' }
   | { step: 'fetch' }
@@ -57,6 +63,7 @@ export class StreamConsumer<T extends { entryId: string }, R> {
   readonly #options: StreamConsumerOptions<T, R>;
   readonly #reclaimEveryMs: number;
   #nextReclaimAt = 0;
+  #nextTrimAt = 0;
   /** New entries read while the previous batch's transaction ran; taken before reading again. */
   #prefetched: StreamEntry[] = [];
   #failures = 0;
@@ -118,6 +125,7 @@ export class StreamConsumer<T extends { entryId: string }, R> {
       case 'ack': {
         const ids = state.items.map((item) => item.entryId);
         await Promise.all([broker.ack(stream, group, ids), this.#afterCommit(state.result)]);
+        await this.#trimWhenDue();
         return { step: 'fetch' };
       }
     }
@@ -189,6 +197,19 @@ export class StreamConsumer<T extends { entryId: string }, R> {
       this.#options.observe?.({ kind: 'dead-lettered', entries: rejected.length });
     }
     return items;
+  }
+
+  /** Deletes what every group has acked, at most every `trimEveryMs`; a failure waits for the next. */
+  async #trimWhenDue(): Promise<void> {
+    const { broker, stream, logger, trimEveryMs = defaultTrimEveryMs } = this.#options;
+    if (Date.now() < this.#nextTrimAt) return;
+    this.#nextTrimAt = Date.now() + trimEveryMs;
+    try {
+      const trimmed = await broker.trimAcked(stream);
+      logger.debug({ stream, trimmed }, 'acked entries trimmed');
+    } catch (error) {
+      logger.warn({ err: error, stream }, 'could not trim acked entries; trying again later');
+    }
   }
 
   /** What follows a commit can be recomputed, so its failure is only logged. */

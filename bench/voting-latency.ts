@@ -6,7 +6,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { Pool, request } from 'undici';
-import { votesStream } from '../src/voting/protocol.js';
 import { progress } from './benchmark.js';
 import { readMemory, type Memory } from './report.js';
 import type { ServerProcess } from './server-process.js';
@@ -37,7 +36,8 @@ export interface Percentiles {
 }
 
 interface Accepted {
-  voterId: string;
+  /** The stream entry id vote answered with: where the vote sits in the stream. */
+  entryId: string;
   acceptedAt: number;
 }
 
@@ -77,6 +77,7 @@ export async function measureLatency(
       };
       let sent: number;
       let accepted: Accepted[];
+      let warmedUp: Accepted[];
       let accept: Histogram;
       try {
         // Discarded, so JIT, connections and pools are warm; its entries stay first in the
@@ -84,7 +85,8 @@ export async function measureLatency(
         progress(`warming up at ${settings.votesPerSecond} votes/s for ${warmupSeconds} s`);
         const warmup = await sendVotes(pool, { ...settings, seconds: warmupSeconds });
         warmup.accept.destroy();
-        const before = baseline + warmup.accepted.length;
+        warmedUp = warmup.accepted;
+        const before = baseline + warmedUp.length;
         await seen(before);
         progress(`sending ${settings.votesPerSecond} votes/s for ${settings.seconds} s`);
         ({ sent, accepted, accept } = await sendVotes(pool, settings));
@@ -92,7 +94,7 @@ export async function measureLatency(
       } finally {
         await pool.close();
       }
-      const ranks = await streamRanks(lab, `${namespace.prefix}${votesStream}`);
+      const ranks = streamRanks([...warmedUp, ...accepted]);
       const { visible, unseen } = visibility(accepted, ranks, baseline, totals.events);
       const memory = started.map(({ service, server }) => ({
         service,
@@ -135,14 +137,14 @@ async function sendVotes(pool: Pool, settings: LatencySettings) {
         headers: { 'content-type': 'application/json' },
         body,
       });
-      const answer = (await response.body.json()) as { voter_id?: unknown };
+      const answer = (await response.body.json()) as { entry_id?: unknown };
       const at = performance.now();
-      if (response.statusCode !== 202 || typeof answer.voter_id !== 'string') {
+      if (response.statusCode !== 202 || typeof answer.entry_id !== 'string') {
         failed += 1;
         return;
       }
       accept.recordValue(Math.max(1, Math.round((at - due) * 1000)));
-      accepted.push({ voterId: answer.voter_id, acceptedAt: at });
+      accepted.push({ entryId: answer.entry_id, acceptedAt: at });
     } catch {
       failed += 1;
     }
@@ -206,16 +208,18 @@ function totalOf(event: string): number | undefined {
   return typeof parsed?.total === 'number' ? parsed.total : undefined;
 }
 
-/** Each voter's 1-based place in the stream; one worker applies the stream in that order. */
-async function streamRanks(lab: VotingLab, stream: string): Promise<Map<string, number>> {
-  const entries = await lab.redis.xrange(stream, '-', '+');
-  const ranks = new Map<string, number>();
-  for (const [index, [, fields]] of entries.entries()) {
-    const at = fields.indexOf('voter_id');
-    const voterId = at >= 0 ? fields[at + 1] : undefined;
-    if (voterId !== undefined) ranks.set(voterId, index + 1);
-  }
-  return ranks;
+/**
+ * Each accepted vote's 1-based place in the stream, from the entry ids vote answered with (the
+ * worker trims what it has acked, so the stream no longer holds them to count). A vote whose
+ * answer was lost but whose entry went in would shift later places by one; none was lost here
+ * unless the run says some votes were not accepted.
+ */
+function streamRanks(accepted: readonly Accepted[]): Map<string, number> {
+  const position = (entryId: string) => entryId.split('-').map(BigInt) as [bigint, bigint];
+  const ordered = accepted
+    .map((vote) => ({ entryId: vote.entryId, at: position(vote.entryId) }))
+    .sort((a, b) => (a.at[0] === b.at[0] ? Number(a.at[1] - b.at[1]) : Number(a.at[0] - b.at[0])));
+  return new Map(ordered.map((vote, index) => [vote.entryId, index + 1]));
 }
 
 /**
@@ -231,7 +235,7 @@ function visibility(
   const visible = histogram();
   let unseen = 0;
   for (const vote of accepted) {
-    const needed = baseline + (ranks.get(vote.voterId) ?? Number.POSITIVE_INFINITY);
+    const needed = baseline + (ranks.get(vote.entryId) ?? Number.POSITIVE_INFINITY);
     let low = 0;
     let high = events.length;
     while (low < high) {

@@ -70,7 +70,11 @@ describe('the vote service', () => {
       .map((c) => c.split(';')[0])
       .join('; ');
     const second = await post('{"vote":"b"}', 'application/json', cookie);
-    expect(await second.json()).toEqual({ voter_id: voterId, vote: 'b' });
+    expect(await second.json()).toEqual({
+      voter_id: voterId,
+      vote: 'b',
+      entry_id: expect.stringMatching(/^\d+-\d+$/) as unknown,
+    });
   });
 
   it('gives a cookie-less client (ab, the seed-data script) a new voter each time', async () => {

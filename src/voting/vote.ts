@@ -122,8 +122,9 @@ export const voteService = defineService({
           );
         }
 
+        let entryId: string;
         try {
-          await ctx.broker.append(votesStream, voteEntry(voter.id, vote, Date.now()));
+          entryId = await ctx.broker.append(votesStream, voteEntry(voter.id, vote, Date.now()));
         } catch (error) {
           if (!(error instanceof BrokerUnavailableError)) throw error;
           return refuse(
@@ -142,7 +143,7 @@ export const voteService = defineService({
             : cookies.choiceLine(vote),
         );
         if (isFormPost(request)) return reply.type(htmlType).send(pages[vote]);
-        return reply.status(202).send({ voter_id: voter.id, vote });
+        return reply.status(202).send({ voter_id: voter.id, vote, entry_id: entryId });
       },
     );
 

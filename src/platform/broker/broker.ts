@@ -78,6 +78,12 @@ export interface Broker {
    * only work in progress.
    */
   trimAcked(stream: string): Promise<number>;
+  /**
+   * Deletes the group's consumers that hold no pending entry and have not tried to read for
+   * `idleMs` (those of processes long gone), which otherwise pile up, a few per process start.
+   * Returns how many; NOGROUP without the group.
+   */
+  forgetIdleConsumers(stream: string, group: string, idleMs: number): Promise<number>;
 
   /** Sends a notification to every current subscriber; nobody listening means it is dropped. */
   publish(channel: string, message: string): Promise<void>;

@@ -249,6 +249,22 @@ export function describeBrokerContract(
       expect(await broker.trimAcked('nowhere')).toBe(0);
     });
 
+    it('forgets consumers that hold nothing and stopped reading, never one holding entries', async () => {
+      const { broker } = await fresh();
+      for (const n of ['1', '2', '3']) await broker.append('jobs', { n });
+      await broker.ensureGroup('jobs', 'g');
+      for (const consumer of ['done', 'also-done', 'holding']) {
+        const read = await broker.readGroup('jobs', 'g', consumer, { count: 1, blockMs: 0 });
+        if (consumer !== 'holding') await broker.ack('jobs', 'g', read.map(idOf));
+      }
+
+      expect(await broker.forgetIdleConsumers('jobs', 'g', 60_000)).toBe(0); // all read just now
+      expect(await broker.forgetIdleConsumers('jobs', 'g', 0)).toBe(2); // the two done ones
+      expect(await broker.forgetIdleConsumers('jobs', 'g', 0)).toBe(0); // holding stays
+      expect(await broker.pending('jobs', 'g')).toBe(1);
+      await expect(broker.forgetIdleConsumers('jobs', 'nobody', 0)).rejects.toThrow(/NOGROUP/);
+    });
+
     it('creates a group twice without complaint, reading from the stream start', async () => {
       const { broker } = await fresh();
       const id = await broker.append('ballots', { choice: 'x' });
@@ -344,6 +360,7 @@ export function describeBrokerContract(
         () => broker.pending('s', 'g'),
         () => broker.streamLength('s'),
         () => broker.trimAcked('s'),
+        () => broker.forgetIdleConsumers('s', 'g', 0),
         () => broker.publish('c', 'm'),
         () => broker.subscribe('c', () => undefined),
         () => broker.pushRecent('l', 'x', 3),

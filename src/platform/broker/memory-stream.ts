@@ -21,6 +21,8 @@ interface PendingEntry {
 
 export interface Group {
   lastDelivered: EntryId;
+  /** When each consumer last tried to read or claim, ms since the epoch (Redis' seen-time). */
+  consumers: Map<string, number>;
   /** By id; entries join in delivery order, which is id order, as in Redis' pending list. */
   pending: Map<string, PendingEntry>;
 }
@@ -82,10 +84,27 @@ export function trimAcked(target: Stream): number {
   return keepFrom;
 }
 
+/** XGROUP DELCONSUMER of each consumer holding nothing that has not read for `idleMs`. */
+export function forgetIdleConsumers(consumerGroup: Group, idleMs: number): number {
+  const holding = new Set([...consumerGroup.pending.values()].map((entry) => entry.consumer));
+  const now = Date.now();
+  let forgotten = 0;
+  for (const [consumer, seenAt] of consumerGroup.consumers) {
+    if (holding.has(consumer) || now - seenAt < idleMs) continue;
+    consumerGroup.consumers.delete(consumer);
+    forgotten++;
+  }
+  return forgotten;
+}
+
 /** XGROUP CREATE ... 0: a new group starts before the first entry. */
 export function ensureGroup(target: Stream, group: string): void {
   if (!target.groups.has(group)) {
-    target.groups.set(group, { lastDelivered: { ms: 0, seq: 0 }, pending: new Map() });
+    target.groups.set(group, {
+      lastDelivered: { ms: 0, seq: 0 },
+      consumers: new Map(),
+      pending: new Map(),
+    });
   }
 }
 
@@ -97,6 +116,7 @@ export function deliverNew(
   count: number,
 ): StreamEntry[] {
   const now = Date.now();
+  consumerGroup.consumers.set(consumer, now);
   const start = firstAfter(target.entries, consumerGroup.lastDelivered);
   const delivered = target.entries.slice(start, start + count);
   for (const entry of delivered) {
@@ -114,6 +134,7 @@ export function claimIdle(
   options: ReclaimOptions,
 ): StreamEntry[] {
   const now = Date.now();
+  consumerGroup.consumers.set(consumer, now);
   const claimed: StreamEntry[] = [];
   for (const [id, entry] of consumerGroup.pending) {
     if (claimed.length >= options.count) break;

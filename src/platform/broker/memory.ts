@@ -18,6 +18,7 @@ import {
   createStream,
   deliverNew,
   ensureGroup,
+  forgetIdleConsumers,
   type Group,
   type Stream,
   trimAcked,
@@ -155,6 +156,10 @@ export class MemoryBroker implements Broker {
       const target = this.streamOf(stream, false);
       return target === undefined ? 0 : trimAcked(target);
     });
+  }
+
+  forgetIdleConsumers(stream: string, group: string, idleMs: number): Promise<number> {
+    return this.run(() => forgetIdleConsumers(this.groupOf(stream, group)[1], idleMs));
   }
 
   publish(channel: string, message: string): Promise<void> {

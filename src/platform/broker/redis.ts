@@ -15,7 +15,7 @@ import type {
 } from './broker.js';
 import { AppendBatches, defineAppendCommand } from './redis-appends.js';
 import { commandTimeoutMs, type Connection, openConnection } from './redis-connection.js';
-import { defineTrimCommand, trimAcked } from './redis-trim.js';
+import { defineUpkeepCommands, forgetIdleConsumers, trimAcked } from './redis-upkeep.js';
 import { entriesOfAutoClaim, entriesOfRead, pendingCountOf } from './redis-replies.js';
 import { Subscriptions } from './redis-subscriptions.js';
 
@@ -59,7 +59,7 @@ export class RedisBroker implements Broker {
       socketTimeout: commandTimeoutMs + 1_000,
     });
     defineAppendCommand(this.main.redis);
-    defineTrimCommand(this.main.redis);
+    defineUpkeepCommands(this.main.redis);
     this.appends = new AppendBatches((send) => this.command(send));
     this.main.redis.on('error', (error: Error) => {
       this.connectionError = error;
@@ -183,6 +183,10 @@ export class RedisBroker implements Broker {
 
   trimAcked(stream: string): Promise<number> {
     return this.command((redis) => trimAcked(redis, this.key(stream)));
+  }
+
+  forgetIdleConsumers(stream: string, group: string, idleMs: number): Promise<number> {
+    return this.command((redis) => forgetIdleConsumers(redis, this.key(stream), group, idleMs));
   }
 
   async publish(channel: string, message: string): Promise<void> {

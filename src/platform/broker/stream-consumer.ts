@@ -5,8 +5,9 @@
  * stream, store the rest in one transaction, ack after the commit. A failed step waits a backoff
  * delay and runs again with the same batch, so nothing read is dropped while a backend is away;
  * what a consumer holds when it dies stays pending until another one reclaims it. Now and then,
- * after an ack, it deletes from the stream what every group has acked, so the stream holds only
- * work in progress instead of every entry ever appended.
+ * after an ack, it tidies up: deletes from the stream what every group has acked, so the stream
+ * holds only work in progress instead of every entry ever appended, and forgets the consumers of
+ * processes long gone, which would otherwise pile up, a few per process start.
  */
 import { backoffDelay } from '../backoff.js';
 import { UnavailableError } from '../errors.js';
@@ -31,8 +32,10 @@ export interface StreamConsumerOptions<T extends { entryId: string }, R> {
   blockMs: number;
   /** Entries pending this long are taken to belong to a dead consumer and are reclaimed. */
   reclaimIdleMs: number;
-  /** How often to delete acked entries from the stream; the first time is after the first ack. */
-  trimEveryMs?: number;
+  /** How often to tidy the stream and group up; the first time is after the first ack. */
+  tidyEveryMs?: number;
+  /** Consumers holding nothing that have not read for this long are forgotten; default 1 h. */
+  forgetConsumersAfterMs?: number;
   signal: AbortSignal;
   parse(entry: StreamEntry): ParsedEntry<T>;
   /** Writes the batch idempotently in one transaction; a throw retries the same batch. */
@@ -49,7 +52,8 @@ export type ConsumerEvent<R> =
   | { kind: 'dead-lettered'; entries: number }
   | { kind: 'reclaimed'; entries: number };
 
-const defaultTrimEveryMs = 10_000;
+const defaultTidyEveryMs = 10_000;
+const defaultForgetConsumersAfterMs = 60 * 60 * 1000;
 
 type State<T, R> =
   | { step: 'join' }
@@ -63,7 +67,7 @@ export class StreamConsumer<T extends { entryId: string }, R> {
   readonly #options: StreamConsumerOptions<T, R>;
   readonly #reclaimEveryMs: number;
   #nextReclaimAt = 0;
-  #nextTrimAt = 0;
+  #nextTidyAt = 0;
   /** New entries read while the previous batch's transaction ran; taken before reading again. */
   #prefetched: StreamEntry[] = [];
   #failures = 0;
@@ -125,7 +129,7 @@ export class StreamConsumer<T extends { entryId: string }, R> {
       case 'ack': {
         const ids = state.items.map((item) => item.entryId);
         await Promise.all([broker.ack(stream, group, ids), this.#afterCommit(state.result)]);
-        await this.#trimWhenDue();
+        await this.#tidyWhenDue();
         return { step: 'fetch' };
       }
     }
@@ -199,16 +203,25 @@ export class StreamConsumer<T extends { entryId: string }, R> {
     return items;
   }
 
-  /** Deletes what every group has acked, at most every `trimEveryMs`; a failure waits for the next. */
-  async #trimWhenDue(): Promise<void> {
-    const { broker, stream, logger, trimEveryMs = defaultTrimEveryMs } = this.#options;
-    if (Date.now() < this.#nextTrimAt) return;
-    this.#nextTrimAt = Date.now() + trimEveryMs;
+  /** At most every `tidyEveryMs`: trims acked entries and forgets long-gone consumers. */
+  async #tidyWhenDue(): Promise<void> {
+    const {
+      broker,
+      stream,
+      group,
+      logger,
+      tidyEveryMs = defaultTidyEveryMs,
+      forgetConsumersAfterMs = defaultForgetConsumersAfterMs,
+    } = this.#options;
+    if (Date.now() < this.#nextTidyAt) return;
+    this.#nextTidyAt = Date.now() + tidyEveryMs;
     try {
       const trimmed = await broker.trimAcked(stream);
-      logger.debug({ stream, trimmed }, 'acked entries trimmed');
+      const forgotten = await broker.forgetIdleConsumers(stream, group, forgetConsumersAfterMs);
+      logger.debug({ stream, trimmed, forgotten }, 'stream tidied');
     } catch (error) {
-      logger.warn({ err: error, stream }, 'could not trim acked entries; trying again later');
+      // Nothing is lost by waiting: the next look trims and forgets what this one did not.
+      logger.warn({ err: error, stream }, 'could not tidy the stream; trying again later');
     }
   }
 

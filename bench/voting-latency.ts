@@ -57,14 +57,16 @@ export async function measureLatency(
 ): Promise<LatencyResult> {
   const namespace = lab.namespace('live');
   const started: { service: VotingService; server: ServerProcess }[] = [];
-  const start = async (service: VotingService) => {
-    const server = await lab.start(service, namespace);
+  const start = async (service: VotingService, env: Record<string, string> = {}) => {
+    const server = await lab.start(service, namespace, { env });
     started.push({ service, server });
     return server;
   };
   try {
     // One at a time, so a failed start leaves no half-started process behind.
-    await start('worker');
+    // One loop, so batches commit in stream order, which `visibility` relies on: with two, a
+    // later batch could commit first and make an earlier vote look visible too soon.
+    await start('worker', { VOTE_CONCURRENCY: '1' });
     const result = await start('result');
     const vote = await start('vote');
     const totals = await followTotals(new URL('/api/stream', result.url));

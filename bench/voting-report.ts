@@ -62,7 +62,8 @@ export function printLatency(result: LatencyResult): void {
   const visibleCount = result.accepted - result.unseen;
   process.stdout.write(
     `\n(c) vote-to-result: ${count(result.votesPerSecond)} votes/s for ${result.seconds} s, ` +
-      `open loop, a new voter per vote; vote, worker and result as processes\n\n` +
+      `open loop, a new voter per vote; vote, worker (one loop: batches commit in stream ` +
+      `order, which the measure needs) and result as processes\n\n` +
       table(
         ['measure', 'votes', 'p50', 'p90', 'p99', 'max'],
         [

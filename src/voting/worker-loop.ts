@@ -16,7 +16,7 @@ export interface VoteConsumerOptions {
   broker: Broker;
   sql: Sql;
   logger: Logger;
-  /** This process's name in the consumer group; unique per process. */
+  /** This loop's name in the consumer group; no other loop, here or elsewhere, uses it. */
   consumer: string;
   batchSize: number;
   blockMs: number;

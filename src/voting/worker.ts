@@ -19,12 +19,13 @@ const workerSettings = {
   ),
   concurrency: settings.integer(
     'VOTE_CONCURRENCY',
-    { min: 1, max: 16 },
+    { min: 1, max: 8 },
     {
       default: 2,
       description:
         'Batches one worker has in flight at once, each its own consumer in the group: one ' +
-        'is read and parsed while another commits.',
+        'is read and parsed while another commits. At most 8, so the loops fit the Postgres ' +
+        'pool (10 connections).',
     },
   ),
   blockMs: settings.integer(
@@ -43,7 +44,7 @@ const workerSettings = {
   stopTimeoutMs: settings.integer(
     'VOTE_STOP_TIMEOUT_MS',
     { min: 100, max: 600_000 },
-    { default: 5_000, description: 'How long stopping waits for the batch in flight.' },
+    { default: 5_000, description: 'How long stopping waits for the batches in flight.' },
   ),
 };
 

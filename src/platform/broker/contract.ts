@@ -263,6 +263,7 @@ export function describeBrokerContract(
       expect(await broker.forgetIdleConsumers('jobs', 'g', 0)).toBe(0); // holding stays
       expect(await broker.pending('jobs', 'g')).toBe(1);
       await expect(broker.forgetIdleConsumers('jobs', 'nobody', 0)).rejects.toThrow(/NOGROUP/);
+      await expect(broker.forgetIdleConsumers('never', 'g', 0)).rejects.toThrow(/NOGROUP/);
     });
 
     it('creates a group twice without complaint, reading from the stream start', async () => {

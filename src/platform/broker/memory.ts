@@ -92,6 +92,10 @@ export class MemoryBroker implements Broker {
     options: AppendOptions = {},
   ): Promise<string> {
     return this.run(() => {
+      // Refused before the stream is made, as Redis refuses it before touching the key.
+      if (Object.keys(fields).length === 0) {
+        throw new Error('an appended entry needs at least one field');
+      }
       const id = appendEntry(this.streamOf(stream, true), fields, options.maxLen);
       wakeReaders(this.store.readers, this.key(stream));
       return id;

@@ -57,6 +57,19 @@ describe('redis broker: appends grouped per event-loop turn', () => {
     expect(commands.filter(([name]) => name?.toUpperCase() === 'XADD')).toEqual([]);
   });
 
+  it('keeps call order when appends in one turn ask for different bounds', async () => {
+    const prefix = `${uniqueName('appends')}:`;
+    const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: prefix });
+    opened.push(broker);
+    opened.push({ close: () => removeKeys(prefix) });
+    const ids = await Promise.all([
+      broker.append('log', { n: '1' }),
+      broker.append('log', { n: '2' }, { maxLen: 1_000 }),
+      broker.append('log', { n: '3' }),
+    ]);
+    expect([...ids].sort(compareIds)).toEqual(ids);
+  });
+
   it('fails every entry of a batch Redis refuses, as a reply error, not as unavailable', async () => {
     const prefix = `${uniqueName('appends')}:`;
     const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: prefix });
@@ -77,3 +90,16 @@ describe('redis broker: appends grouped per event-loop turn', () => {
     admin.disconnect();
   });
 });
+
+async function removeKeys(prefix: string): Promise<void> {
+  const admin = new Redis(testRedisUrl);
+  const keys = await admin.keys(`${prefix}*`);
+  if (keys.length > 0) await admin.del(...keys);
+  admin.disconnect();
+}
+
+function compareIds(a: string, b: string): number {
+  const [aMs = 0n, aSeq = 0n] = a.split('-').map(BigInt);
+  const [bMs = 0n, bSeq = 0n] = b.split('-').map(BigInt);
+  return aMs === bMs ? Number(aSeq - bSeq) : Number(aMs - bMs);
+}

@@ -52,14 +52,13 @@ interface Waiter {
 }
 
 interface Batch {
-  stream: string;
   maxLen: string;
   args: string[];
   waiters: Waiter[];
 }
 
 export class AppendBatches {
-  /** Open batches by stream and bound; each is sent when the current turn's I/O is done. */
+  /** The open batch of each stream; it is sent when the current turn's I/O is done. */
   private readonly open = new Map<string, Batch>();
 
   constructor(private readonly sendBatch: SendBatch) {}
@@ -67,7 +66,7 @@ export class AppendBatches {
   /** Queues one entry; resolves with its id once the batch holding it is in the stream. */
   add(stream: string, fields: Record<string, string>, maxLen: number | undefined): Promise<string> {
     const strings: string[] = [];
-    for (const name in fields) strings.push(name, fields[name] ?? '');
+    for (const name of Object.keys(fields)) strings.push(name, fields[name] ?? '');
     // Refused here, alone: inside a batch, Redis' own error would fail every other entry too.
     if (strings.length === 0) {
       return Promise.reject(new Error('an appended entry needs at least one field'));
@@ -82,31 +81,36 @@ export class AppendBatches {
     }
 
     const bound = maxLen === undefined ? '' : String(maxLen);
-    const key = `${bound}\n${stream}`;
-    const batch = this.open.get(key) ?? this.start(key, stream, bound);
+    let batch = this.open.get(stream);
+    // A different bound needs a call of its own: the open batch goes first, keeping call order.
+    if (batch !== undefined && batch.maxLen !== bound) {
+      this.flush(stream, batch);
+      batch = undefined;
+    }
+    batch ??= this.start(stream, bound);
     batch.args.push(String(strings.length), ...strings);
     const id = new Promise<string>((resolve, reject) => {
       batch.waiters.push({ resolve, reject });
     });
-    if (batch.waiters.length >= maxBatchEntries) this.flush(key, batch);
+    if (batch.waiters.length >= maxBatchEntries) this.flush(stream, batch);
     return id;
   }
 
-  private start(key: string, stream: string, maxLen: string): Batch {
-    const batch: Batch = { stream, maxLen, args: [], waiters: [] };
-    this.open.set(key, batch);
+  private start(stream: string, maxLen: string): Batch {
+    const batch: Batch = { maxLen, args: [], waiters: [] };
+    this.open.set(stream, batch);
     // After the I/O callbacks of this turn: every request read in it has added its entry.
     setImmediate(() => {
-      this.flush(key, batch);
+      this.flush(stream, batch);
     });
     return batch;
   }
 
-  private flush(key: string, batch: Batch): void {
-    // A full batch was sent early: its end-of-turn flush finds it gone, or a newer one.
-    if (this.open.get(key) !== batch) return;
-    this.open.delete(key);
-    const { stream, maxLen, args, waiters } = batch;
+  private flush(stream: string, batch: Batch): void {
+    // A batch sent early (full, or before one with another bound) is gone by its end of turn.
+    if (this.open.get(stream) !== batch) return;
+    this.open.delete(stream);
+    const { maxLen, args, waiters } = batch;
     this.sendBatch((redis) =>
       (redis as Redis & AppendCommand).agoraAppend(stream, maxLen, ...args),
     ).then(

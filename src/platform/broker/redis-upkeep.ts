@@ -41,6 +41,9 @@ return redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d-%d', floorMs, flo
  * pending entry that have not tried to read for that long, and returns how many.
  */
 const forgetScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return redis.error_reply('NOGROUP No such key or consumer group')
+end
 local forgotten = 0
 for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   local info = {}

@@ -24,7 +24,7 @@ export interface StreamConsumerOptions<T extends { entryId: string }, R> {
   group: string;
   /** Where unparseable entries go, with the reason, before they are acked. */
   deadLetterStream: string;
-  /** This process's name in the consumer group; unique per process. */
+  /** This loop's name in the consumer group; no other loop, here or elsewhere, uses it. */
   consumer: string;
   /** What the log lines call one consumer ("worker", "subscriber"). */
   role: string;

@@ -1,8 +1,8 @@
 /**
  * Drain benchmarks compare a consumer with COPY on one Postgres, one after the other; whoever
- * goes second would also pay for flushing the first one's dirty pages and WAL (a million rows
- * leave about 100 MB), which swung COPY's rate by half between runs. A CHECKPOINT before each
- * loader starts both from the same clean state.
+ * goes second would also pay for writing out the first one's dirty pages (a million rows leave
+ * about 100 MB), so the order would bias the ratio. A CHECKPOINT before each loader starts both
+ * from the same clean state.
  */
 import type pg from 'pg';
 import { progress } from './benchmark.js';

@@ -32,10 +32,6 @@ export interface StreamConsumerOptions<T extends { entryId: string }, R> {
   blockMs: number;
   /** Entries pending this long are taken to belong to a dead consumer and are reclaimed. */
   reclaimIdleMs: number;
-  /** How often to tidy the stream and group up; the first time is after the first ack. */
-  tidyEveryMs?: number;
-  /** Consumers holding nothing that have not read for this long are forgotten; default 1 h. */
-  forgetConsumersAfterMs?: number;
   signal: AbortSignal;
   parse(entry: StreamEntry): ParsedEntry<T>;
   /** Writes the batch idempotently in one transaction; a throw retries the same batch. */
@@ -52,8 +48,10 @@ export type ConsumerEvent<R> =
   | { kind: 'dead-lettered'; entries: number }
   | { kind: 'reclaimed'; entries: number };
 
-const defaultTidyEveryMs = 10_000;
-const defaultForgetConsumersAfterMs = 60 * 60 * 1000;
+/** How often a loop tidies the stream up; the first time is right after its first ack. */
+const tidyEveryMs = 10_000;
+/** Consumers holding nothing that have not read for this long belong to processes long gone. */
+const forgetConsumersAfterMs = 60 * 60 * 1000;
 
 type State<T, R> =
   | { step: 'join' }
@@ -205,14 +203,7 @@ export class StreamConsumer<T extends { entryId: string }, R> {
 
   /** At most every `tidyEveryMs`: trims acked entries and forgets long-gone consumers. */
   async #tidyWhenDue(): Promise<void> {
-    const {
-      broker,
-      stream,
-      group,
-      logger,
-      tidyEveryMs = defaultTidyEveryMs,
-      forgetConsumersAfterMs = defaultForgetConsumersAfterMs,
-    } = this.#options;
+    const { broker, stream, group, logger } = this.#options;
     if (Date.now() < this.#nextTidyAt) return;
     this.#nextTidyAt = Date.now() + tidyEveryMs;
     try {

@@ -10,7 +10,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -19,6 +18,7 @@ import { ballotEntryField, ballotsStream, subscribersGroup } from '../src/electi
 import { formatTable } from '../src/platform/table.js';
 import { progress } from './benchmark.js';
 import { checkpoint } from './checkpoint.js';
+import { watchAcks } from './drain-watch.js';
 import { readMemory, type Memory } from './report.js';
 import { freePort, startServer } from './server-process.js';
 
@@ -50,9 +50,6 @@ export interface ElectionDrainResult {
 }
 
 const fillChunk = 10_000;
-const pollMs = 20;
-/** The subscriber counts as stalled when nothing is acked for this long. */
-const stallMs = 30_000;
 
 const papeletas = ['presidente', 'diputados', 'alcalde'];
 const partidos = ['UNE', 'VAMOS', 'SEMILLA', 'VALOR', 'CABAL', 'TODOS', 'UR', 'BIEN'];
@@ -89,7 +86,12 @@ export async function measureElectionDrain(
     const base = `http://127.0.0.1:${port}`;
     progress(`starting election-subscriber on ${base} (batch ${batchSize})`);
     await checkpoint(sql, 'the subscriber');
-    const watching = watchAcks(redis, `${prefix}${ballotsStream}`, ballots);
+    const watching = watchAcks(redis, {
+      stream: `${prefix}${ballotsStream}`,
+      group: subscribersGroup,
+      entries: ballots,
+      consumer: 'subscriber',
+    });
     const subscriber = await startServer('election-subscriber', {
       args: [agoraCli, 'run', 'election-subscriber', '--port', String(port)],
       env: {
@@ -187,52 +189,6 @@ async function prefill(redis: Redis, stream: string, ballots: number): Promise<v
     const failure = results.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
   }
-}
-
-/** Polls the group's bookkeeping until every entry is acked; the clock starts at the first ack. */
-async function watchAcks(redis: Redis, stream: string, ballots: number) {
-  let first: { at: number; acked: number } | undefined;
-  let acked = 0;
-  let lastChange = performance.now();
-  let lastReport = performance.now();
-  for (;;) {
-    const now = performance.now();
-    const current = await ackedEntries(redis, stream);
-    if (current > acked) {
-      acked = current;
-      lastChange = now;
-      first ??= { at: now, acked };
-    }
-    if (acked >= ballots || now - lastChange > stallMs) break;
-    if (now - lastReport > 5_000) {
-      progress(
-        `subscriber: ${acked.toLocaleString('en-US')} of ${ballots.toLocaleString('en-US')} acked`,
-      );
-      lastReport = now;
-    }
-    await sleep(pollMs);
-  }
-  if (acked < ballots) progress(`subscriber stalled at ${acked} of ${ballots} acked`);
-  const seconds = first === undefined ? 0 : (lastChange - first.at) / 1000;
-  const rate = first === undefined || seconds === 0 ? 0 : (acked - first.acked) / seconds;
-  return { acked, seconds, rate };
-}
-
-async function ackedEntries(redis: Redis, stream: string): Promise<number> {
-  let groups: unknown;
-  try {
-    groups = await redis.call('XINFO', 'GROUPS', stream);
-  } catch {
-    return 0;
-  }
-  for (const group of groups as unknown[][]) {
-    const info = new Map<string, unknown>();
-    for (let i = 0; i + 1 < group.length; i += 2) info.set(String(group[i]), group[i + 1]);
-    if (info.get('name') === subscribersGroup) {
-      return Number(info.get('entries-read') ?? 0) - Number(info.get('pending') ?? 0);
-    }
-  }
-  return 0;
 }
 
 /**

@@ -7,12 +7,12 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { votesStream, workersGroup } from '../src/voting/protocol.js';
 import { progress } from './benchmark.js';
 import { checkpoint } from './checkpoint.js';
+import { watchAcks } from './drain-watch.js';
 import { readMemory, type Memory } from './report.js';
 import type { VotingLab } from './voting-services.js';
 
@@ -44,9 +44,6 @@ export interface DrainResult {
 }
 
 const fillChunk = 10_000;
-const pollMs = 20;
-/** The worker counts as stalled when nothing is acked for this long. */
-const stallMs = 30_000;
 
 const voterOf = (i: number) => `bench-${i}`;
 const optionOf = (i: number) => (i % 3 === 0 ? 'b' : 'a');
@@ -59,7 +56,12 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
   await prefill(lab, stream, settings.votes, streamMs);
 
   await checkpoint(lab.sql, 'the worker');
-  const watching = watchAcks(lab, stream, settings.votes);
+  const watching = watchAcks(lab.redis, {
+    stream,
+    group: workersGroup,
+    entries: settings.votes,
+    consumer: 'worker',
+  });
   const worker = await lab.start('worker', namespace, {
     env: {
       VOTE_BATCH_SIZE: String(settings.batchSize),
@@ -126,39 +128,6 @@ async function prefill(lab: VotingLab, stream: string, votes: number, streamMs: 
   }
 }
 
-/**
- * Polls the group's own bookkeeping (acked = entries-read - pending) until every entry is
- * acked. The clock starts at the first acked batch, so process start-up and migrations are
- * not counted; the rate is over the entries acked after that moment.
- */
-async function watchAcks(lab: VotingLab, stream: string, votes: number) {
-  let first: { at: number; acked: number } | undefined;
-  let acked = 0;
-  let lastChange = performance.now();
-  let lastReport = performance.now();
-  for (;;) {
-    const now = performance.now();
-    const current = await ackedEntries(lab, stream);
-    if (current > acked) {
-      acked = current;
-      lastChange = now;
-      first ??= { at: now, acked };
-    }
-    if (acked >= votes || now - lastChange > stallMs) break;
-    if (now - lastReport > 5_000) {
-      progress(
-        `worker: ${acked.toLocaleString('en-US')} of ${votes.toLocaleString('en-US')} acked`,
-      );
-      lastReport = now;
-    }
-    await sleep(pollMs);
-  }
-  if (acked < votes) progress(`worker stalled at ${acked} of ${votes} acked`);
-  const seconds = first === undefined ? 0 : (lastChange - first.at) / 1000;
-  const rate = first === undefined || seconds === 0 ? 0 : (acked - first.acked) / seconds;
-  return { acked, seconds, rate };
-}
-
 export interface TransactionTime {
   batches: number;
   seconds: number;
@@ -180,23 +149,6 @@ async function transactionTime(metrics: URL): Promise<TransactionTime | undefine
   } catch {
     return undefined;
   }
-}
-
-async function ackedEntries(lab: VotingLab, stream: string): Promise<number> {
-  let groups: unknown;
-  try {
-    groups = await lab.redis.call('XINFO', 'GROUPS', stream);
-  } catch {
-    return 0;
-  }
-  for (const group of groups as unknown[][]) {
-    const info = new Map<string, unknown>();
-    for (let i = 0; i + 1 < group.length; i += 2) info.set(String(group[i]), group[i + 1]);
-    if (info.get('name') === workersGroup) {
-      return Number(info.get('entries-read') ?? 0) - Number(info.get('pending') ?? 0);
-    }
-  }
-  return 0;
 }
 
 /**

@@ -23,14 +23,6 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Every registered service on its own free port, as AGORA_<SERVICE>_PORT variables. */
-/** The setting that moves each service's separate admin port (see `adminPort`). */
-const adminPortVariables: Record<string, string> = {
-  'election-grpc': 'ELECTION_GRPC_ADMIN_PORT',
-  'news-agent': 'NEWS_AGENT_ADMIN_PORT',
-  'news-node': 'NEWS_NODE_ADMIN_PORT',
-};
-
 /** A free port for every service, and for every admin port; `readyz` maps a service to its. */
 async function portsForEveryService() {
   const env: Record<string, string> = {};
@@ -39,11 +31,9 @@ async function portsForEveryService() {
     const port = String(await freePort());
     env[`AGORA_${envNameOf(service.name)}_PORT`] = port;
     readyz.set(service.name, `http://127.0.0.1:${port}/readyz`);
-    if (service.adminPort === undefined) continue;
-    const variable = adminPortVariables[service.name];
-    if (variable === undefined) throw new Error(`${service.name}: add its admin port variable`);
+    if (service.admin === undefined) continue;
     const adminPort = String(await freePort());
-    env[variable] = adminPort;
+    env[service.admin.variable] = adminPort;
     readyz.set(service.name, `http://127.0.0.1:${adminPort}/readyz`);
   }
   return { env, readyz };

@@ -40,7 +40,7 @@ it('answers 503 while Redis is dead and recovers by itself when it is back', asy
   const down = await fetch(base, { headers: { accept: 'application/json' } });
   expect(down.status).toBe(503);
   const body = (await down.json()) as { error: { code: string; message: string } };
-  expect(body.error.code).toBe('redis_unavailable');
+  expect(body.error.code).toBe('broker_unavailable');
   expect(body.error.message).toContain('cannot reach Redis');
   expect(JSON.stringify(body)).not.toMatch(/\bat .*\.js:\d+/);
   const readyz = await fetch(`${base}/readyz`);

@@ -339,23 +339,4 @@ describe('election-api', () => {
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain('<div id="root">');
   });
-
-  it('answers a readable 503 while the database is missing', async () => {
-    const closedPort = await freePort();
-    const missing = await startApi({
-      REDIS_URL: testRedisUrl,
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/nowhere`,
-    });
-    const readyz = await waitFor(
-      async () => {
-        const response = await fetch(`${missing}/readyz`);
-        return response.status === 503 ? response.json() : undefined;
-      },
-      { timeoutMs: 15_000, message: 'election-api to answer /readyz' },
-    );
-    expect(readyz).toMatchObject({ checks: { 'election schema': 'waiting for the database' } });
-    const summary = await fetch(`${missing}/api/summary`);
-    expect(summary.status).toBe(503);
-    expect(await summary.text()).not.toContain('does not exist');
-  });
 });

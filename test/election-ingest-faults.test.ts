@@ -4,7 +4,7 @@
  * restart; election-grpc answers UNAVAILABLE while Postgres is away; the subscriber reclaims a
  * dead subscriber's entries and dead-letters the ones it cannot parse.
  */
-import { connect, createServer, type Socket } from 'node:net';
+import { openPgProxy } from './support/pg-proxy.js';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findSummaryDrift, storeBallots } from '../src/election/ballot-store.js';
@@ -61,7 +61,7 @@ describe('the gateway', () => {
     expect(ids).toHaveLength(2);
 
     const grpcServer = await world.startGrpc();
-    await waitForHttp(`${grpcServer.url}/readyz`);
+    await waitForHttp(`${grpcServer.healthUrl}/readyz`);
     // The same long-lived client finds the server without a gateway restart.
     const retried = await waitFor(
       async () => {
@@ -83,7 +83,7 @@ describe('the gateway', () => {
     const gateway = await world.start(electionGatewayService, {}, { broker: deadRedis });
     const refused = await post(`${gateway.url}/ingest/redis`, [seedBallot(), seedBallot()]);
     expect(refused.status).toBe(503);
-    expect(refused.body.error).toMatchObject({ code: 'redis_unavailable' });
+    expect(refused.body.error).toMatchObject({ code: 'broker_unavailable' });
     expect(refused.body.error?.message).toMatch(/not answering/);
     expect(refused.body.ids).toHaveLength(2);
     const ready = await fetch(`${gateway.url}/readyz`);
@@ -95,7 +95,7 @@ describe('election-grpc limits', () => {
   it('refuses a CastMany over ELECTION_GRPC_MAX_STREAM with RESOURCE_EXHAUSTED, storing none', async () => {
     const world = await newWorld();
     const grpcServer = await world.startGrpc({ ELECTION_GRPC_MAX_STREAM: '2' });
-    await waitForHttp(`${grpcServer.url}/readyz`);
+    await waitForHttp(`${grpcServer.healthUrl}/readyz`);
     const client = new BallotsClient({ address: world.grpcAddress });
     cleanUps.push(() => {
       client.close();
@@ -139,11 +139,11 @@ describe('election-grpc while Postgres is away', () => {
     await expect(client.cast({ ...seedBallot(), id: 'pg-1' })).rejects.toMatchObject({
       code: grpc.status.UNAVAILABLE,
     });
-    const readyz = await fetch(`${grpcServer.url}/readyz`);
+    const readyz = await fetch(`${grpcServer.healthUrl}/readyz`);
     expect(readyz.status).toBe(503);
 
     proxy.resume();
-    await waitForHttp(`${grpcServer.url}/readyz`);
+    await waitForHttp(`${grpcServer.healthUrl}/readyz`);
     expect(await client.cast({ ...seedBallot(), id: 'pg-1' })).toEqual({
       id: 'pg-1',
       duplicate: false,
@@ -287,52 +287,3 @@ describe('the subscriber', () => {
     expect((await storedRoutes(world.sql, ['held'])).size).toBe(0);
   });
 });
-
-/** A TCP relay to Postgres that can refuse connections and cut the open ones, as an outage. */
-async function openPgProxy(databaseUrl: string) {
-  const target = new URL(databaseUrl);
-  const sockets = new Set<Socket>();
-  let open = false;
-  const server = createServer((client) => {
-    if (!open) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const [socket, peer] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      sockets.add(socket);
-      socket.on('error', () => peer.destroy());
-      socket.on('close', () => {
-        sockets.delete(socket);
-        peer.destroy();
-      });
-      socket.pipe(peer);
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const url = new URL(databaseUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String(typeof address === 'object' && address !== null ? address.port : 0);
-  return {
-    url: url.href,
-    resume: () => {
-      open = true;
-    },
-    cut: () => {
-      open = false;
-      for (const socket of sockets) socket.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        open = false;
-        for (const socket of sockets) socket.destroy();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}

@@ -351,24 +351,6 @@ describe('idempotency keys', () => {
   });
 });
 
-describe('without Postgres', () => {
-  it('listens, says on /readyz that it waits for the database, and answers 503', async () => {
-    const port = await freePort();
-    const closed = await freePort();
-    const waiting = startAgora(['run', 'tasks', '--port', String(port)], {
-      env: { ...env, DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/test` },
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const ready = await waitForHttp(`${url}/readyz`, { status: 503, timeoutMs: 30_000 });
-    const report = (await ready.json()) as { checks: Record<string, string> };
-    expect(report.checks.migrations).toMatch(/wait/);
-    const refused = await post('/tasks', { title: 'later' }, {}, url);
-    expect(refused.status).toBe(503);
-    expect((await errorOf(refused)).code).toBe('database_unavailable');
-    await waiting.stop();
-  });
-});
-
 describe('monitoring and documentation', () => {
   it('reports counts by status, answers by status code, instance and uptime on /status', async () => {
     const report = (await (await fetch(`${base}/status`)).json()) as StatusReport;

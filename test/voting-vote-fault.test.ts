@@ -45,7 +45,7 @@ it('refuses votes with a readable 503 while Redis is dead and accepts them once 
   expect(json.status).toBe(503);
   expect(await json.json()).toMatchObject({
     error: {
-      code: 'redis_unavailable',
+      code: 'broker_unavailable',
       message: expect.stringContaining('not recorded') as string,
     },
   });

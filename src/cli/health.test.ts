@@ -6,10 +6,12 @@ import { healthPortOf, healthPorts } from './health.js';
 function service(name: string, defaultPort: number, adminPort?: number): ServiceDefinition {
   return defineService({
     name,
-    system: 'test',
+    system: 'counter',
     description: name,
     defaultPort,
-    adminPort,
+    ...(adminPort === undefined
+      ? {}
+      : { admin: { variable: 'TEST_ADMIN_PORT', defaultPort: adminPort } }),
     portAliases: ['BIND_PORT'],
     needs: [],
     settings: { unused: settings.string('UNUSED') },
@@ -31,6 +33,11 @@ describe('health ports', () => {
     expect(healthPorts(registry, web, { PORT: '6000' })).toEqual([6000]);
     expect(healthPorts(registry, web, { BIND_PORT: '6001' })).toEqual([6001]);
     expect(healthPorts(registry, grpc, { PORT: '6000' })).toEqual([3003]);
+  });
+
+  it('follow the admin port variable of a service that declares one', () => {
+    expect(healthPortOf(grpc, { TEST_ADMIN_PORT: '4004' })).toBe(4004);
+    expect(healthPorts(registry, grpc, { TEST_ADMIN_PORT: '4004' })).toEqual([4004]);
   });
 
   it('are PORT and every health port when no service is named, once each', () => {

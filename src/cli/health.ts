@@ -6,14 +6,14 @@
  */
 import type { Env } from '../platform/config.js';
 import { readSetting, settings } from '../platform/config.js';
-import { portForRun } from '../platform/runtime.js';
+import { adminPortOf, portForRun } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 
 const timeoutMs = 3_000;
 
 /** Where a service answers /healthz and /readyz: its admin port, else its own port. */
-export function healthPortOf(definition: ServiceDefinition): number {
-  return definition.adminPort ?? definition.defaultPort;
+export function healthPortOf(definition: ServiceDefinition, env: Env = {}): number {
+  return adminPortOf(definition, env) ?? definition.defaultPort;
 }
 
 /**
@@ -28,9 +28,10 @@ export function healthPorts(
 ): number[] {
   const port = readSetting(settings.port('PORT'), env);
   if (named !== undefined) {
-    return [named.adminPort ?? portForRun(named, env)];
+    const own = portForRun(named, env);
+    return [adminPortOf(named, env, own) ?? own];
   }
-  const ports = registry.map(healthPortOf);
+  const ports = registry.map((definition) => healthPortOf(definition, env));
   return [...new Set(port === undefined ? ports : [port, ...ports])];
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Env } from '../platform/config.js';
 import { envNameOf } from '../platform/platform-settings.js';
+import { adminPortOf } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { formatTable } from '../platform/table.js';
 
@@ -22,9 +23,10 @@ const timeoutMs = 2_000;
 /** Where the service answers HTTP `/readyz`: its own port, or its admin port when it has one. */
 export function serviceUrl(definition: ServiceDefinition, env: Env): string {
   const name = envNameOf(definition.name);
-  if (definition.adminPort !== undefined) {
+  const adminPort = adminPortOf(definition, env);
+  if (adminPort !== undefined) {
     // Its own address speaks gRPC or NDJSON; the probe goes to the admin port.
-    return env[`AGORA_${name}_ADMIN_URL`] ?? `http://127.0.0.1:${definition.adminPort}`;
+    return env[`AGORA_${name}_ADMIN_URL`] ?? `http://127.0.0.1:${adminPort}`;
   }
   return env[`AGORA_${name}_URL`] ?? `http://127.0.0.1:${definition.defaultPort}`;
 }

@@ -17,7 +17,7 @@ export async function countHit(broker: Broker): Promise<number> {
   } catch (error) {
     if (error instanceof BrokerUnavailableError) {
       throw new UnavailableError(
-        'redis',
+        'broker',
         'The hit counter cannot reach Redis right now. It reconnects by itself; try again in a moment.',
         { cause: error },
       );

@@ -2,9 +2,25 @@
  * The counter service (seeds 000 and 001, part 1): `GET /` counts a hit in Redis and answers
  * with the total, as text or, when the client asks for it, JSON.
  */
+import { Type } from '@fastify/type-provider-typebox';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
 import { countHit, greeting } from './hits.js';
+
+const countSchema = {
+  summary: 'Count a hit: plain text, or JSON when the client accepts application/json',
+  produces: ['text/plain', 'application/json'],
+  response: {
+    200: {
+      content: {
+        'text/plain': { schema: Type.String() },
+        'application/json': {
+          schema: Type.Object({ hits: Type.Integer({ minimum: 1 }), message: Type.String() }),
+        },
+      },
+    },
+  },
+};
 
 export const counterService = defineService({
   name: 'counter',
@@ -16,9 +32,12 @@ export const counterService = defineService({
   settings: {},
 
   async start(ctx) {
-    const app = createHttpServer(ctx);
+    const app = await createHttpServer(ctx, {
+      title: 'Agora counter',
+      description: 'The hit counter of seeds 000/001, part 1.',
+    });
 
-    app.get('/', async (request, reply) => {
+    app.get('/', { schema: countSchema }, async (request, reply) => {
       const hits = await countHit(ctx.broker);
       const message = greeting(hits);
       if (request.headers.accept?.includes('application/json') === true) {

@@ -17,7 +17,7 @@ async function serverFor(files: Record<string, string>): Promise<HttpServer> {
     await mkdir(join(dir, path, '..'), { recursive: true });
     await writeFile(join(dir, path), text);
   }
-  app = createHttpServer({
+  app = await createHttpServer({
     name: 'election-api',
     version: 'test',
     logger: createLogger({ level: 'silent' }),

@@ -1,15 +1,12 @@
 /**
  * The election API (seed 004's Node API, port 3000): the REST endpoints behind each dashboard
  * view, a server-sent event stream that tells the dashboard when ballots were stored, and the
- * built dashboard itself. It applies the election migrations at start, so it never answers
+ * built dashboard itself. It declares the election migrations too, so it never answers
  * "relation does not exist" when it starts before the ingest services.
  */
-import { retryWithBackoff } from '../platform/backoff.js';
-import type { Unsubscribe } from '../platform/broker/broker.js';
-import { UnavailableError } from '../platform/errors.js';
+import { LiveStream } from '../platform/http/live-stream.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
-import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { readRecentBallots } from './api-recent.js';
 import {
   ballotsPage,
@@ -30,9 +27,8 @@ import {
 } from './api-schemas.js';
 import { serveDashboard } from './api-static.js';
 import { IngestRate } from './live-rate.js';
-import { LiveUpdates } from './live-updates.js';
 import { electionMigrations } from './migrations.js';
-import { electionSystem, storedChannel } from './protocol.js';
+import { storedChannel } from './protocol.js';
 import { selectBallotsPage } from './queries-ballots.js';
 import {
   selectDepartmentShare,
@@ -59,57 +55,35 @@ export const electionApiService = defineService({
   defaultPort: 3000,
   scaling: 'shared-port',
   needs: ['broker', 'sql'],
+  migrations: electionMigrations,
   settings: {},
 
   async start(ctx) {
-    let schemaReady = false;
-    ctx.readiness.add('election schema', () =>
-      schemaReady ? Promise.resolve() : Promise.reject(new Error('waiting for the database')),
-    );
-    void migrateWhenReady(ctx.sql, electionSystem, electionMigrations, {
-      signal: ctx.signal,
-      logger: ctx.logger,
-    }).then(
-      () => {
-        schemaReady = true;
-      },
-      (error: unknown) => {
-        if (!ctx.signal.aborted) ctx.logger.error({ err: error }, 'election migrations failed');
-      },
-    );
-
-    /** The SQL handle, once the tables exist; a readable 503 before. */
-    function database() {
-      if (!schemaReady) {
-        throw new UnavailableError(
-          'database',
-          'The election results are not ready yet: waiting for the database.',
-        );
-      }
-      return ctx.sql;
-    }
-
+    const { sql } = ctx;
     const rate = new IngestRate();
     async function readSummary(): Promise<Summary> {
-      const counts = await selectRouteCounts(database());
+      const counts = await selectRouteCounts(sql);
       rate.add(counts.total, Date.now());
       return { ...counts, ratePerSecond: rate.perSecond() };
     }
     const sampler = setInterval(() => {
-      if (schemaReady) readSummary().catch(() => undefined);
+      readSummary().catch(() => undefined);
     }, rateSampleMs);
     sampler.unref();
 
-    const live = new LiveUpdates(readSummary, ctx.logger);
-    const subscribed: Promise<Unsubscribe | undefined> = retryWithBackoff(
-      () =>
-        ctx.broker.subscribe(storedChannel, () => {
-          live.notify();
-        }),
-      { signal: ctx.signal },
-    ).catch(() => undefined);
+    // Ballots arrive by the thousand a second: the dashboard re-reads at most 4 times a second.
+    const live = new LiveStream({
+      event: 'summary',
+      read: readSummary,
+      logger: ctx.logger,
+      minIntervalMs: 250,
+    });
+    live.follow(ctx.broker, storedChannel, ctx.signal);
 
-    const app = createHttpServer(ctx);
+    const app = await createHttpServer(ctx, {
+      title: 'Agora election API',
+      description: 'The views of the election dashboard (seed 004) and its live stream.',
+    });
     const ok = <T>(schema: T) => ({ 200: schema });
 
     app.get('/api/summary', { schema: { querystring: noQuery, response: ok(summary) } }, () =>
@@ -119,20 +93,19 @@ export const electionApiService = defineService({
     app.get(
       '/api/ballots',
       { schema: { querystring: ballotsQuery, response: ok(ballotsPage) } },
-      (request) => selectBallotsPage(database(), request.query),
+      (request) => selectBallotsPage(sql, request.query),
     );
 
     app.get(
       '/api/top-departments',
       { schema: { querystring: topDepartmentsQuery, response: ok(departmentVotes) } },
-      (request) => selectTopDepartments(database(), request.query.papeleta, request.query.limit),
+      (request) => selectTopDepartments(sql, request.query.papeleta, request.query.limit),
     );
 
     app.get(
       '/api/party-share/department',
       { schema: { querystring: departmentShareQuery, response: ok(partyShare) } },
-      (request) =>
-        selectDepartmentShare(database(), request.query.papeleta, request.query.departamento),
+      (request) => selectDepartmentShare(sql, request.query.papeleta, request.query.departamento),
     );
 
     app.get(
@@ -140,14 +113,14 @@ export const electionApiService = defineService({
       { schema: { querystring: municipalityShareQuery, response: ok(partyShare) } },
       (request) => {
         const { papeleta, departamento, municipio } = request.query;
-        return selectMunicipalityShare(database(), papeleta, departamento, municipio);
+        return selectMunicipalityShare(sql, papeleta, departamento, municipio);
       },
     );
 
     app.get(
       '/api/top-sedes',
       { schema: { querystring: topSedesQuery, response: ok(sedeVotes) } },
-      (request) => selectTopSedes(database(), request.query.papeleta, request.query.limit),
+      (request) => selectTopSedes(sql, request.query.papeleta, request.query.limit),
     );
 
     app.get(
@@ -160,7 +133,7 @@ export const electionApiService = defineService({
     app.get('/api/options', { schema: { querystring: noQuery, response: ok(options) } }, () => {
       const now = Date.now();
       if (cachedOptions === undefined || now - cachedOptions.at > optionsCacheMs) {
-        const value = selectOptions(database());
+        const value = selectOptions(sql);
         // A failed read is not kept: the next request tries again.
         value.catch(() => {
           if (cachedOptions?.value === value) cachedOptions = undefined;
@@ -170,10 +143,20 @@ export const electionApiService = defineService({
       return cachedOptions.value;
     });
 
-    app.get('/api/stream', { schema: { querystring: noQuery } }, (_request, reply) => {
-      reply.hijack();
-      live.add(reply.raw);
-    });
+    app.get(
+      '/api/stream',
+      {
+        schema: {
+          querystring: noQuery,
+          summary: 'Server-sent events: `summary` with the body of /api/summary on each change',
+          produces: ['text/event-stream'],
+        },
+      },
+      (_request, reply) => {
+        reply.hijack();
+        live.add(reply.raw);
+      },
+    );
 
     await serveDashboard(app);
 
@@ -182,10 +165,7 @@ export const electionApiService = defineService({
       url,
       stop: async () => {
         clearInterval(sampler);
-        live.close();
-        await (
-          await subscribed
-        )?.();
+        await live.close();
         await app.close();
       },
     };

@@ -5,17 +5,18 @@
  * answer is 201 only once every ballot is durable (committed, or in the stream).
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
+import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { settings } from '../platform/config.js';
-import { ValidationError } from '../platform/errors.js';
+import { AgoraError, ValidationError } from '../platform/errors.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import type { Logger } from '../platform/logger.js';
 import { defineService } from '../platform/service.js';
 import { parseBallots, type Ballot, type Route } from './ballot.js';
 import { BallotsClient, isServiceError } from './grpc-client.js';
 import { pickRoute, routeWeightsSetting } from './gateway-routing.js';
-import { ballotEntry, ballotsStream, defaultGrpcAddress, electionSystem } from './protocol.js';
+import { ballotEntry, ballotsStream, defaultGrpcAddress } from './protocol.js';
 
 const gatewaySettings = {
   grpcUrl: settings.string('AGORA_ELECTION_GRPC_URL', {
@@ -41,21 +42,31 @@ interface IngestReply {
   route: Route;
 }
 
-/** A failure that happened after ids were assigned: the reply carries them for the retry. */
-class IngestFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'IngestFailure';
-  }
-}
+/** The ballots were not stored, and retrying them with the same ids is safe. */
+class IngestFailure extends AgoraError {}
+
+/**
+ * The ingest routes' OpenAPI description. The body is documented, not validated here:
+ * `parseBallots` checks it and names the field at fault (`[3].partido`).
+ */
+const ingestSchema = {
+  tags: ['ingest'],
+  body: Type.Unknown({
+    description:
+      'One ballot or an array of them: `{ id?, sede, municipio, departamento, papeleta, partido }`, ' +
+      'every field a string; a missing id is assigned.',
+  }),
+  response: {
+    201: Type.Object({
+      ids: Type.Array(Type.String(), { description: 'The ids to retry with, in request order.' }),
+      route: Type.Union([Type.Literal('grpc'), Type.Literal('redis')]),
+    }),
+  },
+};
 
 export const electionGatewayService = defineService({
   name: 'election-gateway',
-  system: electionSystem,
+  system: 'election',
   description: 'HTTP ballot ingest: forwards over gRPC or appends to the ballots stream',
   defaultPort: 3001,
   scaling: 'shared-port',
@@ -70,7 +81,9 @@ export const electionGatewayService = defineService({
       deadlineMs: config.grpcDeadlineMs,
     });
     // Ballots are at most ~0.7 kB each; JSON escapes may make them longer, hence the margin.
-    const app = createHttpServer(ctx, { bodyLimit: Math.max(64 * 1024, config.maxBallots * 2048) });
+    const app = await createHttpServer(ctx, {
+      bodyLimit: Math.max(64 * 1024, config.maxBallots * 2048),
+    });
 
     async function viaGrpc(ballots: readonly Ballot[]): Promise<void> {
       try {
@@ -91,8 +104,8 @@ export const electionGatewayService = defineService({
       if (failed !== undefined) {
         logger.debug({ err: failed.reason }, 'ballots not appended');
         throw new IngestFailure(
+          'broker_unavailable',
           503,
-          'redis_unavailable',
           `The ballots were not queued: Redis at ${broker.location} is not answering. Retry with the same ids.`,
         );
       }
@@ -106,18 +119,24 @@ export const electionGatewayService = defineService({
       } catch (error) {
         if (!(error instanceof IngestFailure)) throw error;
         counted(route, 'failed', ballots.length);
-        return reply
-          .status(error.status)
-          .send({ error: { code: error.code, message: error.message }, ids });
+        throw new IngestFailure(error.code, error.status, error.message, {
+          cause: error,
+          details: { ids },
+        });
       }
       counted(route, 'accepted', ballots.length);
       const answer: IngestReply = { ids, route };
       return reply.status(201).send(answer);
     }
 
-    app.post('/ingest/grpc', (request, reply) => ingest(request.body, 'grpc', reply));
-    app.post('/ingest/redis', (request, reply) => ingest(request.body, 'redis', reply));
-    app.post('/ingest', (request, reply) =>
+    const route = (summary: string) => ({ schema: { ...ingestSchema, summary } });
+    app.post('/ingest/grpc', route('Store ballots through election-grpc'), (request, reply) =>
+      ingest(request.body, 'grpc', reply),
+    );
+    app.post('/ingest/redis', route('Queue ballots on the ballots stream'), (request, reply) =>
+      ingest(request.body, 'redis', reply),
+    );
+    app.post('/ingest', route('Either route, picked by ELECTION_ROUTE_WEIGHTS'), (request, reply) =>
       ingest(request.body, pickRoute(config.routeWeights), reply),
     );
 
@@ -145,16 +164,16 @@ function grpcFailure(error: unknown, address: string, logger: Logger): Error {
     case grpcStatus.DEADLINE_EXCEEDED:
     case grpcStatus.CANCELLED:
       return new IngestFailure(
-        503,
         'grpc_unavailable',
+        503,
         `The ballots were not stored: the gRPC ballot server at ${address} ${
           error.code === grpcStatus.DEADLINE_EXCEEDED ? 'did not answer in time' : 'is unavailable'
         } (${error.details}). Retry with the same ids.`,
       );
     default:
       return new IngestFailure(
-        502,
         'grpc_failed',
+        502,
         `The gRPC ballot server at ${address} answered ${grpcStatus[error.code]}: ${error.details}`,
       );
   }

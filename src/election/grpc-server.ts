@@ -8,11 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { Counter, type Registry } from 'prom-client';
 import { settings } from '../platform/config.js';
-import { UnavailableError } from '../platform/errors.js';
-import { createHttpServer, listen } from '../platform/http/server.js';
 import type { Logger } from '../platform/logger.js';
 import { defineService } from '../platform/service.js';
-import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { parseBallot, type Ballot } from './ballot.js';
 import { storeBallots, type StoreResult } from './ballot-store.js';
 import {
@@ -23,13 +20,9 @@ import {
 } from './grpc-proto.js';
 import { GrpcRefusal, serviceError, toGrpcStatus } from './grpc-status.js';
 import { electionMigrations } from './migrations.js';
-import { defaultGrpcPort, electionSystem, grpcServiceName } from './protocol.js';
+import { defaultGrpcPort, grpcServiceName } from './protocol.js';
 
 const grpcSettings = {
-  adminPort: settings.port('ELECTION_GRPC_ADMIN_PORT', {
-    default: 3003,
-    description: "election-grpc's HTTP admin port (/healthz, /readyz, /metrics).",
-  }),
   maxStreamBallots: settings.integer(
     'ELECTION_GRPC_MAX_STREAM',
     { min: 1, max: 1_000_000 },
@@ -49,11 +42,12 @@ const grpcSettings = {
 
 export const electionGrpcService = defineService({
   name: 'election-grpc',
-  system: electionSystem,
+  system: 'election',
   description: 'gRPC ballot ingest (Cast, CastMany) into Postgres; standard gRPC health',
   defaultPort: defaultGrpcPort,
-  adminPort: 3003,
+  admin: { variable: 'ELECTION_GRPC_ADMIN_PORT', defaultPort: 3003 },
   needs: ['broker', 'sql'],
+  migrations: electionMigrations,
   settings: grpcSettings,
 
   async start(ctx) {
@@ -63,17 +57,6 @@ export const electionGrpcService = defineService({
       '': 'NOT_SERVING',
       [grpcServiceName]: 'NOT_SERVING',
     });
-    let migrations = 'waiting for the database';
-    ctx.readiness.add('migrations', () =>
-      migrations === 'ok' ? Promise.resolve() : Promise.reject(new Error(migrations)),
-    );
-
-    function requireSchema(): void {
-      if (migrations !== 'ok') {
-        throw new UnavailableError('database', `The ballot store is not ready: ${migrations}.`);
-      }
-    }
-
     const store = (ballots: readonly Ballot[]): Promise<StoreResult> =>
       storeBallots(ctx.sql, ctx.broker, ballots, 'grpc', { logger });
 
@@ -89,7 +72,6 @@ export const electionGrpcService = defineService({
     const cast: grpc.handleUnaryCall<BallotMessage, CastReply> = (call, callback) => {
       void (async () => {
         try {
-          requireSchema();
           const ballot = parseBallot(fieldsOf(call.request));
           const { stored } = await store([ballot]);
           counted.ballots(stored.length, 1 - stored.length);
@@ -137,7 +119,6 @@ export const electionGrpcService = defineService({
         if (answered) return;
         void (async () => {
           try {
-            requireSchema();
             let stored = 0;
             for (let start = 0; start < ballots.length; start += config.batchSize) {
               const result = await store(ballots.slice(start, start + config.batchSize));
@@ -162,37 +143,21 @@ export const electionGrpcService = defineService({
     health.addToServer(server);
     const grpcPort = await bind(server, ctx.host, ctx.port);
 
-    const app = createHttpServer(ctx);
-    const adminUrl = await listen(app, ctx.host, config.adminPort);
+    // Health says SERVING once the schema is there; until then calls answer UNAVAILABLE.
+    void ctx.schemaReady.then(() => {
+      if (signal.aborted) return;
+      health.setStatus('', 'SERVING');
+      health.setStatus(grpcServiceName, 'SERVING');
+    });
 
-    // Migrations wait for Postgres in the background: health and the admin port answer meanwhile.
-    const migrated = migrateWhenReady(ctx.sql, electionSystem, electionMigrations, {
-      signal,
-      logger,
-      onWaiting: (reason) => {
-        migrations = reason;
-      },
-    })
-      .then(() => {
-        migrations = 'ok';
-        health.setStatus('', 'SERVING');
-        health.setStatus(grpcServiceName, 'SERVING');
-      })
-      .catch((error: unknown) => {
-        if (signal.aborted) return;
-        migrations = error instanceof Error ? error.message : String(error);
-        logger.error({ err: error }, 'election-grpc cannot store ballots: its migrations failed');
-      });
-
-    logger.info({ grpc: `${ctx.host}:${grpcPort}`, admin: adminUrl }, 'election-grpc listening');
+    const url = `grpc://${ctx.host.includes(':') ? `[${ctx.host}]` : ctx.host}:${grpcPort}`;
+    logger.info({ url, admin: ctx.adminPort }, 'election-grpc listening');
     return {
-      url: adminUrl,
+      url,
       stop: async () => {
         health.setStatus('', 'NOT_SERVING');
         health.setStatus(grpcServiceName, 'NOT_SERVING');
         await shutdown(server, config.stopTimeoutMs, logger);
-        await migrated;
-        await app.close();
       },
     };
   },

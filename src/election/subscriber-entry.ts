@@ -4,7 +4,7 @@
  * derived from its stream id, so redelivering it stays idempotent.
  */
 import type { StreamEntry } from '../platform/broker/broker.js';
-import type { ParsedEntry } from '../platform/broker/stream-consumer.js';
+import type { ParsedEntry } from '../platform/consumer/stream-consumer.js';
 import { ValidationError } from '../platform/errors.js';
 import { parseBallot, type Ballot } from './ballot.js';
 import { ballotEntryField } from './protocol.js';

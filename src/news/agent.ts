@@ -4,15 +4,13 @@
  * port (8100) for /healthz, /readyz and /metrics. All state is in Postgres: agents can run
  * side by side and restart without losing anything.
  */
-import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
-import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { agentHandler, agentOps, bootstrapAdmin } from './agent-ops.js';
 import { callNews, listenFrames, type FrameHandler } from './framing.js';
 import { runHealthChecks } from './health-check.js';
 import { requestMetrics } from './metrics.js';
 import { newsMigrations } from './migrations.js';
-import { NewsError, newsSystem } from './protocol.js';
+import { NewsError } from './protocol.js';
 import { loadSecret, requireStrongSecret } from './sessions.js';
 import { agentSettings } from './settings.js';
 
@@ -20,11 +18,12 @@ const pingTimeoutMs = 1_000;
 
 export const newsAgentService = defineService({
   name: 'news-agent',
-  system: newsSystem,
+  system: 'news',
   description: 'News accounts, areas and routing to nodes; NDJSON over TCP, admin HTTP on 8100',
   defaultPort: 8000,
-  adminPort: 8100,
+  admin: { variable: 'NEWS_AGENT_ADMIN_PORT' },
   needs: ['sql'],
+  migrations: newsMigrations,
   settings: agentSettings,
 
   async start(ctx) {
@@ -37,14 +36,12 @@ export const newsAgentService = defineService({
         () => false,
       );
 
-    let waiting = 'waiting for the database';
+    let waiting = 'waiting for the schema';
     let handler: FrameHandler | undefined;
-    ctx.readiness.add('schema and secret', () =>
+    ctx.readiness.add('secret', () =>
       handler === undefined ? Promise.reject(new Error(waiting)) : Promise.resolve(),
     );
 
-    const admin = createHttpServer(ctx);
-    const adminUrl = await listen(admin, ctx.host, config.adminPort ?? ctx.port + 100);
     const frames = await listenFrames(
       {
         handle: (frame) =>
@@ -53,7 +50,6 @@ export const newsAgentService = defineService({
             : handler(frame),
         logger,
         idleTimeoutMs: config.idleTimeoutMs,
-        http: (socket) => admin.server.emit('connection', socket),
         observe: requestMetrics(ctx.metrics, 'agent', agentOps),
       },
       ctx.host,
@@ -61,14 +57,9 @@ export const newsAgentService = defineService({
     );
 
     // The database may come up later: the ports answer (not ready) meanwhile.
-    const running = migrateWhenReady(sql, newsSystem, newsMigrations, {
-      signal,
-      logger,
-      onWaiting: (reason) => {
-        waiting = reason;
-      },
-    })
+    const running = ctx.schemaReady
       .then(async () => {
+        if (signal.aborted) return;
         const secret = await loadSecret(sql, config.secret);
         if (config.adminName !== undefined && config.adminPassword !== undefined) {
           if (!(await bootstrapAdmin(sql, config.adminName, config.adminPassword))) {
@@ -101,13 +92,12 @@ export const newsAgentService = defineService({
       });
 
     const url = `tcp://${ctx.host}:${frames.port}`;
-    logger.info({ url, admin: adminUrl }, 'news agent listening');
+    logger.info({ url, admin: ctx.adminPort }, 'news agent listening');
     return {
       url,
       stop: async () => {
         await frames.close();
         await running;
-        await admin.close();
       },
     };
   },

@@ -4,6 +4,7 @@
  * line and reads one back. Used by the agent, the nodes and every client.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { UnavailableError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import {
   errorFrame,
@@ -26,11 +27,6 @@ export interface FrameServerOptions {
   idleTimeoutMs: number;
   /** Told each answered request, for metrics. */
   observe?: (op: string, outcome: string, seconds: number) => void;
-  /**
-   * Takes a connection that starts with an HTTP request instead of a frame (a `GET /readyz`
-   * from `agora status` or a probe aimed at the main port): the admin HTTP server answers it.
-   */
-  http?: (socket: Socket) => void;
 }
 
 export interface FrameServer {
@@ -74,7 +70,6 @@ export async function listenFrames(
   };
 }
 
-const httpMethod = /^(GET|HEAD) /;
 /** How long a client has to read its answer before the server closes the connection. */
 const closeGraceMs = 1_000;
 
@@ -114,18 +109,6 @@ function serveConnection(socket: Socket, options: FrameServerOptions): void {
 
   socket.on('data', (chunk: Buffer) => {
     buffered = Buffer.concat([buffered, chunk]);
-    // A frame starts with "{"; a line starting with an HTTP method is an HTTP client.
-    if (options.http !== undefined && httpMethod.test(buffered.subarray(0, 8).toString('latin1'))) {
-      answered = true;
-      socket.removeAllListeners('data');
-      clearTimeout(deadline);
-      // The HTTP server reads what is already buffered once the socket flows again.
-      socket.pause();
-      options.http(socket);
-      socket.unshift(buffered);
-      socket.resume();
-      return;
-    }
     const newline = buffered.indexOf(0x0a);
     if (newline === -1 ? buffered.length >= maxFrameBytes : newline + 1 > maxFrameBytes) {
       reply(errorFrame(null, 'frame_too_large', `a frame may have at most ${maxFrameBytes} bytes`));
@@ -168,7 +151,7 @@ async function answer(line: string, options: FrameServerOptions): Promise<Respon
 
 function toErrorFrame(id: FrameId | null, error: unknown, logger: Logger): ResponseFrame {
   if (error instanceof NewsError) return errorFrame(id, error.code, error.message);
-  if ((error as { code?: string }).code?.endsWith('_unavailable') === true) {
+  if (error instanceof UnavailableError) {
     return errorFrame(id, 'unavailable', 'the database is not answering; try again shortly');
   }
   logger.error({ err: error }, 'news request failed');

@@ -4,39 +4,36 @@
  * It announces its advertised address in Postgres and heartbeats there; the agent routes to it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
-import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { listenFrames, parseAddress, type FrameHandler } from './framing.js';
 import { ConfigError } from '../platform/errors.js';
 import { requestMetrics } from './metrics.js';
 import { newsMigrations } from './migrations.js';
 import { nodeHandler, nodeOps } from './node-ops.js';
-import { NewsError, newsSystem } from './protocol.js';
+import { NewsError } from './protocol.js';
 import { announceNode, withdrawNode } from './routing.js';
 import { loadSecret, requireStrongSecret } from './sessions.js';
 import { nodeSettings } from './settings.js';
 
 export const newsNodeService = defineService({
   name: 'news-node',
-  system: newsSystem,
+  system: 'news',
   description: 'News of the areas assigned to it; NDJSON over TCP, admin HTTP on port + 100',
   defaultPort: 8005,
-  adminPort: 8105,
+  admin: { variable: 'NEWS_NODE_ADMIN_PORT' },
   needs: ['sql'],
+  migrations: newsMigrations,
   settings: nodeSettings,
 
   async start(ctx) {
     const { config, logger, signal, sql } = ctx;
     requireStrongSecret(config.secret);
-    let waiting = 'waiting for the database';
+    let waiting = 'waiting for the schema';
     let handler: FrameHandler | undefined;
-    ctx.readiness.add('schema, secret and announcement', () =>
+    ctx.readiness.add('secret and announcement', () =>
       handler === undefined ? Promise.reject(new Error(waiting)) : Promise.resolve(),
     );
 
-    const admin = createHttpServer(ctx);
-    const adminUrl = await listen(admin, ctx.host, config.adminPort ?? ctx.port + 100);
     const frames = await listenFrames(
       {
         handle: (frame) =>
@@ -45,7 +42,6 @@ export const newsNodeService = defineService({
             : handler(frame),
         logger,
         idleTimeoutMs: config.idleTimeoutMs,
-        http: (socket) => admin.server.emit('connection', socket),
         observe: requestMetrics(ctx.metrics, 'node', nodeOps),
       },
       ctx.host,
@@ -56,21 +52,15 @@ export const newsNodeService = defineService({
       parseAddress(address);
     } catch {
       await frames.close();
-      await admin.close();
       throw new ConfigError(
         'NEWS_NODE_ADVERTISE',
         `NEWS_NODE_ADVERTISE must be host:port, got "${address}"`,
       );
     }
 
-    const running = migrateWhenReady(sql, newsSystem, newsMigrations, {
-      signal,
-      logger,
-      onWaiting: (reason) => {
-        waiting = reason;
-      },
-    })
+    const running = ctx.schemaReady
       .then(async () => {
+        if (signal.aborted) return;
         const secret = await loadSecret(sql, config.secret);
         await announceNode(sql, address);
         handler = nodeHandler({ sql, secret, address });
@@ -95,7 +85,7 @@ export const newsNodeService = defineService({
     }
 
     const url = `tcp://${address}`;
-    logger.info({ url, admin: adminUrl }, 'news node listening');
+    logger.info({ url, admin: ctx.adminPort }, 'news node listening');
     return {
       url,
       stop: async () => {
@@ -103,7 +93,6 @@ export const newsNodeService = defineService({
         await running;
         // Leaving cleanly hands its areas over at once instead of after a failed check.
         await withdrawNode(sql, address).catch(() => undefined);
-        await admin.close();
       },
     };
   },

@@ -18,9 +18,6 @@ export const sharedSettings = {
 
 export const agentSettings = {
   ...sharedSettings,
-  adminPort: settings.port('NEWS_AGENT_ADMIN_PORT', {
-    description: "The agent's HTTP admin port; default its TCP port + 100 (8100).",
-  }),
   tokenTtlSeconds: settings.integer(
     'NEWS_TOKEN_TTL_SECONDS',
     { min: 1, max: 30 * 24 * 3600 },
@@ -52,9 +49,6 @@ export const agentSettings = {
 
 export const nodeSettings = {
   ...sharedSettings,
-  adminPort: settings.port('NEWS_NODE_ADMIN_PORT', {
-    description: "The node's HTTP admin port; default its TCP port + 100.",
-  }),
   advertise: settings.string('NEWS_NODE_ADVERTISE', {
     description:
       'host:port clients use to reach this node; default 127.0.0.1:<port> (set it in containers).',

@@ -3,15 +3,23 @@
  * The HTTP layer turns them into `{ error: { code, message } }`; anything else is a 500.
  */
 
+export interface AgoraErrorOptions extends ErrorOptions {
+  /** Fields the error body carries beside `error`, e.g. the ids a client should retry with. */
+  details?: Record<string, unknown>;
+}
+
 export class AgoraError extends Error {
+  readonly details: Record<string, unknown> | undefined;
+
   constructor(
     readonly code: string,
     readonly status: number,
     message: string,
-    options?: ErrorOptions,
+    options?: AgoraErrorOptions,
   ) {
     super(message, options);
     this.name = new.target.name;
+    this.details = options?.details;
   }
 }
 
@@ -33,7 +41,7 @@ export class UnavailableError extends AgoraError {
   constructor(
     readonly dependency: string,
     message: string,
-    options?: ErrorOptions,
+    options?: AgoraErrorOptions,
   ) {
     super(`${dependency}_unavailable`, 503, message, options);
   }

@@ -1,19 +1,28 @@
 /**
- * Starts service definitions: validates their settings, gives each its context (logger,
- * metrics, readiness with its backends' checks, abort signal) and returns running services.
+ * Starts service definitions and owns the rest of their life: validates their settings, gives
+ * each its context (logger, metrics, the backends it needs, readiness, abort signal), applies
+ * its migrations in the background behind a schema gate, serves its admin port, and stops it.
  */
 import type { Backends } from './backends.js';
+import type { Broker } from './broker/broker.js';
 import { loadConfig, readSetting, settings, type Env } from './config.js';
 import { Readiness } from './health.js';
+import { createHttpServer, listen, type HttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 import { envNameOf } from './platform-settings.js';
-import type { ServiceContext, ServiceDefinition, ServiceHandle } from './service.js';
+import type { BaseContext, ServiceContext, ServiceDefinition } from './service.js';
+import { SchemaGate } from './sql/schema-gate.js';
+import type { Sql } from './sql/sql.js';
 import { version } from './version.js';
 
 export interface RunningService {
   definition: ServiceDefinition;
   url: string;
+  /** The admin port's URL, for a service that declares one. */
+  adminUrl: string | undefined;
+  /** Where `/healthz`, `/readyz` and `/metrics` answer: the admin URL, else `url`. */
+  healthUrl: string;
   stop(): Promise<void>;
 }
 
@@ -37,9 +46,27 @@ export function portForUp(definition: ServiceDefinition, env: Env): number {
   return readSetting(spec, env) ?? definition.defaultPort;
 }
 
+/**
+ * The admin port of a service that declares one: its variable, else the declared default, else
+ * the service's own port + 100 (news nodes: 8005 -> 8105, 8006 -> 8106).
+ */
+export function adminPortOf(
+  definition: ServiceDefinition,
+  env: Env,
+  port = definition.defaultPort,
+): number | undefined {
+  const { admin } = definition;
+  if (admin === undefined) return undefined;
+  const fallback = admin.defaultPort ?? port + adminPortOffset;
+  return readSetting(settings.port(admin.variable, { default: fallback }), env) ?? fallback;
+}
+
+const adminPortOffset = 100;
+
 /** Validates a definition's settings without starting it, so bad values stop everything early. */
 export function checkSettings(definition: ServiceDefinition, env: Env): void {
   loadConfig(definition.settings, env);
+  adminPortOf(definition, env);
 }
 
 export interface StartOptions {
@@ -54,53 +81,93 @@ export async function startService(
   definition: ServiceDefinition,
   options: StartOptions,
 ): Promise<RunningService> {
-  const { backends } = options;
   const logger = options.logger.child({ service: definition.name });
   const readiness = new Readiness();
   const controller = new AbortController();
+  const { signal } = controller;
 
+  const granted: { broker?: Broker; sql?: Sql } = {};
   if (definition.needs.includes('broker')) {
-    const broker = backends.broker;
+    const broker = options.backends.broker;
     if (broker === undefined) throw new Error(`${definition.name} needs a broker; none was opened`);
     readiness.add(`broker (${broker.driver})`, () => broker.ping());
+    granted.broker = broker;
   }
+  let schema: SchemaGate | undefined;
   if (definition.needs.includes('sql')) {
-    const sql = backends.sql;
+    const sql = options.backends.sql;
     if (sql === undefined) throw new Error(`${definition.name} needs SQL; none was opened`);
     readiness.add(`sql (${sql.driver})`, () => sql.ping());
+    granted.sql = sql;
+    if (definition.migrations !== undefined) {
+      schema = new SchemaGate(sql, definition.system, definition.migrations);
+      readiness.add('schema', () => (schema as SchemaGate).check());
+      granted.sql = schema.sql;
+    }
+  } else if (definition.migrations !== undefined) {
+    throw new Error(`${definition.name} declares migrations but does not need SQL`);
   }
 
-  const ctx: ServiceContext = {
+  const base: BaseContext = {
     name: definition.name,
     config: loadConfig(definition.settings, options.env),
-    env: options.env,
     logger,
     host: options.host,
     port: options.port,
+    adminPort: adminPortOf(definition, options.env, options.port),
     version,
-    get broker() {
-      return backends.broker ?? missing(definition.name, 'broker');
-    },
-    get sql() {
-      return backends.sql ?? missing(definition.name, 'sql');
-    },
     metrics: createMetricsRegistry(definition.name),
     readiness,
-    signal: controller.signal,
+    signal,
+    schemaReady: untilAborted(schema?.applied ?? Promise.resolve(), signal),
   };
+  // The admin port and the schema come first: /readyz answers (not ready) while the service
+  // starts, and migrations wait for Postgres in the background, however late it comes.
+  let admin: HttpServer | undefined;
+  let adminUrl: string | undefined;
+  if (base.adminPort !== undefined) {
+    admin = await createHttpServer(base);
+    adminUrl = await listen(admin, options.host, base.adminPort);
+  }
+  const migrated = schema?.apply({ signal, logger }) ?? Promise.resolve();
+  // `granted` holds exactly the backends `needs` names, which is what the context type says.
+  const ctx = { ...base, ...granted } as ServiceContext;
 
-  const handle: ServiceHandle = await definition.start(ctx);
-  logger.debug({ url: handle.url }, 'started');
+  let handle;
+  try {
+    handle = await definition.start(ctx);
+  } catch (error) {
+    controller.abort();
+    await migrated;
+    await admin?.close();
+    throw error;
+  }
+  logger.debug({ url: handle.url, admin: adminUrl }, 'started');
+  const { url } = handle;
+  const stopService = handle.stop.bind(handle);
   return {
     definition,
-    url: handle.url,
+    url,
+    adminUrl,
+    healthUrl: adminUrl ?? url,
     stop: async () => {
       controller.abort();
-      await handle.stop();
+      await stopService();
+      await migrated;
+      await admin?.close();
     },
   };
 }
 
-function missing(service: string, backend: string): never {
-  throw new Error(`${service} uses the ${backend} but does not list it in its needs`);
+/** Resolves when `work` does or the signal aborts, whichever comes first. */
+function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void work.then(done);
+  });
 }

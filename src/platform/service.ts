@@ -1,37 +1,63 @@
 /**
- * The service contract: what every Agora service declares (name, system, port, settings,
- * backends it needs) and what it is given to start. The same definition runs in `agora up`,
+ * The service contract: what every Agora service declares (name, system, ports, settings,
+ * backends, migrations) and what it is given to start. The same definition runs in `agora up`,
  * `agora up --distributed` and `agora run`; a service never knows which.
  */
 import type { Registry } from 'prom-client';
 import type { Broker } from './broker/broker.js';
-import type { ConfigOf, Env, SettingsSpec } from './config.js';
+import type { ConfigOf, SettingsSpec } from './config.js';
 import type { Readiness } from './health.js';
 import type { Logger } from './logger.js';
+import type { Migration } from './sql/migrations.js';
 import type { Sql } from './sql/sql.js';
+
+/** The five systems of the seeds; a system's folder is `src/<name>/`. */
+export type SystemName = 'counter' | 'voting' | 'election' | 'news' | 'tasks';
 
 export type Backend = 'broker' | 'sql';
 
-export interface ServiceContext<S extends SettingsSpec = SettingsSpec> {
+/** The backends a service gets: exactly those its `needs` name, so no getter has to throw. */
+export type BackendsOf<N extends readonly Backend[]> = Pick<ServiceBackends, N[number]>;
+
+export interface ServiceBackends {
+  broker: Broker;
+  /**
+   * Answers a readable 503 (`database_unavailable`) until the definition's migrations are
+   * applied, so no route ever sees "relation does not exist".
+   */
+  sql: Sql;
+}
+
+export interface BaseContext<S extends SettingsSpec = SettingsSpec> {
   name: string;
   /** The service's own settings, validated before anything started. */
   config: ConfigOf<S>;
-  /** The raw environment, for addresses of other services (`AGORA_<SERVICE>_URL`). */
-  env: Env;
   logger: Logger;
   host: string;
   port: number;
+  /** The HTTP admin port (/healthz, /readyz, /metrics) when the definition declares one. */
+  adminPort: number | undefined;
   version: string;
-  /** Present when the definition lists 'broker' in `needs`. */
-  broker: Broker;
-  /** Present when the definition lists 'sql' in `needs`. */
-  sql: Sql;
   metrics: Registry;
-  /** What `/readyz` reports; the backends the service needs are already checked there. */
+  /**
+   * What `/readyz` reports: the backends the service needs and its schema are checked there
+   * already; a service adds what else it waits for.
+   */
   readiness: Readiness;
   /** Aborted when the service is asked to stop. */
   signal: AbortSignal;
+  /**
+   * Resolves once the definition's migrations are applied (at once without any), or when the
+   * service is asked to stop: a loop that waits for it checks `signal` after.
+   */
+  schemaReady: Promise<void>;
 }
+
+/** What `start` receives: the base context and exactly the backends its `needs` name. */
+export type ServiceContext<
+  S extends SettingsSpec = SettingsSpec,
+  N extends readonly Backend[] = readonly Backend[],
+> = BaseContext<S> & BackendsOf<N>;
 
 export interface ServiceHandle {
   /** Where a client reaches it (its HTTP URL, or its admin URL when it has no public one). */
@@ -40,32 +66,53 @@ export interface ServiceHandle {
   stop(): Promise<void>;
 }
 
-export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
+/*
+ * Bare `ServiceDefinition` is the registry's type: a list holds definitions of every settings
+ * and needs type. `out` keeps that assignable: `start` is a method (bivariant in its context),
+ * which the conditional context type would otherwise make invariant.
+ */
+export interface ServiceDefinition<
+  out S extends SettingsSpec = SettingsSpec,
+  out N extends readonly Backend[] = readonly Backend[],
+> {
   name: string;
-  system: string;
+  system: SystemName;
   description: string;
   defaultPort: number;
   /** Variables other than PORT that also set the port (the seeds' names, e.g. BIND_PORT). */
   portAliases?: readonly string[];
   /**
    * The HTTP admin port (/healthz, /readyz, /metrics) of a service whose `defaultPort` speaks
-   * another protocol (gRPC, NDJSON over TCP). Absent: those routes are on `defaultPort`.
-   * Health checks and the deployment files (deploy/) probe this port.
+   * another protocol (gRPC, NDJSON over TCP) or none at all (a stream consumer). Absent: those
+   * routes are on `defaultPort`. Health checks and the deployment files (deploy/) probe it.
    */
-  adminPort?: number;
-  needs: readonly Backend[];
+  admin?: AdminPort;
+  needs: N;
+  /**
+   * The system's schema, applied by the platform in the background at start (whichever
+   * replica takes the lock first); readiness waits for it and `ctx.sql` answers 503 until then.
+   */
+  migrations?: readonly Migration[];
   /**
    * 'shared-port': replicas may share one port as node:cluster workers (`agora run --cluster N`),
    * because each request stands alone and all state is in the backends. Absent: one process.
    */
   scaling?: 'shared-port';
   settings: S;
-  start(ctx: ServiceContext<S>): Promise<ServiceHandle>;
+  /** Starts the service; implementations import their code here, so a registry read stays cheap. */
+  start(ctx: ServiceContext<S, N>): Promise<ServiceHandle>;
 }
 
-/** Keeps a definition's settings type tied to its start function. */
-export function defineService<S extends SettingsSpec>(
-  definition: ServiceDefinition<S>,
-): ServiceDefinition<S> {
+export interface AdminPort {
+  /** The variable that sets it, e.g. ELECTION_GRPC_ADMIN_PORT. */
+  variable: string;
+  /** Absent: the service's own port + 100, so replicas on 8005, 8006 get 8105, 8106. */
+  defaultPort?: number;
+}
+
+/** Keeps a definition's settings and needs types tied to its start function. */
+export function defineService<S extends SettingsSpec, const N extends readonly Backend[]>(
+  definition: ServiceDefinition<S, N>,
+): ServiceDefinition<S, N> {
   return definition;
 }

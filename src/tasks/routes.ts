@@ -21,7 +21,7 @@ import { createTask, deleteTask, findTask, listTasks, updateTask } from './task-
 const defaultLimit = 50;
 const errors = { 400: errorSchema, 404: errorSchema, 503: errorSchema };
 
-export function addTaskRoutes(app: HttpServer, prefix: string, sql: () => Sql): void {
+export function addTaskRoutes(app: HttpServer, prefix: string, sql: Sql): void {
   const tags = ['tasks'];
 
   app.post(
@@ -36,7 +36,7 @@ export function addTaskRoutes(app: HttpServer, prefix: string, sql: () => Sql): 
       },
     },
     async (request, reply) => {
-      const { task, created } = await createTask(sql(), {
+      const { task, created } = await createTask(sql, {
         title: request.body.title,
         description: request.body.description ?? '',
         clientId: request.headers[clientIdHeader] ?? '',
@@ -58,7 +58,7 @@ export function addTaskRoutes(app: HttpServer, prefix: string, sql: () => Sql): 
       },
     },
     async (request) =>
-      listTasks(sql(), {
+      listTasks(sql, {
         status: request.query.status,
         clientId: request.query.client,
         before: request.query.before,
@@ -77,7 +77,7 @@ export function addTaskRoutes(app: HttpServer, prefix: string, sql: () => Sql): 
       },
     },
     async (request) => {
-      const task = await findTask(sql(), request.params.id);
+      const task = await findTask(sql, request.params.id);
       if (task === undefined) throw noTask(request.params.id);
       return task;
     },
@@ -95,7 +95,7 @@ export function addTaskRoutes(app: HttpServer, prefix: string, sql: () => Sql): 
       },
     },
     async (request) => {
-      const task = await updateTask(sql(), request.params.id, request.body);
+      const task = await updateTask(sql, request.params.id, request.body);
       if (task === undefined) throw noTask(request.params.id);
       return task;
     },
@@ -112,7 +112,7 @@ export function addTaskRoutes(app: HttpServer, prefix: string, sql: () => Sql): 
       },
     },
     async (request, reply) => {
-      if (!(await deleteTask(sql(), request.params.id))) throw noTask(request.params.id);
+      if (!(await deleteTask(sql, request.params.id))) throw noTask(request.params.id);
       return reply.status(204).send(null);
     },
   );

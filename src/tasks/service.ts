@@ -4,12 +4,8 @@
  * workers sharing the port, or containers behind a balancer) serve one truth.
  */
 import { hostname } from 'node:os';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import { UnavailableError } from '../platform/errors.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
-import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { tasksMigrations } from './migrations.js';
 import { tasksSystem, type StatusReport } from './protocol.js';
 import { RequestCounts } from './request-counts.js';
@@ -26,39 +22,22 @@ export const tasksService = defineService({
   description: 'Task REST API (/tasks, /tareas); every acknowledged task is in Postgres',
   defaultPort: 9000,
   needs: ['sql'],
+  migrations: tasksMigrations,
   scaling: 'shared-port',
   settings: {},
 
   async start(ctx) {
-    const { logger, signal } = ctx;
+    const { logger, sql } = ctx;
     const instance = `${hostname()}:${process.pid}`;
     const startedAt = new Date();
     const counts = new RequestCounts();
 
-    let migrations = 'waiting for the database';
-    ctx.readiness.add('migrations', () =>
-      migrations === 'ok' ? Promise.resolve() : Promise.reject(new Error(migrations)),
-    );
-    /** The SQL handle once the schema is there; until then task routes answer 503. */
-    const sql = () => {
-      if (migrations !== 'ok') {
-        throw new UnavailableError('database', `Tasks are not served yet: ${migrations}.`);
-      }
-      return ctx.sql;
-    };
-
-    const app = createHttpServer(ctx, { bodyLimit });
-    counts.attach(app);
-    await app.register(swagger, {
-      openapi: {
-        info: {
-          title: 'Agora tasks',
-          version: ctx.version,
-          description: 'The task API of seed 003. `/tareas` is an alias of `/tasks`.',
-        },
-      },
+    const app = await createHttpServer(ctx, {
+      bodyLimit,
+      title: 'Agora tasks',
+      description: 'The task API of seed 003. `/tareas` is an alias of `/tasks`.',
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
+    counts.attach(app);
 
     addTaskRoutes(app, '/tasks', sql);
     addTaskRoutes(app, '/tareas', sql);
@@ -77,37 +56,13 @@ export const tasksService = defineService({
         pid: process.pid,
         started_at: startedAt.toISOString(),
         uptime_seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
-        tasks: await countByStatus(sql()),
+        tasks: await countByStatus(sql),
         ...counts.snapshot(),
       }),
     );
 
     const url = await listen(app, ctx.host, ctx.port);
-    // Migrations wait for Postgres in the background: /readyz says so meanwhile.
-    const migrated = migrateWhenReady(ctx.sql, tasksSystem, tasksMigrations, {
-      signal,
-      logger,
-      onWaiting: (reason) => {
-        migrations = reason;
-      },
-    }).then(
-      () => {
-        migrations = 'ok';
-      },
-      (error: unknown) => {
-        if (signal.aborted) return;
-        migrations = error instanceof Error ? error.message : String(error);
-        logger.error({ err: error }, 'tasks cannot be served: the migrations failed');
-      },
-    );
-
     logger.info({ url, instance }, 'tasks serving');
-    return {
-      url,
-      stop: async () => {
-        await app.close();
-        await migrated;
-      },
-    };
+    return { url, stop: () => app.close() };
   },
 });

@@ -3,7 +3,7 @@
  * stream id so that a voter's later entry wins whatever order workers commit in.
  */
 import type { StreamEntry } from '../platform/broker/broker.js';
-import type { ParsedEntry } from '../platform/broker/stream-consumer.js';
+import type { ParsedEntry } from '../platform/consumer/stream-consumer.js';
 import { isVoteOption, voterIdPattern, type VoteOption } from './protocol.js';
 
 export interface CastVote {

@@ -1,21 +1,32 @@
 /**
  * The result service (seeds 000/001, part 4): the tally as a live page, an SSE stream and
- * `GET /api/results`. It applies the voting migrations itself, so it never answers
+ * `GET /api/results`. It declares the voting migrations too, so it never answers
  * "relation does not exist" when it starts before the worker.
  */
-import { retryWithBackoff } from '../platform/backoff.js';
+import { Type } from '@fastify/type-provider-typebox';
 import { SqlUnavailableError, UnavailableError } from '../platform/errors.js';
+import { LiveStream } from '../platform/http/live-stream.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
-import type { Unsubscribe } from '../platform/broker/broker.js';
 import { defineService } from '../platform/service.js';
-import { migrateWhenReady } from '../platform/sql/migrations.js';
 import { labelSettings, labelsOf } from './labels.js';
-import { LiveResults } from './live-results.js';
 import { votingMigrations } from './migrations.js';
-import { talliesChannel, votingSystem } from './protocol.js';
+import { talliesChannel } from './protocol.js';
 import { renderResultPage } from './result-page.js';
 import { resultsOf, type Results } from './results.js';
 import { selectTally } from './vote-store.js';
+
+const resultsSchema = Type.Object({
+  options: Type.Array(
+    Type.Object({
+      option: Type.Union([Type.Literal('a'), Type.Literal('b')]),
+      label: Type.String(),
+      votes: Type.Integer({ minimum: 0 }),
+      percent: Type.Number({ minimum: 0, maximum: 100 }),
+    }),
+  ),
+  total: Type.Integer({ minimum: 0 }),
+  totalText: Type.String(),
+});
 
 export const resultService = defineService({
   name: 'result',
@@ -24,36 +35,17 @@ export const resultService = defineService({
   defaultPort: 8081,
   scaling: 'shared-port',
   needs: ['broker', 'sql'],
+  migrations: votingMigrations,
   settings: { ...labelSettings },
 
   async start(ctx) {
     const labels = labelsOf(ctx.config);
-    let schemaReady = false;
-    ctx.readiness.add('voting schema', () =>
-      schemaReady ? Promise.resolve() : Promise.reject(new Error('waiting for the database')),
-    );
-    void migrateWhenReady(ctx.sql, votingSystem, votingMigrations, {
-      signal: ctx.signal,
-      logger: ctx.logger,
-    }).then(
-      () => {
-        schemaReady = true;
-      },
-      (error: unknown) => {
-        if (!ctx.signal.aborted) ctx.logger.error({ err: error }, 'voting migrations failed');
-      },
-    );
 
     async function currentResults(): Promise<Results> {
-      if (!schemaReady) {
-        throw new UnavailableError(
-          'database',
-          'Results are not ready yet: waiting for the database.',
-        );
-      }
       try {
         return resultsOf(await selectTally(ctx.sql), labels);
       } catch (error) {
+        // The schema gate's own 503 already says what it waits for.
         if (!(error instanceof SqlUnavailableError)) throw error;
         throw new UnavailableError(
           'database',
@@ -63,42 +55,52 @@ export const resultService = defineService({
       }
     }
 
-    const live = new LiveResults(currentResults, ctx.logger);
-    // The notification only says "changed": reading the two tally rows again keeps the order
-    // of updates right whatever order notifications arrive in.
-    const subscribed: Promise<Unsubscribe | undefined> = retryWithBackoff(
-      () =>
-        ctx.broker.subscribe(talliesChannel, () => {
-          live.refresh();
-        }),
-      { signal: ctx.signal },
-    ).catch(() => undefined);
+    const live = new LiveStream({ event: 'results', read: currentResults, logger: ctx.logger });
+    live.follow(ctx.broker, talliesChannel, ctx.signal);
 
-    const app = createHttpServer(ctx);
-
-    app.get('/', async (_request, reply) => {
-      // Before the database answers the page still renders, at zero, and fills in live.
-      const results = await currentResults().catch(() =>
-        resultsOf({ counts: { a: 0, b: 0 }, total: 0 }, labels),
-      );
-      return reply.type('text/html; charset=utf-8').send(renderResultPage(results));
+    const app = await createHttpServer(ctx, {
+      title: 'Agora voting results',
+      description: 'The live tally of the vote service (seeds 000/001, part 4).',
     });
 
-    app.get('/api/results', () => currentResults());
+    app.get(
+      '/',
+      { schema: { summary: 'The live results page', produces: ['text/html'] } },
+      async (_request, reply) => {
+        // Before the database answers the page still renders, at zero, and fills in live.
+        const results = await currentResults().catch(() =>
+          resultsOf({ counts: { a: 0, b: 0 }, total: 0 }, labels),
+        );
+        return reply.type('text/html; charset=utf-8').send(renderResultPage(results));
+      },
+    );
 
-    app.get('/api/stream', (_request, reply) => {
-      reply.hijack();
-      live.add(reply.raw);
-    });
+    app.get(
+      '/api/results',
+      { schema: { summary: "Each option's votes and share", response: { 200: resultsSchema } } },
+      () => currentResults(),
+    );
+
+    app.get(
+      '/api/stream',
+      {
+        schema: {
+          summary:
+            'Server-sent events: `results` with the same body as /api/results on each change',
+          produces: ['text/event-stream'],
+        },
+      },
+      (_request, reply) => {
+        reply.hijack();
+        live.add(reply.raw);
+      },
+    );
 
     const url = await listen(app, ctx.host, ctx.port);
     return {
       url,
       stop: async () => {
-        live.close();
-        await (
-          await subscribed
-        )?.();
+        await live.close();
         await app.close();
       },
     };

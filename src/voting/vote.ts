@@ -22,6 +22,12 @@ const voteBody = Type.Object(
   { vote: Type.String({ maxLength: 64 }) },
   { additionalProperties: false },
 );
+const voteAccepted = Type.Object({
+  voter_id: Type.String(),
+  vote: Type.Union([Type.Literal('a'), Type.Literal('b')]),
+  entry_id: Type.String({ description: 'The entry of the votes stream that holds the vote.' }),
+});
+const formAnswer = Type.Unknown({ description: 'The page again, for a browser form post.' });
 const developmentSecret = 'agora-development-secret-change-me-in-production';
 const htmlType = 'text/html; charset=utf-8';
 
@@ -56,7 +62,11 @@ export const voteService = defineService({
       b: Buffer.from(renderVotePage({ labels, instance, choice: 'b' })),
     };
 
-    const app = createHttpServer(ctx, { bodyLimit: 1024 });
+    const app = await createHttpServer(ctx, {
+      bodyLimit: 1024,
+      title: 'Agora vote',
+      description: 'The vote page of seeds 000/001, part 4; votes go to the `votes` stream.',
+    });
     await app.register(formbody);
 
     function currentChoice(request: FastifyRequest): VoteOption | undefined {
@@ -84,13 +94,22 @@ export const voteService = defineService({
       return reply.status(status).send({ error: { code, message } });
     }
 
-    app.get('/', (request, reply) =>
-      reply.type(htmlType).send(pages[currentChoice(request) ?? 'none']),
+    app.get(
+      '/',
+      { schema: { summary: 'The vote page', produces: ['text/html'] } },
+      (request, reply) => reply.type(htmlType).send(pages[currentChoice(request) ?? 'none']),
     );
 
     app.post(
       '/',
-      { schema: { body: voteBody }, attachValidation: true },
+      {
+        schema: {
+          summary: 'Cast or change your vote (a form post gets the page back, JSON gets 202)',
+          body: voteBody,
+          response: { 200: formAnswer, 202: voteAccepted },
+        },
+        attachValidation: true,
+      },
       async (request, reply) => {
         if (request.validationError !== undefined) {
           const [issue] = request.validationError.validation as ValidationIssue[];
@@ -131,7 +150,7 @@ export const voteService = defineService({
             request,
             reply,
             503,
-            'redis_unavailable',
+            'broker_unavailable',
             'Your vote was not recorded: the vote queue is unreachable. Please try again in a moment.',
           );
         }

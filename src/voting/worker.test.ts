@@ -3,11 +3,11 @@
  * (in-memory broker + PGlite): what reaches the tables, redeliveries, dead letters, the tally
  * notification, and a Postgres that is away at start or in the middle of a batch.
  */
-import { createServer, connect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../../test/support/backends.js';
+import { openPgProxy } from '../../test/support/pg-proxy.js';
 import { waitFor } from '../../test/support/processes.js';
 import { MemoryBroker, RedisBroker, type Broker } from '../platform/broker/index.js';
 import { startService, type RunningService } from '../platform/runtime.js';
@@ -248,55 +248,6 @@ for (const [name, open] of Object.entries(pairs)) {
   });
 }
 
-/** A TCP relay to Postgres that can refuse connections and cut the open ones, as an outage. */
-async function openPgProxy(databaseUrl: string) {
-  const target = new URL(databaseUrl);
-  const sockets = new Set<Socket>();
-  let open = false;
-  const server = createServer((client) => {
-    if (!open) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const [socket, peer] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      sockets.add(socket);
-      socket.on('error', () => peer.destroy());
-      socket.on('close', () => {
-        sockets.delete(socket);
-        peer.destroy();
-      });
-      socket.pipe(peer);
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const url = new URL(databaseUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String(typeof address === 'object' && address !== null ? address.port : 0);
-  return {
-    url: url.href,
-    resume: () => {
-      open = true;
-    },
-    cut: () => {
-      open = false;
-      for (const socket of sockets) socket.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        open = false;
-        for (const socket of sockets) socket.destroy();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
-
 describe('the worker when Postgres is away', () => {
   it('waits with the votes in the stream, says so on /readyz, and applies them once it is back', async () => {
     const proxy = await openPgProxy(testDatabaseUrl);
@@ -308,9 +259,9 @@ describe('the worker when Postgres is away', () => {
       const waiting = await waitFor(async () => {
         const response = await fetch(`${service.url}/readyz`);
         const body = (await response.json()) as { checks: Record<string, string> };
-        return response.status === 503 && /database/.test(body.checks.migrations ?? '') && body;
+        return response.status === 503 && /database/.test(body.checks.schema ?? '') && body;
       });
-      expect(waiting.checks.migrations).toMatch(/database/);
+      expect(waiting.checks.schema).toMatch(/database/);
       expect(await world.broker.streamLength(votesStream)).toBe(1);
 
       proxy.resume();

@@ -118,7 +118,7 @@ export async function openWorld(label: string): Promise<World> {
 /** The three ingest services, ready, and the gateway's URL. */
 export async function startIngest(world: World, gatewayEnv: Record<string, string> = {}) {
   const grpcServer = await world.startGrpc();
-  await waitForHttp(`${grpcServer.url}/readyz`);
+  await waitForHttp(`${grpcServer.healthUrl}/readyz`);
   const subscriber = await world.start(electionSubscriberService, {
     ELECTION_SUBSCRIBER_BLOCK_MS: '50',
   });

@@ -7,6 +7,8 @@ import { AgoraError } from '../errors.js';
 
 export interface ErrorBody {
   error: { code: string; message: string };
+  /** An error's details, e.g. the ids of ballots to retry. */
+  [detail: string]: unknown;
 }
 
 export interface ErrorReply {
@@ -54,7 +56,7 @@ export function describeValidationIssue(context: string, issue: ValidationIssue)
 
 export function toErrorReply(error: unknown): ErrorReply {
   if (error instanceof AgoraError) {
-    return reply(error.status, error.code, error.message);
+    return reply(error.status, error.code, error.message, error.details);
   }
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation !== undefined && fastifyError.validation.length > 0) {
@@ -77,6 +79,11 @@ export function toErrorReply(error: unknown): ErrorReply {
   return reply(500, 'internal', 'Something went wrong on our side; it has been logged.');
 }
 
-function reply(status: number, code: string, message: string): ErrorReply {
-  return { status, body: { error: { code, message } } };
+function reply(
+  status: number,
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+): ErrorReply {
+  return { status, body: { ...details, error: { code, message } } };
 }

@@ -16,7 +16,7 @@ beforeAll(async () => {
   readiness.add('broker', () =>
     brokerUp ? Promise.resolve() : Promise.reject(new Error('connect ECONNREFUSED')),
   );
-  app = createHttpServer(
+  app = await createHttpServer(
     {
       name: 'test',
       version: '1.2.3',

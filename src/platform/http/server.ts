@@ -1,8 +1,11 @@
 /**
  * The Fastify server every HTTP service uses: schema validation (unknown fields refused),
- * JSON errors, a body limit, 404s, and the `/healthz`, `/readyz` and `/metrics` endpoints.
+ * JSON errors, a body limit, 404s, the `/healthz`, `/readyz` and `/metrics` endpoints, and
+ * the OpenAPI document of its routes (`/docs/json`, browsable at `/docs`).
  */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../health.js';
@@ -22,11 +25,18 @@ export interface HttpServerOptions {
 export interface HttpServerLimits {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   bodyLimit?: number;
+  /** The OpenAPI document's title and description; default: the service's name. */
+  title?: string;
+  description?: string;
 }
 
 const defaultBodyLimit = 64 * 1024;
 
-export function createHttpServer(service: HttpServerOptions, limits: HttpServerLimits = {}) {
+/**
+ * Builds the server. Routes are added after it resolves: the OpenAPI plugin must be loaded
+ * first to see them.
+ */
+export async function createHttpServer(service: HttpServerOptions, limits: HttpServerLimits = {}) {
   const { version, logger, metrics, readiness } = service;
   const base = Fastify({
     loggerInstance: logger,
@@ -37,6 +47,16 @@ export function createHttpServer(service: HttpServerOptions, limits: HttpServerL
   });
   const { recordUnmatched } = recordRequestMetrics(base, metrics, logger);
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: limits.title ?? `Agora ${service.name}`,
+        version,
+        ...(limits.description === undefined ? {} : { description: limits.description }),
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorReply(error);
@@ -57,26 +77,58 @@ export function createHttpServer(service: HttpServerOptions, limits: HttpServerL
     });
   });
 
-  app.get('/healthz', () => ({ status: 'alive', service: service.name, version }));
+  const monitoring = { tags: ['monitoring'] };
+  app.get(
+    '/healthz',
+    { schema: { ...monitoring, summary: 'The process is alive', response: { 200: healthBody } } },
+    () => ({ status: 'alive' as const, service: service.name, version }),
+  );
 
-  app.get('/readyz', async (_request, reply) => {
-    const report = await readiness.report();
-    return reply.status(report.ready ? 200 : 503).send({
-      status: report.ready ? 'ready' : 'waiting',
-      service: service.name,
-      version,
-      checks: report.checks,
-    });
-  });
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        ...monitoring,
+        summary: 'Its dependencies answer; otherwise 503 and what it waits for',
+        response: { 200: readyBody, 503: readyBody },
+      },
+    },
+    async (_request, reply) => {
+      const report = await readiness.report();
+      return reply.status(report.ready ? 200 : 503).send({
+        status: report.ready ? 'ready' : 'waiting',
+        service: service.name,
+        version,
+        checks: report.checks,
+      });
+    },
+  );
 
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.contentType).send(await metrics.metrics()),
+  app.get(
+    '/metrics',
+    { schema: { ...monitoring, summary: 'Prometheus text exposition', produces: ['text/plain'] } },
+    async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
   );
 
   return app;
 }
 
-export type HttpServer = ReturnType<typeof createHttpServer>;
+export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
+
+const healthBody = Type.Object({
+  status: Type.Literal('alive'),
+  service: Type.String(),
+  version: Type.String(),
+});
+
+const readyBody = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('waiting')]),
+  service: Type.String(),
+  version: Type.String(),
+  checks: Type.Record(Type.String(), Type.String(), {
+    description: 'For each dependency: "ok", or why it is not ready yet.',
+  }),
+});
 
 /** Starts listening and returns the URL clients use (with the real port when 0 was asked). */
 export async function listen(app: HttpServer, host: string, port: number): Promise<string> {

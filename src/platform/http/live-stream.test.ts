@@ -1,9 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../platform/logger.js';
-import type { Summary } from './api-schemas.js';
-import { LiveUpdates } from './live-updates.js';
+import { createLogger } from '../logger.js';
+import { LiveStream } from './live-stream.js';
+
+interface Summary {
+  total: number;
+  byRoute: Record<string, number>;
+}
 
 /** The part of a ServerResponse the stream uses, recording what was written. */
 class FakeResponse extends EventEmitter {
@@ -26,42 +30,47 @@ class FakeResponse extends EventEmitter {
 }
 
 const logger = createLogger({ level: 'silent' });
-const summaryOf = (total: number): Summary => ({
-  total,
-  byRoute: { grpc: total, redis: 0 },
-  ratePerSecond: 0,
-});
+const summaryOf = (total: number): Summary => ({ total, byRoute: { grpc: total, redis: 0 } });
 
-describe('LiveUpdates', () => {
+describe('LiveStream', () => {
   let total = 0;
   let reads = 0;
-  let live: LiveUpdates;
+  let live: LiveStream<Summary>;
   let client: FakeResponse;
 
   beforeEach(async () => {
     vi.useFakeTimers();
     total = 0;
     reads = 0;
-    live = new LiveUpdates(
-      () => {
+    live = new LiveStream({
+      event: 'summary',
+      read: () => {
         reads += 1;
         return Promise.resolve(summaryOf(total));
       },
       logger,
-      { minIntervalMs: 250, refreshMs: 60_000 },
-    );
+      minIntervalMs: 250,
+      refreshMs: 60_000,
+    });
     client = new FakeResponse();
     live.add(client as unknown as ServerResponse);
     await vi.advanceTimersByTimeAsync(0);
   });
 
-  afterEach(() => {
-    live.close();
+  afterEach(async () => {
+    await live.close();
     vi.useRealTimers();
   });
 
-  it('sends the current summary to a new client at once', () => {
+  it('sends the current summary to a new client at once, after a reconnect hint', () => {
+    expect(client.chunks[0]).toBe('retry: 1000\n\n');
     expect(client.events()).toEqual([summaryOf(0)]);
+  });
+
+  it('refreshes on its own while anyone listens, should a notification be missed', async () => {
+    total = 7;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(client.events().at(-1)).toEqual(summaryOf(7));
   });
 
   it('collapses a burst of notifications into a few reads', async () => {

@@ -12,7 +12,7 @@
 import { backoffDelay } from '../backoff.js';
 import { UnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Broker, StreamEntry } from './broker.js';
+import type { Broker, StreamEntry } from '../broker/broker.js';
 
 /** An entry turned into the item to store, or why it never can be. */
 export type ParsedEntry<T> = { ok: true; item: T } | { ok: false; reason: string };

@@ -1,0 +1,182 @@
+/**
+ * Every service that needs SQL, from the registry: while its database is missing it answers
+ * `/readyz` 503 naming what it waits for and its routes refuse readably (never "relation does
+ * not exist"), and once the database is there it serves, without a restart. The platform's
+ * schema gate does this for all of them; a new SQL service needs a probe here.
+ */
+import { randomUUID } from 'node:crypto';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BallotsClient } from '../../src/election/grpc-client.js';
+import { callNews } from '../../src/news/framing.js';
+import { RedisBroker } from '../../src/platform/broker/index.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { startService, type RunningService } from '../../src/platform/runtime.js';
+import { PgSql } from '../../src/platform/sql/index.js';
+import { services } from '../../src/services.js';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
+import { openPgProxy } from '../support/pg-proxy.js';
+import { freePort, waitFor } from '../support/processes.js';
+
+/** Asks a service for work that needs its database: refused while missing, served once back. */
+interface Probe {
+  whileMissing(service: RunningService): Promise<void>;
+  onceBack(service: RunningService): Promise<void>;
+}
+
+async function expectReadable503(response: Response): Promise<void> {
+  expect(response.status).toBe(503);
+  const body = await response.text();
+  expect(JSON.parse(body)).toMatchObject({ error: { code: 'database_unavailable' } });
+  expect(body).not.toContain('does not exist');
+}
+
+const noRoutes: Probe = {
+  whileMissing: () => Promise.resolve(),
+  onceBack: () => Promise.resolve(),
+};
+
+const newsPing: Probe = {
+  whileMissing: async (service) => {
+    await expect(callNews(address(service), { op: 'ping' })).rejects.toMatchObject({
+      code: 'unavailable',
+    });
+  },
+  onceBack: async (service) => {
+    await expect(callNews(address(service), { op: 'ping' })).resolves.toBeDefined();
+  },
+};
+
+const ballot = () => ({
+  id: randomUUID(),
+  sede: 'Escuela 1',
+  municipio: 'Mixco',
+  departamento: 'Guatemala',
+  papeleta: 'presidente',
+  partido: 'UNE',
+});
+
+const probes: Record<string, Probe> = {
+  tasks: {
+    whileMissing: async ({ url }) => {
+      await expectReadable503(await postJson(`${url}/tasks`, { title: 'later' }));
+    },
+    onceBack: async ({ url }) => {
+      expect((await postJson(`${url}/tasks`, { title: 'now' })).status).toBe(201);
+    },
+  },
+  result: {
+    whileMissing: async ({ url }) => {
+      await expectReadable503(await fetch(`${url}/api/results`));
+      // The page still renders, at zero, and fills in live.
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('0 votes');
+    },
+    onceBack: async ({ url }) => {
+      expect((await fetch(`${url}/api/results`)).status).toBe(200);
+    },
+  },
+  'election-api': {
+    whileMissing: async ({ url }) => {
+      await expectReadable503(await fetch(`${url}/api/summary`));
+    },
+    onceBack: async ({ url }) => {
+      expect((await fetch(`${url}/api/summary`)).status).toBe(200);
+    },
+  },
+  'election-grpc': {
+    whileMissing: async (service) => {
+      const client = new BallotsClient({ address: address(service), deadlineMs: 5_000 });
+      try {
+        await expect(client.cast(ballot())).rejects.toMatchObject({
+          code: grpcStatus.UNAVAILABLE,
+        });
+      } finally {
+        client.close();
+      }
+    },
+    onceBack: async (service) => {
+      const client = new BallotsClient({ address: address(service), deadlineMs: 5_000 });
+      try {
+        await expect(client.cast(ballot())).resolves.toMatchObject({ duplicate: false });
+      } finally {
+        client.close();
+      }
+    },
+  },
+  'news-agent': newsPing,
+  'news-node': newsPing,
+  worker: noRoutes,
+  'election-subscriber': noRoutes,
+};
+
+function address(service: RunningService): string {
+  return new URL(service.url).host;
+}
+
+function postJson(url: string, body: unknown): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+async function readyz(service: RunningService) {
+  const response = await fetch(`${service.healthUrl}/readyz`);
+  return {
+    status: response.status,
+    body: (await response.json()) as { checks: Record<string, string> },
+  };
+}
+
+const sqlServices = services.filter((service) => service.needs.includes('sql'));
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe('a service whose database is missing at start', () => {
+  it('has a probe for every service that needs SQL', () => {
+    expect(sqlServices.map((service) => service.name).sort()).toEqual(Object.keys(probes).sort());
+  });
+
+  it.each(sqlServices.map((service) => [service.name, service] as const))(
+    '%s waits on /readyz, refuses readably, and serves once the database is there',
+    async (name, definition) => {
+      const probe = probes[name];
+      if (probe === undefined) throw new Error(`no probe for ${name}`);
+      const proxy = await openPgProxy(testDatabaseUrl);
+      const schema = uniqueName('late');
+      const sql = new PgSql({ url: proxy.url, schema });
+      const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: `${schema}:` });
+      const env: Record<string, string> = {};
+      if (definition.admin !== undefined) env[definition.admin.variable] = String(await freePort());
+      const service = await startService(definition, {
+        env,
+        logger: createLogger({ level: 'silent' }),
+        backends: { sql, broker, describe: () => [], close: () => Promise.resolve() },
+        host: '127.0.0.1',
+        port: 0,
+      });
+      cleanups.push(async () => {
+        await service.stop();
+        await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+        await Promise.all([sql.close(), broker.close(), proxy.close()]);
+      });
+
+      const waiting = await readyz(service);
+      expect(waiting.status).toBe(503);
+      expect(waiting.body.checks.schema).toBe('waiting for the database');
+      await probe.whileMissing(service);
+
+      proxy.resume();
+      await waitFor(async () => (await readyz(service)).status === 200, {
+        timeoutMs: 20_000,
+        message: `${name} to be ready once the database is there`,
+      });
+      await probe.onceBack(service);
+    },
+  );
+});

@@ -1,0 +1,59 @@
+/**
+ * The counter when its Redis dies: 503 with a readable message while it is gone, and service
+ * again once it is back, without restarting the counter.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  agoraCli,
+  freePort,
+  killAll,
+  startPrivateRedis,
+  startProcess,
+  waitFor,
+  waitForHttp,
+  type ManagedProcess,
+} from '../support/processes.js';
+
+let redisPort: number;
+let redis: ManagedProcess;
+let base: string;
+
+beforeAll(async () => {
+  redisPort = await freePort();
+  redis = await startPrivateRedis(redisPort);
+  const port = await freePort();
+  startProcess(process.execPath, [agoraCli, 'run', 'counter', '--port', String(port)], {
+    env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+  });
+  base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/readyz`, { status: 200, timeoutMs: 15_000 });
+});
+
+afterAll(() => killAll());
+
+it('answers 503 while Redis is dead and recovers by itself when it is back', async () => {
+  expect(await (await fetch(base)).text()).toBe('Hello from Redis! I have been seen 1 times.');
+
+  redis.kill('SIGKILL');
+  await redis.exited;
+
+  const down = await fetch(base, { headers: { accept: 'application/json' } });
+  expect(down.status).toBe(503);
+  const body = (await down.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe('broker_unavailable');
+  expect(body.error.message).toContain('cannot reach Redis');
+  expect(JSON.stringify(body)).not.toMatch(/\bat .*\.js:\d+/);
+  const readyz = await fetch(`${base}/readyz`);
+  expect(readyz.status).toBe(503);
+
+  redis = await startPrivateRedis(redisPort);
+  // A fresh Redis without persistence counts from zero again, as in the seed.
+  const text = await waitFor(
+    async () => {
+      const response = await fetch(base);
+      return response.status === 200 ? response.text() : undefined;
+    },
+    { timeoutMs: 15_000, message: 'the counter did not recover after Redis came back' },
+  );
+  expect(text).toBe('Hello from Redis! I have been seen 1 times.');
+});

@@ -1,0 +1,342 @@
+/**
+ * election-api as a process against real Postgres and Redis: each endpoint answers from the
+ * summary tables that storeBallots keeps, bad parameters get a 400 naming the parameter,
+ * unknown places a 404, and the SSE stream reports a batch after it is stored.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisBroker } from '../../src/platform/broker/redis.js';
+import { PgSql } from '../../src/platform/sql/pg.js';
+import type {
+  BallotsPage,
+  DepartmentVotes,
+  Options,
+  PartyShare,
+  RecentBallots,
+  SedeVotes,
+  Summary,
+} from '../../src/election/api-schemas.js';
+import type { Ballot, Route } from '../../src/election/ballot.js';
+import { storeBallots } from '../../src/election/ballot-store.js';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
+import {
+  agoraCli,
+  freePort,
+  killAll,
+  startProcess,
+  waitFor,
+  waitForHttp,
+} from '../support/processes.js';
+
+const prefix = `${uniqueName('eapi')}:`;
+const schema = uniqueName('eapi');
+const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: prefix });
+const sql = new PgSql({ url: testDatabaseUrl, schema });
+let base = '';
+
+async function startApi(env: Record<string, string>): Promise<string> {
+  const port = await freePort();
+  startProcess(process.execPath, [agoraCli, 'run', 'election-api', '--port', String(port)], {
+    env: { ...process.env, AGORA_REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', ...env },
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+async function get<T>(path: string, status = 200): Promise<T> {
+  const response = await fetch(`${base}${path}`);
+  const body = (await response.json()) as T;
+  expect(response.status, `${path}: ${JSON.stringify(body)}`).toBe(status);
+  return body;
+}
+
+let sequence = 0;
+function ballot(fields: Partial<Ballot>): Ballot {
+  sequence += 1;
+  return {
+    id: `b-${sequence}`,
+    sede: 'Escuela 1',
+    municipio: 'Mixco',
+    departamento: 'Guatemala',
+    papeleta: 'presidente',
+    partido: 'Verde',
+    ...fields,
+  };
+}
+
+function store(ballots: Ballot[], route: Route) {
+  return storeBallots(sql, broker, ballots, route);
+}
+
+/** Reads server-sent `summary` events until one satisfies `until`. */
+async function nextSummary(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  until: (summary: Summary) => boolean,
+): Promise<Summary> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('the event stream ended');
+    buffered += decoder.decode(value, { stream: true });
+    const events = buffered.split('\n\n');
+    buffered = events.pop() ?? '';
+    for (const event of events) {
+      const match = /^event: summary\ndata: (.*)$/m.exec(event);
+      if (match === null) continue;
+      const summary = JSON.parse(match[1] ?? '') as Summary;
+      if (until(summary)) return summary;
+    }
+  }
+}
+
+beforeAll(async () => {
+  base = await startApi({
+    REDIS_URL: testRedisUrl,
+    DATABASE_URL: testDatabaseUrl,
+    AGORA_DB_SCHEMA: schema,
+  });
+  await waitForHttp(`${base}/readyz`, { status: 200, timeoutMs: 20_000 });
+});
+
+afterAll(async () => {
+  await killAll();
+  await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await sql.close();
+  await broker.close();
+});
+
+describe('election-api', () => {
+  it('answers every view with zeros and empty lists before any ballot', async () => {
+    expect(await get<Summary>('/api/summary')).toEqual({
+      total: 0,
+      byRoute: { grpc: 0, redis: 0 },
+      ratePerSecond: 0,
+    });
+    expect(await get<DepartmentVotes>('/api/top-departments')).toEqual({
+      papeleta: 'presidente',
+      items: [],
+    });
+    expect(await get<SedeVotes>('/api/top-sedes')).toEqual({ papeleta: 'presidente', items: [] });
+    expect(await get<RecentBallots>('/api/recent')).toEqual({ items: [] });
+    expect(await get<Options>('/api/options')).toEqual({
+      papeletas: [],
+      partidos: [],
+      departamentos: [],
+    });
+    expect(await get<BallotsPage>('/api/ballots')).toEqual({
+      items: [],
+      total: 0,
+      page: 1,
+      pageSize: 20,
+      nextBefore: null,
+    });
+  });
+
+  it('pushes a summary event on the stream after a batch is stored', async () => {
+    const stream = await fetch(`${base}/api/stream`);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const first = await nextSummary(reader, () => true);
+    await store([ballot({ id: 'sse-1' }), ballot({ id: 'sse-2' })], 'grpc');
+    const pushed = await nextSummary(reader, (summary) => summary.total >= first.total + 2);
+    expect(pushed.byRoute.grpc).toBeGreaterThanOrEqual(2);
+    await reader.cancel();
+  });
+
+  it('reflects a stored batch in every summary view', async () => {
+    const before = await get<Summary>('/api/summary');
+    await store(
+      [
+        ballot({
+          departamento: 'Guatemala',
+          municipio: 'Mixco',
+          sede: 'Escuela 1',
+          partido: 'Azul',
+        }),
+        ballot({
+          departamento: 'Guatemala',
+          municipio: 'Mixco',
+          sede: 'Escuela 1',
+          partido: 'Azul',
+        }),
+        ballot({
+          departamento: 'Guatemala',
+          municipio: 'Villa Nueva',
+          sede: 'Escuela 2',
+          partido: 'Rojo',
+        }),
+        ballot({
+          departamento: 'Escuintla',
+          municipio: 'Palín',
+          sede: 'Escuela 3',
+          partido: 'Azul',
+        }),
+        ballot({ departamento: 'Petén', municipio: 'Flores', sede: 'Escuela 4', partido: 'Rojo' }),
+        ballot({
+          departamento: 'Petén',
+          municipio: 'Flores',
+          sede: 'Escuela 4',
+          papeleta: 'alcalde',
+          partido: 'Rojo',
+        }),
+      ],
+      'redis',
+    );
+    // A duplicate id changes nothing.
+    await store([ballot({ id: 'sse-1' })], 'redis');
+
+    const summary = await get<Summary>('/api/summary');
+    expect(summary.total).toBe(before.total + 6);
+    expect(summary.byRoute).toEqual({ grpc: before.byRoute.grpc, redis: before.byRoute.redis + 6 });
+
+    // Guatemala: sse-1, sse-2 (Verde, Mixco, Escuela 1) and three more.
+    expect(await get<DepartmentVotes>('/api/top-departments?limit=2')).toEqual({
+      papeleta: 'presidente',
+      items: [
+        { departamento: 'Guatemala', votes: 5 },
+        { departamento: 'Escuintla', votes: 1 },
+      ],
+    });
+    expect(await get<DepartmentVotes>('/api/top-departments?papeleta=alcalde')).toEqual({
+      papeleta: 'alcalde',
+      items: [{ departamento: 'Petén', votes: 1 }],
+    });
+
+    expect(await get<PartyShare>('/api/party-share/department?departamento=Guatemala')).toEqual({
+      papeleta: 'presidente',
+      total: 5,
+      items: [
+        { partido: 'Azul', votes: 2, percent: 40 },
+        { partido: 'Verde', votes: 2, percent: 40 },
+        { partido: 'Rojo', votes: 1, percent: 20 },
+      ],
+    });
+    expect(
+      await get<PartyShare>(
+        `/api/party-share/municipality?papeleta=presidente&departamento=Guatemala&municipio=Mixco`,
+      ),
+    ).toEqual({
+      papeleta: 'presidente',
+      total: 4,
+      items: [
+        { partido: 'Azul', votes: 2, percent: 50 },
+        { partido: 'Verde', votes: 2, percent: 50 },
+      ],
+    });
+
+    const sedes = await get<SedeVotes>('/api/top-sedes?limit=2');
+    expect(sedes.items).toEqual([
+      { sede: 'Escuela 1', municipio: 'Mixco', departamento: 'Guatemala', votes: 4 },
+      { sede: 'Escuela 2', municipio: 'Villa Nueva', departamento: 'Guatemala', votes: 1 },
+    ]);
+
+    const recent = await get<RecentBallots>('/api/recent');
+    expect(recent.items).toHaveLength(5);
+    expect(recent.items[0]).toMatchObject({
+      departamento: 'Petén',
+      papeleta: 'alcalde',
+      route: 'redis',
+    });
+
+    // The options are cached for two seconds: the first test's empty answer may still be served.
+    const current = await waitFor(
+      async () => {
+        const answer = await get<Options>('/api/options');
+        return answer.papeletas.includes('alcalde') ? answer : undefined;
+      },
+      { message: 'the options to include the batch' },
+    );
+    expect(current).toEqual({
+      papeletas: ['alcalde', 'presidente'],
+      partidos: ['Azul', 'Rojo', 'Verde'],
+      departamentos: [
+        { name: 'Escuintla', municipios: ['Palín'] },
+        { name: 'Guatemala', municipios: ['Mixco', 'Villa Nueva'] },
+        { name: 'Petén', municipios: ['Flores'] },
+      ],
+    });
+  });
+
+  it('pages the ballots newest first, by cursor, with filters and cheap totals', async () => {
+    const first = await get<BallotsPage>('/api/ballots?pageSize=3');
+    expect(first.total).toBe(8);
+    expect(first.items.map((item) => item.seq)).toEqual(
+      [...first.items.map((item) => item.seq)].sort((a, b) => b - a),
+    );
+    expect(first.items[0]).toMatchObject({ papeleta: 'alcalde', route: 'redis' });
+    expect(first.nextBefore).toBe(first.items[2]?.seq);
+
+    const second = await get<BallotsPage>(
+      `/api/ballots?pageSize=3&page=2&before=${first.nextBefore ?? 0}`,
+    );
+    expect(second.page).toBe(2);
+    expect(Math.max(...second.items.map((item) => item.seq))).toBeLessThan(
+      Math.min(...first.items.map((item) => item.seq)),
+    );
+    const byOffset = await get<BallotsPage>('/api/ballots?pageSize=3&page=2');
+    expect(byOffset.items).toEqual(second.items);
+
+    const last = await get<BallotsPage>(
+      `/api/ballots?pageSize=3&page=3&before=${second.nextBefore ?? 0}`,
+    );
+    expect(last.items).toHaveLength(2);
+    expect(last.nextBefore).toBeNull();
+
+    const mixco = await get<BallotsPage>('/api/ballots?municipio=Mixco&partido=Azul');
+    expect(mixco.total).toBe(2);
+    expect(mixco.items.map((item) => [item.municipio, item.partido])).toEqual([
+      ['Mixco', 'Azul'],
+      ['Mixco', 'Azul'],
+    ]);
+    const sede = await get<BallotsPage>('/api/ballots?sede=Escuela%204&papeleta=presidente');
+    expect(sede.total).toBe(1);
+    expect(sede.items).toHaveLength(1);
+    // No summary table counts by sede and party: the page comes without a total.
+    const uncounted = await get<BallotsPage>('/api/ballots?sede=Escuela%204&partido=Rojo');
+    expect(uncounted.total).toBeNull();
+    expect(uncounted.items).toHaveLength(2);
+  });
+
+  it('refuses bad parameters with a 400 that names the parameter', async () => {
+    const cases: [string, RegExp][] = [
+      ['/api/ballots?page=0', /page/],
+      ['/api/ballots?pageSize=1000', /pageSize/],
+      ['/api/ballots?before=abc', /before/],
+      ['/api/ballots?before=1e300', /before/],
+      ['/api/ballots?page=501', /page.*before/],
+      ['/api/ballots?color=red', /color/],
+      ['/api/ballots?departamento=', /departamento/],
+      [`/api/ballots?sede=${'x'.repeat(101)}`, /sede/],
+      ['/api/top-departments?limit=abc', /limit/],
+      ['/api/top-sedes?limit=0', /limit/],
+      ['/api/party-share/department', /departamento/],
+      ['/api/party-share/municipality?departamento=Guatemala', /municipio/],
+      ['/api/summary?verbose=1', /verbose/],
+    ];
+    for (const [path, names] of cases) {
+      const body = await get<{ error: { code: string; message: string } }>(path, 400);
+      expect(body.error.code, path).toBe('invalid_request');
+      expect(body.error.message, path).toMatch(names);
+    }
+  });
+
+  it('answers 404 for a place no ballot names and for unknown paths', async () => {
+    const department = await get<{ error: { message: string } }>(
+      '/api/party-share/department?departamento=Atlantis',
+      404,
+    );
+    expect(department.error.message).toContain('Atlantis');
+    await get('/api/party-share/municipality?departamento=Guatemala&municipio=Atlantis', 404);
+    await get('/api/nothing-here', 404);
+    // A known place without votes of this type is an empty chart, not an error.
+    expect(
+      await get<PartyShare>('/api/party-share/department?papeleta=alcalde&departamento=Guatemala'),
+    ).toEqual({ papeleta: 'alcalde', total: 0, items: [] });
+  });
+
+  it('serves the built dashboard at /', async () => {
+    const page = await fetch(base);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('<div id="root">');
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * storeBallots against real Postgres and Redis (and PGlite with the in-memory broker): each
+ * ballot stored once whatever is retried, summaries equal to a fresh aggregate, the recent list
+ * and the notification, and a broker that is gone after the commit.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
+import { waitFor } from '../support/processes.js';
+import { MemoryBroker, RedisBroker, type Broker } from '../../src/platform/broker/index.js';
+import { PgSql, PgliteSql, migrate, type Sql } from '../../src/platform/sql/index.js';
+import type { Ballot } from '../../src/election/ballot.js';
+import { findSummaryDrift, storeBallots } from '../../src/election/ballot-store.js';
+import { electionMigrations } from '../../src/election/migrations.js';
+import {
+  electionSystem,
+  recentBallotsKey,
+  storedChannel,
+  type RecentBallot,
+} from '../../src/election/protocol.js';
+
+const redisAdmin = new Redis(testRedisUrl, { lazyConnect: true });
+afterAll(() => {
+  redisAdmin.disconnect();
+});
+
+interface Pair {
+  broker: Broker;
+  sql: Sql;
+  /** Removes what the test wrote and closes what is not shared. */
+  cleanUp(): Promise<void>;
+}
+
+const opened: Pair[] = [];
+afterEach(async () => {
+  for (const pair of opened.splice(0)) await pair.cleanUp();
+});
+
+/** One PGlite for the file: starting one takes seconds on a busy machine. */
+let pglite: Promise<PgliteSql> | undefined;
+afterAll(async () => {
+  await (await pglite)?.close();
+});
+
+const pairs: Record<string, () => Promise<Pair>> = {
+  'Redis and Postgres': () => {
+    const prefix = `${uniqueName('store')}:`;
+    const schema = uniqueName('store');
+    const sql = new PgSql({ url: testDatabaseUrl, schema });
+    const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: prefix });
+    return Promise.resolve({
+      broker,
+      sql,
+      cleanUp: async () => {
+        await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        const keys = await redisAdmin.keys(`${prefix}*`);
+        if (keys.length > 0) await redisAdmin.del(...keys);
+        await Promise.all([broker.close(), sql.close()]);
+      },
+    });
+  },
+  'the embedded broker and PGlite': async () => {
+    pglite ??= PgliteSql.open({ schema: 'election' });
+    const sql = await pglite;
+    const broker = new MemoryBroker({ keyPrefix: uniqueName('store') });
+    return {
+      broker,
+      sql,
+      cleanUp: async () => {
+        // search_path names the schema, so a fresh one of the same name is empty and in use.
+        await sql.query('DROP SCHEMA election CASCADE; CREATE SCHEMA election');
+        await broker.close();
+      },
+    };
+  },
+};
+
+async function open(openPair: () => Promise<Pair>): Promise<Pair> {
+  const pair = await openPair();
+  opened.push(pair);
+  await migrate(pair.sql, electionSystem, electionMigrations);
+  return pair;
+}
+
+function ballot(id: string, overrides: Partial<Ballot> = {}): Ballot {
+  return {
+    id,
+    sede: `sede-${Number(id.replace(/\D/g, '')) % 3}`,
+    municipio: 'Mixco',
+    departamento: 'Guatemala',
+    papeleta: 'presidente',
+    partido: ['UNE', 'VAMOS', 'SEMILLA'][Number(id.replace(/\D/g, '')) % 3] ?? 'UNE',
+    ...overrides,
+  };
+}
+
+async function count(sql: Sql, text: string): Promise<number> {
+  const { rows } = await sql.query<{ n: number }>(text);
+  return rows[0]?.n ?? -1;
+}
+
+describe.each(Object.entries(pairs))('storeBallots with %s', (_name, openPair) => {
+  it('stores new ballots once, reports retries and in-batch repeats as duplicates', async () => {
+    const { sql, broker } = await open(openPair);
+    const first = await storeBallots(
+      sql,
+      broker,
+      [ballot('b1'), ballot('b2'), ballot('b1')],
+      'grpc',
+    );
+    expect(first).toEqual({ stored: ['b1', 'b2'], duplicates: ['b1'] });
+    const again = await storeBallots(sql, broker, [ballot('b2'), ballot('b3')], 'redis');
+    expect(again).toEqual({ stored: ['b3'], duplicates: ['b2'] });
+    expect(await count(sql, 'SELECT count(*)::int AS n FROM ballots')).toBe(3);
+    const { rows } = await sql.query<{ route: string; ballots: number }>(
+      'SELECT route, sum(ballots)::int AS ballots FROM ballots_by_route GROUP BY route ORDER BY route',
+    );
+    expect(rows).toEqual([
+      { route: 'grpc', ballots: 2 },
+      { route: 'redis', ballots: 1 },
+    ]);
+    expect(await findSummaryDrift(sql)).toEqual([]);
+  });
+
+  it('keeps summaries equal to a fresh aggregate under concurrent overlapping batches', async () => {
+    const { sql, broker } = await open(openPair);
+    const all = Array.from({ length: 300 }, (_, i) =>
+      ballot(`c${i}`, { departamento: `d${i % 4}`, municipio: `m${i % 7}` }),
+    );
+    // Overlapping slices in different orders, as retries across routes would send them.
+    const batches = [all.slice(0, 200), all.slice(100, 300).reverse(), all.slice(50, 250)];
+    const results = await Promise.all(
+      batches.map((batch, i) => storeBallots(sql, broker, batch, i % 2 === 0 ? 'grpc' : 'redis')),
+    );
+    const stored = results.flatMap((result) => result.stored);
+    expect(new Set(stored).size).toBe(300);
+    expect(stored).toHaveLength(300);
+    expect(await count(sql, 'SELECT count(*)::int AS n FROM ballots')).toBe(300);
+    expect(await findSummaryDrift(sql)).toEqual([]);
+  });
+
+  it('pushes the newest five to the recent list and notifies after the commit', async () => {
+    const { sql, broker } = await open(openPair);
+    const notes: string[] = [];
+    const unsubscribe = await broker.subscribe(storedChannel, (message) => notes.push(message));
+    await storeBallots(
+      sql,
+      broker,
+      Array.from({ length: 7 }, (_, i) => ballot(`r${i}`)),
+      'redis',
+    );
+    const recent = (await broker.recent(recentBallotsKey, 10)).map(
+      (item) => JSON.parse(item) as RecentBallot,
+    );
+    expect(recent).toHaveLength(5);
+    expect(recent[0]).toMatchObject({ route: 'redis', municipio: 'Mixco' });
+    expect(Date.parse(recent[0]?.receivedAt ?? '')).not.toBeNaN();
+    await waitFor(() => notes.length > 0);
+    expect(JSON.parse(notes[0] ?? '')).toEqual({ route: 'redis', stored: 7 });
+    await unsubscribe();
+  });
+
+  it('does not fail a committed write when the broker is gone', async () => {
+    const { sql, broker } = await open(openPair);
+    await broker.close();
+    const result = await storeBallots(sql, broker, [ballot('g1')], 'grpc');
+    expect(result.stored).toEqual(['g1']);
+  });
+});
+
+describe('storeBallots with Postgres away', () => {
+  it('rejects with SqlUnavailableError and stores nothing', async () => {
+    const sql = new PgSql({ url: 'postgres://postgres@127.0.0.1:1/test', schema: 'x' });
+    const broker = new MemoryBroker({ keyPrefix: uniqueName('store') });
+    await expect(storeBallots(sql, broker, [ballot('u1')], 'grpc')).rejects.toMatchObject({
+      code: 'database_unavailable',
+    });
+    await Promise.all([sql.close(), broker.close()]);
+  });
+});

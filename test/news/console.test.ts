@@ -1,0 +1,108 @@
+/**
+ * The interactive console of `agora news`, driven through a real terminal (tmux on a private
+ * socket): register, subscribe, post, read unread; the password is never echoed.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createAdmin } from '../../src/news/accounts.js';
+import { uniqueName } from '../support/backends.js';
+import { dropSchema, startNewsCluster, type NewsCluster } from '../support/news.js';
+import { agoraCli, waitFor } from '../support/processes.js';
+
+const run = promisify(execFile);
+const schema = uniqueName('news_tty');
+const socket = uniqueName('tmux');
+const session = 'news';
+const configFile = join(mkdtempSync(join(tmpdir(), 'agora-news-tty-')), 'news.json');
+let cluster: NewsCluster;
+
+const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args]);
+
+async function screen(): Promise<string> {
+  return (await tmux('capture-pane', '-p', '-t', session, '-S', '-500')).stdout;
+}
+
+/** Waits until the screen shows `text` `times` times in all, then types `keys` and Enter. */
+async function expectThenType(text: string, times: number, keys?: string): Promise<void> {
+  let last = '';
+  await waitFor(
+    async () => {
+      last = await screen();
+      // capture-pane drops trailing spaces, so prompts are matched without theirs.
+      return last.split(text.trimEnd()).length - 1 >= times;
+    },
+    { timeoutMs: 15_000, message: () => `"${text}" x${times} on screen:\n${last}` },
+  );
+  if (keys !== undefined)
+    await tmux('send-keys', '-t', session, '-l', keys).then(() =>
+      tmux('send-keys', '-t', session, 'Enter'),
+    );
+}
+
+beforeAll(async () => {
+  cluster = await startNewsCluster(schema, 2);
+  await createAdmin(cluster.sql, 'root', 'root-password');
+  const admin = cluster.client();
+  await admin.login('root', 'root-password');
+  await admin.addArea('science');
+});
+
+afterAll(async () => {
+  await tmux('kill-server').catch(() => undefined);
+  await cluster.stop();
+  await dropSchema(schema);
+});
+
+it('registers, subscribes, posts and reads unread news through the menu', async () => {
+  await tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '160',
+    '-y',
+    '50',
+    '-e',
+    `AGORA_NEWS_CONFIG=${configFile}`,
+    'sh',
+    '-c',
+    'node "$@"; echo "[exited $?]"; sleep 60',
+    'sh',
+    agoraCli,
+    'news',
+    '--agent',
+    cluster.agent,
+  );
+  await expectThenType('Choice: ', 1, '2');
+  await expectThenType('Name: ', 1, 'marie curie');
+  await expectThenType('Password: ', 1, 'radium-1898');
+  await expectThenType('Logged in as marie curie.', 1);
+  await expectThenType('Choice: ', 2, '2');
+  await expectThenType('Area to subscribe to: ', 1, 'science');
+  await expectThenType('Subscribed to science.', 1);
+  await expectThenType('Choice: ', 3, '6');
+  await expectThenType('Area: ', 1, 'science');
+  await expectThenType('Text: ', 1, 'Polonium found');
+  await expectThenType('Posted #', 1);
+  await expectThenType('Choice: ', 4, '5');
+  await expectThenType('Area: ', 2, 'science');
+  await expectThenType('Only unread news? [y/N]: ', 1, 'y');
+  await expectThenType('marie curie (new)', 1);
+  await expectThenType('Choice: ', 5, '5');
+  await expectThenType('Area: ', 3, 'science');
+  await expectThenType('Only unread news? [y/N]: ', 2, 'y');
+  await expectThenType('No news.', 1);
+  await expectThenType('Choice: ', 6, '10');
+  await expectThenType('[exited 0]', 1);
+
+  const text = await screen();
+  expect(text).toContain('Polonium found');
+  expect(text).not.toContain('radium-1898');
+  const stored = JSON.parse(readFileSync(configFile, 'utf8')) as { user: { name: string } };
+  expect(stored.user.name).toBe('marie curie');
+}, 60_000);

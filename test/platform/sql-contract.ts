@@ -1,0 +1,311 @@
+/**
+ * The behaviour every SQL driver must show, as one vitest suite run unchanged against each
+ * driver (see sql.test.ts). Each test works in a schema of its own, dropped afterwards.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { uniqueName } from '../support/backends.js';
+import { SqlUnavailableError } from '../../src/platform/errors.js';
+import { MigrationError, migrate, type Migration } from '../../src/platform/sql/migrations.js';
+import type { Sql } from '../../src/platform/sql/sql.js';
+
+/** Text that would break or change a statement if it were ever spliced into the SQL. */
+const hostileTexts = [
+  `O'Brien said "hello"`,
+  `'); DROP TABLE notes; --`,
+  `SELECT * FROM notes; DELETE FROM notes WHERE true`,
+  `$1 $2 ? :name %s \\ \\\\ '' ""`,
+  `$$dollar$$ $tag$ quoted $tag$ E'\\x41'`,
+  ``,
+  `línea\nnueva\ttab ✓ 🗳️`,
+];
+
+/** Each migration writes its version to a log, so a test can count how often it ran. */
+const logged: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'create the log',
+    sql: 'CREATE TABLE migration_log (version integer NOT NULL); INSERT INTO migration_log VALUES (1)',
+  },
+  {
+    version: 2,
+    name: 'create notes',
+    sql: 'CREATE TABLE notes (id integer PRIMARY KEY); INSERT INTO migration_log VALUES (2)',
+  },
+  {
+    version: 3,
+    name: 'give notes a body',
+    sql: 'ALTER TABLE notes ADD COLUMN body text; INSERT INTO migration_log VALUES (3)',
+  },
+];
+
+export function describeSqlContract(label: string, open: (schema: string) => Promise<Sql>): void {
+  describe(`sql contract: ${label}`, () => {
+    let sql: Sql;
+
+    beforeEach(async () => {
+      sql = await open(uniqueName('sql'));
+    });
+
+    afterEach(async () => {
+      // Schema names are checked against a strict pattern when a handle opens.
+      await sql.query(`DROP SCHEMA "${sql.schema}" CASCADE`);
+      await sql.close();
+    });
+
+    async function logOf(): Promise<number[]> {
+      const { rows } = await sql.query<{ version: number }>(
+        'SELECT version FROM migration_log ORDER BY version',
+      );
+      return rows.map((row) => row.version);
+    }
+
+    async function recorded(system: string): Promise<{ version: number; name: string }[]> {
+      const { rows } = await sql.query<{ version: number; name: string }>(
+        'SELECT version, name FROM agora_migrations WHERE system = $1 ORDER BY version',
+        [system],
+      );
+      return rows;
+    }
+
+    async function tableExists(name: string): Promise<boolean> {
+      const { rows } = await sql.query<{ found: string | null }>(
+        'SELECT to_regclass($1)::text AS found',
+        [name],
+      );
+      return rows[0]?.found !== null;
+    }
+
+    it('answers ping', async () => {
+      await expect(sql.ping()).resolves.toBeUndefined();
+    });
+
+    it('resolves unqualified names in its own schema', async () => {
+      const { rows } = await sql.query('SELECT current_schema() AS schema');
+      expect(rows).toEqual([{ schema: sql.schema }]);
+      await sql.query('CREATE TABLE notes (body text)');
+      const found = await sql.query(
+        'SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2',
+        [sql.schema, 'notes'],
+      );
+      expect(found.rowCount).toBe(1);
+    });
+
+    it('stores and returns parameters literally, whatever quotes, semicolons and keywords they hold', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY, body text NOT NULL)');
+      for (const [id, body] of hostileTexts.entries()) {
+        await sql.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [id, body]);
+      }
+      const { rows } = await sql.query<{ body: string }>('SELECT body FROM notes ORDER BY id');
+      expect(rows.map((row) => row.body)).toEqual(hostileTexts);
+      const match = await sql.query('SELECT id FROM notes WHERE body = $1', [hostileTexts[1]]);
+      expect(match.rows).toEqual([{ id: 1 }]);
+    });
+
+    it('counts the rows each statement wrote or returned', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY)');
+      expect((await sql.query('INSERT INTO notes VALUES (1), (2), (3)')).rowCount).toBe(3);
+      expect((await sql.query('UPDATE notes SET id = id + 10 WHERE id > $1', [1])).rowCount).toBe(
+        2,
+      );
+      expect((await sql.query('DELETE FROM notes WHERE id = $1', [99])).rowCount).toBe(0);
+      expect((await sql.query('SELECT id FROM notes')).rowCount).toBe(3);
+      expect((await sql.query('DELETE FROM notes')).rowCount).toBe(3);
+    });
+
+    it('returns values with the JavaScript types node-postgres gives, with or without parameters', async () => {
+      const select = `SELECT 42::int4 AS int4, 9007199254740993::int8 AS int8,
+        (SELECT count(*) FROM (VALUES (1), (2)) AS two) AS count, 1.50::numeric AS numeric,
+        0.5::float8 AS float8, true AS yes, '2024-05-06T07:08:09Z'::timestamptz AS at,
+        '{"a": [1, "b"]}'::jsonb AS json, ARRAY['a', 'b'] AS list, NULL::text AS nothing`;
+      const expected = {
+        int4: 42,
+        int8: '9007199254740993',
+        count: '2',
+        numeric: '1.50',
+        float8: 0.5,
+        yes: true,
+        at: new Date('2024-05-06T07:08:09Z'),
+        json: { a: [1, 'b'] },
+        list: ['a', 'b'],
+        nothing: null,
+      };
+      expect((await sql.query(select)).rows).toEqual([expected]);
+      expect((await sql.query(`${select} WHERE $1::int4 = 1`, [1])).rows).toEqual([expected]);
+    });
+
+    it('runs a script of several statements when given no parameters', async () => {
+      const { rows } = await sql.query(
+        'CREATE TABLE numbers (n integer); INSERT INTO numbers VALUES (1), (2); SELECT sum(n)::int AS total FROM numbers',
+      );
+      expect(rows).toEqual([{ total: 3 }]);
+    });
+
+    it('commits a transaction whose work resolves, and returns its value', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY)');
+      const value = await sql.transaction(async (tx) => {
+        await tx.query('INSERT INTO notes VALUES ($1)', [1]);
+        await tx.query('INSERT INTO notes VALUES ($1)', [2]);
+        return 'done';
+      });
+      expect(value).toBe('done');
+      expect((await sql.query('SELECT id FROM notes ORDER BY id')).rows).toEqual([
+        { id: 1 },
+        { id: 2 },
+      ]);
+    });
+
+    it('rolls back everything a transaction wrote when its work throws, and rethrows', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY)');
+      const failure = new Error('the work failed');
+      await expect(
+        sql.transaction(async (tx) => {
+          await tx.query('INSERT INTO notes VALUES ($1)', [1]);
+          await tx.query('INSERT INTO notes VALUES ($1)', [2]);
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      expect((await sql.query('SELECT id FROM notes')).rowCount).toBe(0);
+    });
+
+    it('rolls back the whole transaction when one statement in it fails', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY)');
+      await expect(
+        sql.transaction(async (tx) => {
+          await tx.query('INSERT INTO notes VALUES ($1)', [1]);
+          await tx.query('INSERT INTO notes VALUES ($1)', [1]);
+        }),
+      ).rejects.toMatchObject({ code: '23505' });
+      expect((await sql.query('SELECT id FROM notes')).rowCount).toBe(0);
+    });
+
+    it('refuses to commit a transaction in which a statement failed, even if the work went on', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY)');
+      await expect(
+        sql.transaction(async (tx) => {
+          await tx.query('INSERT INTO notes VALUES ($1)', [1]);
+          await tx.query('INSERT INTO notes VALUES ($1)', [1]).catch(() => undefined);
+        }),
+      ).rejects.toMatchObject({ code: '25P02' });
+      expect((await sql.query('SELECT id FROM notes')).rowCount).toBe(0);
+    });
+
+    it('keeps a query made outside an open transaction out of it', async () => {
+      await sql.query('CREATE TABLE notes (body text)');
+      let outside: Promise<unknown> = Promise.resolve();
+      await expect(
+        sql.transaction(async (tx) => {
+          await tx.query('INSERT INTO notes VALUES ($1)', ['inside']);
+          outside = sql.query('INSERT INTO notes VALUES ($1)', ['outside']);
+          await tx.query('SELECT 1');
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      await outside;
+      expect((await sql.query('SELECT body FROM notes')).rows).toEqual([{ body: 'outside' }]);
+    });
+
+    it('loses no update when 100 transactions increment one row concurrently', async () => {
+      await sql.query('CREATE TABLE counter (id integer PRIMARY KEY, n integer NOT NULL)');
+      await sql.query('INSERT INTO counter VALUES (1, 0)');
+      // Read, then write: only a row lock held on the transaction's one connection keeps this exact.
+      const increment = () =>
+        sql.transaction(async (tx) => {
+          const { rows } = await tx.query<{ n: number }>(
+            'SELECT n FROM counter WHERE id = 1 FOR UPDATE',
+          );
+          await tx.query('UPDATE counter SET n = $1 WHERE id = 1', [(rows[0]?.n ?? 0) + 1]);
+        });
+      await Promise.all(Array.from({ length: 100 }, increment));
+      expect((await sql.query('SELECT n FROM counter')).rows).toEqual([{ n: 100 }]);
+    });
+
+    it('reports a unique violation with SQLSTATE 23505 and stays usable', async () => {
+      await sql.query('CREATE TABLE voters (id text PRIMARY KEY)');
+      await sql.query('INSERT INTO voters VALUES ($1)', ['ana']);
+      await expect(sql.query('INSERT INTO voters VALUES ($1)', ['ana'])).rejects.toMatchObject({
+        code: '23505',
+      });
+      expect((await sql.query('SELECT id FROM voters')).rows).toEqual([{ id: 'ana' }]);
+    });
+
+    it('reports a syntax error with SQLSTATE 42601', async () => {
+      await expect(sql.query('SELEC 1')).rejects.toMatchObject({ code: '42601' });
+      await expect(sql.query('SELEC $1', [1])).rejects.toMatchObject({ code: '42601' });
+    });
+
+    it('refuses pings and queries after close as unavailable', async () => {
+      const other = await open(uniqueName('closed'));
+      await other.query(`DROP SCHEMA "${other.schema}" CASCADE`);
+      await other.close();
+      await expect(other.ping()).rejects.toBeInstanceOf(SqlUnavailableError);
+      await expect(other.query('SELECT 1')).rejects.toBeInstanceOf(SqlUnavailableError);
+    });
+
+    describe('migrate', () => {
+      it('applies each migration once, in order, and records it', async () => {
+        expect(await migrate(sql, 'notes', logged)).toBe(3);
+        expect(await logOf()).toEqual([1, 2, 3]);
+        expect(await recorded('notes')).toEqual(
+          logged.map(({ version, name }) => ({ version, name })),
+        );
+      });
+
+      it('applies nothing when everything is already applied', async () => {
+        await migrate(sql, 'notes', logged);
+        expect(await migrate(sql, 'notes', logged)).toBe(0);
+        expect(await logOf()).toEqual([1, 2, 3]);
+      });
+
+      it('applies only the new versions when the list grows', async () => {
+        expect(await migrate(sql, 'notes', logged.slice(0, 2))).toBe(2);
+        expect(await migrate(sql, 'notes', logged)).toBe(1);
+        expect(await logOf()).toEqual([1, 2, 3]);
+      });
+
+      it('keeps the versions of each system apart in one schema', async () => {
+        const tallies = [{ version: 1, name: 'tallies', sql: 'CREATE TABLE tallies (n int)' }];
+        expect(await migrate(sql, 'notes', logged)).toBe(3);
+        expect(await migrate(sql, 'tally', tallies)).toBe(1);
+        expect(await recorded('tally')).toEqual([{ version: 1, name: 'tallies' }]);
+      });
+
+      it('refuses a database holding a version this code does not know', async () => {
+        await migrate(sql, 'notes', logged);
+        await expect(migrate(sql, 'notes', logged.slice(0, 2))).rejects.toThrow(
+          /migration 3 .*does not know/,
+        );
+      });
+
+      it('refuses a migration renamed after it was applied', async () => {
+        await migrate(sql, 'notes', logged);
+        const renamed = logged.map((m) => (m.version === 2 ? { ...m, name: 'make notes' } : m));
+        await expect(migrate(sql, 'notes', renamed)).rejects.toThrow(/changed/);
+      });
+
+      it('rejects versions that are not 1, 2, 3, ... before touching the database', async () => {
+        const [first, second, third] = logged as [Migration, Migration, Migration];
+        for (const list of [[first, third], [first, first], [second], [second, first]]) {
+          await expect(migrate(sql, 'notes', list)).rejects.toBeInstanceOf(MigrationError);
+        }
+        expect(await tableExists('agora_migrations')).toBe(false);
+      });
+
+      it('applies none of the list when one migration fails', async () => {
+        const broken = { version: 4, name: 'broken', sql: 'CREATE TABLE oops (' };
+        await expect(migrate(sql, 'notes', [...logged, broken])).rejects.toMatchObject({
+          name: 'MigrationError',
+          cause: { code: '42601' },
+        });
+        expect(await tableExists('migration_log')).toBe(false);
+        expect(await tableExists('agora_migrations')).toBe(false);
+      });
+
+      it('applies each migration exactly once when three migrate calls race', async () => {
+        const applied = await Promise.all([1, 2, 3].map(() => migrate(sql, 'notes', logged)));
+        expect(applied.reduce((sum, count) => sum + count, 0)).toBe(3);
+        expect(await logOf()).toEqual([1, 2, 3]);
+        expect(await recorded('notes')).toHaveLength(3);
+      });
+    });
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * The voting app as people use it, in Chromium, with `agora up` embedded (in-memory broker,
+ * PGlite): a vote cast in one page shows on the result page open in another, without reload.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchBrowser } from '../support/browser.js';
+import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
+
+let browser: Browser;
+const ports = { vote: 0, result: 0, worker: 0 };
+
+beforeAll(async () => {
+  for (const name of ['vote', 'result', 'worker'] as const) ports[name] = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AGORA_VOTE_PORT: String(ports.vote),
+    AGORA_RESULT_PORT: String(ports.result),
+    AGORA_WORKER_PORT: String(ports.worker),
+    AGORA_DATA_DIR: await mkdtemp(join(tmpdir(), 'agora-voting-')),
+    LOG_LEVEL: 'warn',
+  };
+  delete env.REDIS_URL;
+  delete env.DATABASE_URL;
+  startProcess(process.execPath, [agoraCli, 'up', 'vote', 'worker', 'result'], { env });
+  for (const port of Object.values(ports)) {
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 200, timeoutMs: 30_000 });
+  }
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser.close();
+  await killAll();
+});
+
+it('shows a vote on the open result page without reload', async () => {
+  const results = await (await browser.newContext()).newPage();
+  await results.goto(`http://127.0.0.1:${ports.result}/`);
+  await results.locator('#live', { hasText: 'live' }).waitFor();
+  expect(await results.locator('#total').textContent()).toBe('0 votes');
+
+  const voter = await (await browser.newContext()).newPage();
+  await voter.goto(`http://127.0.0.1:${ports.vote}/`);
+  await voter.getByRole('button', { name: 'Cats' }).click();
+  await voter.getByText('You voted for Cats').waitFor();
+
+  await results.locator('#total', { hasText: '1 vote' }).waitFor({ timeout: 10_000 });
+  expect(await results.locator('[data-option="a"] .percent').textContent()).toBe('100%');
+
+  // Changing the vote moves the count; the total stays one voter.
+  await voter.getByRole('button', { name: 'Dogs' }).click();
+  await voter.getByText('You voted for Dogs').waitFor();
+  await results
+    .locator('[data-option="b"] .percent', { hasText: '100%' })
+    .waitFor({ timeout: 10_000 });
+  expect(await results.locator('#total').textContent()).toBe('1 vote');
+});

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createAdmin } from '../src/news/accounts.js';
-import { NewsClient } from '../src/news/client.js';
+import { NewsClient } from '../src/news/client/client.js';
 import { PgSql } from '../src/platform/sql/index.js';
 import { progress, type Benchmark } from './benchmark.js';
 import { freePort, startServer, type ServerProcess } from './server-process.js';

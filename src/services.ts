@@ -3,12 +3,12 @@
  * and the deployment files all read this list.
  */
 import { counterService } from './counter/service.js';
-import { electionApiService } from './election/api.js';
-import { electionGatewayService } from './election/gateway.js';
-import { electionGrpcService } from './election/grpc-server.js';
-import { electionSubscriberService } from './election/subscriber.js';
-import { newsAgentService } from './news/agent.js';
-import { newsNodeService } from './news/node.js';
+import { electionApiService } from './election/api/service.js';
+import { electionGatewayService } from './election/gateway/service.js';
+import { electionGrpcService } from './election/grpc/service.js';
+import { electionSubscriberService } from './election/subscriber/service.js';
+import { newsAgentService } from './news/agent/service.js';
+import { newsNodeService } from './news/node/service.js';
 import type { ServiceDefinition } from './platform/service.js';
 import { tasksService } from './tasks/service.js';
 import { resultService } from './voting/result.js';

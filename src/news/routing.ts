@@ -6,7 +6,7 @@
  */
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
 import { NewsError } from './protocol.js';
-import { planAssignments, type Assignment, type AssignmentPlan } from './routing-plan.js';
+import { planAssignments, type Assignment, type AssignmentPlan } from './agent/routing-plan.js';
 
 export interface RoutingOptions {
   /** How many live nodes serve each area (fewer when fewer are alive). */

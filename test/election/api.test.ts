@@ -14,7 +14,7 @@ import type {
   RecentBallots,
   SedeVotes,
   Summary,
-} from '../../src/election/api-schemas.js';
+} from '../../src/election/api/schemas.js';
 import type { Ballot, Route } from '../../src/election/ballot.js';
 import { storeBallots } from '../../src/election/ballot-store.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';

@@ -8,7 +8,7 @@ import { openPgProxy } from '../support/pg-proxy.js';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findSummaryDrift, storeBallots } from '../../src/election/ballot-store.js';
-import { electionGatewayService } from '../../src/election/gateway.js';
+import { electionGatewayService } from '../../src/election/gateway/service.js';
 import { BallotsClient } from '../../src/election/grpc-client.js';
 import { electionMigrations } from '../../src/election/migrations.js';
 import {
@@ -18,7 +18,7 @@ import {
   electionSystem,
   subscribersGroup,
 } from '../../src/election/protocol.js';
-import { electionSubscriberService } from '../../src/election/subscriber.js';
+import { electionSubscriberService } from '../../src/election/subscriber/service.js';
 import { RedisBroker } from '../../src/platform/broker/index.js';
 import { PgSql, migrate } from '../../src/platform/sql/index.js';
 import {

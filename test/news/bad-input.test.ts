@@ -5,7 +5,8 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exchange, parseAddress } from '../../src/news/framing.js';
+import { parseAddress } from '../../src/news/address.js';
+import { exchange } from '../../src/news/frame-client.js';
 import { maxFrameBytes, type ResponseFrame } from '../../src/news/protocol.js';
 import { uniqueName } from '../support/backends.js';
 import { dropSchema, startNewsCluster, type NewsCluster } from '../support/news.js';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAdmin } from '../../src/news/accounts.js';
-import { NewsClient } from '../../src/news/client.js';
+import { NewsClient } from '../../src/news/client/client.js';
 import { uniqueName } from '../support/backends.js';
 import { dropSchema, newsTestEnv, startNewsProcess, waitUntilServing } from '../support/news.js';
 import { PgSql } from '../../src/platform/sql/index.js';

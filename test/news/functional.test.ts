@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin } from '../../src/news/accounts.js';
-import { callNews } from '../../src/news/framing.js';
+import { callNews } from '../../src/news/frame-client.js';
 import { NewsError, type NewsView } from '../../src/news/protocol.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
 import { dropSchema, newsTestEnv, startNewsCluster, type NewsCluster } from '../support/news.js';

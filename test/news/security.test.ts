@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin } from '../../src/news/accounts.js';
-import { callNews } from '../../src/news/framing.js';
+import { callNews } from '../../src/news/frame-client.js';
 import { NewsError } from '../../src/news/protocol.js';
 import { issueToken, verifyToken } from '../../src/news/tokens.js';
 import { uniqueName } from '../support/backends.js';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BallotsClient } from '../../src/election/grpc-client.js';
-import { callNews } from '../../src/news/framing.js';
+import { callNews } from '../../src/news/frame-client.js';
 import { RedisBroker } from '../../src/platform/broker/index.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { startService, type RunningService } from '../../src/platform/runtime.js';

@@ -1,0 +1,182 @@
+/**
+ * What the agent answers: accounts and sessions, the list of areas and of a user's
+ * subscriptions, admin area operations, and routing (which node serves an area).
+ */
+import type { Sql } from '../../platform/sql/sql.js';
+import { createAdmin, findUser, login, registerUser, requireAdmin } from '../accounts.js';
+import type { FrameHandler } from '../frame-server.js';
+import {
+  idField,
+  limits,
+  NewsError,
+  passwordField,
+  textField,
+  type AreaView,
+  type RequestFrame,
+  type RouteResult,
+} from '../protocol.js';
+import {
+  areaOfNews,
+  markNodeDown,
+  nodesOfArea,
+  rebalance,
+  routeArea,
+  type RoutingOptions,
+} from '../routing.js';
+import { authenticate, revokeSession } from '../sessions.js';
+
+export const agentOps = [
+  'ping',
+  'register',
+  'login',
+  'logout',
+  'whoami',
+  'areas',
+  'my_areas',
+  'route',
+  'add_area',
+  'remove_area',
+] as const;
+
+export interface AgentDeps {
+  sql: Sql;
+  secret: Buffer;
+  routing: RoutingOptions;
+  tokenTtlSeconds: number;
+  /** Is the node at this address answering? Used when a client reports it down. */
+  pingNode(address: string): Promise<boolean>;
+}
+
+export function agentHandler(deps: AgentDeps): FrameHandler {
+  const { sql, secret } = deps;
+  const session = (frame: RequestFrame) => authenticate(sql, secret, frame.token);
+
+  return async (frame) => {
+    switch (frame.op) {
+      case 'ping':
+        return { service: 'news-agent' };
+      case 'register': {
+        const name = textField(frame, 'name', limits.nameChars);
+        const password = passwordField(frame);
+        await registerUser(sql, name, password);
+        return login(sql, secret, name, password, deps.tokenTtlSeconds);
+      }
+      case 'login':
+        return login(
+          sql,
+          secret,
+          textField(frame, 'name', limits.nameChars),
+          passwordField(frame),
+          deps.tokenTtlSeconds,
+        );
+      case 'logout':
+        await revokeSession(sql, await session(frame));
+        return { loggedOut: true };
+      case 'whoami':
+        return findUser(sql, (await session(frame)).sub);
+      case 'areas':
+        return listAreas(sql, (await session(frame)).sub, false);
+      case 'my_areas':
+        return listAreas(sql, (await session(frame)).sub, true);
+      case 'route':
+        await session(frame);
+        return route(deps, frame);
+      case 'add_area':
+        await requireAdmin(sql, (await session(frame)).sub);
+        return addArea(deps, textField(frame, 'name', limits.areaChars));
+      case 'remove_area':
+        await requireAdmin(sql, (await session(frame)).sub);
+        return removeArea(sql, textField(frame, 'name', limits.areaChars));
+      default:
+        throw new NewsError('unknown_op', `the agent has no operation "${frame.op}"`);
+    }
+  };
+}
+
+async function listAreas(sql: Sql, userId: string, onlySubscribed: boolean): Promise<AreaView[]> {
+  const { rows } = await sql.query<{ name: string; subscribed: boolean; nodes: string[] | null }>(
+    `SELECT a.name, (s.user_id IS NOT NULL) AS subscribed,
+            ARRAY(SELECT node_address FROM news_assignments x
+                  WHERE x.area_id = a.id ORDER BY node_address) AS nodes
+     FROM news_areas a
+     LEFT JOIN news_subscriptions s ON s.area_id = a.id AND s.user_id = $1
+     WHERE ($2::boolean = false OR s.user_id IS NOT NULL)
+     ORDER BY a.name`,
+    [userId, onlySubscribed],
+  );
+  return rows.map((row) => ({
+    name: row.name,
+    subscribed: row.subscribed,
+    nodes: row.nodes ?? [],
+  }));
+}
+
+/**
+ * A node for an area (or for the area of a news item). Nodes the client reports as failing
+ * are pinged now rather than at the next health check, so failover takes one round trip.
+ */
+async function route(deps: AgentDeps, frame: RequestFrame): Promise<RouteResult> {
+  const area =
+    frame.news === undefined
+      ? textField(frame, 'area', limits.areaChars)
+      : await areaOfNews(deps.sql, idField(frame, 'news'));
+  // Only the area's own nodes are pinged: any other address a client names is ignored, so the
+  // agent never connects where a client points it.
+  const serving = new Set(await nodesOfArea(deps.sql, area, deps.routing));
+  const dead = new Set<string>();
+  for (const address of failedNodes(frame)) {
+    if (!serving.has(address) || (await deps.pingNode(address))) continue;
+    dead.add(address);
+    await markNodeDown(deps.sql, address);
+  }
+  if (dead.size > 0) await rebalance(deps.sql, deps.routing);
+  return { area, node: await routeArea(deps.sql, area, deps.routing, dead) };
+}
+
+function failedNodes(frame: RequestFrame): string[] {
+  const value = frame.failed;
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 16 || !value.every((v) => typeof v === 'string')) {
+    throw new NewsError('invalid_request', 'field "failed" must be a list of up to 16 addresses');
+  }
+  return value;
+}
+
+async function addArea(deps: AgentDeps, name: string) {
+  try {
+    await deps.sql.query('INSERT INTO news_areas (name) VALUES ($1)', [name]);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') {
+      throw new NewsError('name_taken', `there is already an area "${name}"`);
+    }
+    throw error;
+  }
+  // The new area goes to the least-loaded live nodes now, not at the next health check.
+  await rebalance(deps.sql, deps.routing);
+  return { area: name };
+}
+
+async function removeArea(sql: Sql, name: string) {
+  // Its news, subscriptions, read marks and assignments go with it (ON DELETE CASCADE).
+  const { rowCount } = await sql.query('DELETE FROM news_areas WHERE name = $1', [name]);
+  if (rowCount === 0) throw new NewsError('not_found', `there is no area "${name}"`);
+  return { removed: name };
+}
+
+/**
+ * The container way to get a first admin: NEWS_ADMIN_NAME and NEWS_ADMIN_PASSWORD. Returns
+ * false, changing nothing, when an ordinary user already holds that name.
+ */
+export async function bootstrapAdmin(sql: Sql, name: string, password: string): Promise<boolean> {
+  const { rowCount } = await sql.query('SELECT 1 FROM news_users WHERE name = $1 AND is_admin', [
+    name,
+  ]);
+  if (rowCount !== 0) return true;
+  try {
+    await createAdmin(sql, name, password);
+    return true;
+  } catch (error) {
+    if (error instanceof NewsError && error.code === 'name_taken') return false;
+    throw error;
+  }
+}

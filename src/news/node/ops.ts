@@ -1,0 +1,72 @@
+/**
+ * What a node answers: the news operations of the areas assigned to it. It checks the token
+ * itself (no call to the agent) and refuses an area it does not serve with `wrong_node`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Sql } from '../../platform/sql/sql.js';
+import type { FrameHandler } from '../frame-server.js';
+import {
+  deleteNews,
+  postNews,
+  readNews,
+  servedArea,
+  subscribe,
+  unsubscribe,
+} from './news-store.js';
+import {
+  idField,
+  limits,
+  NewsError,
+  optionalBoolean,
+  optionalText,
+  textField,
+} from '../protocol.js';
+import { authenticate } from '../sessions.js';
+
+export const nodeOps = ['ping', 'subscribe', 'unsubscribe', 'news', 'post', 'delete'] as const;
+
+export interface NodeDeps {
+  sql: Sql;
+  secret: Buffer;
+  /** This node's advertised address, its name in `news_assignments`. */
+  address: string;
+}
+
+export function nodeHandler(deps: NodeDeps): FrameHandler {
+  const { sql, secret, address } = deps;
+  return async (frame) => {
+    if (frame.op === 'ping') return { node: address };
+    if (!(nodeOps as readonly string[]).includes(frame.op)) {
+      throw new NewsError('unknown_op', `a node has no operation "${frame.op}"`);
+    }
+    if (frame.op === 'delete') {
+      const user = (await authenticate(sql, secret, frame.token)).sub;
+      return deleteNews(sql, user, idField(frame, 'news'), address);
+    }
+    // Every field is checked before the database is asked anything.
+    const name = textField(frame, 'area', limits.areaChars);
+    const unread = optionalBoolean(frame, 'unread');
+    const after = frame.after === undefined ? undefined : idField(frame, 'after');
+    const text = frame.op === 'post' ? textField(frame, 'text', limits.newsChars) : '';
+    const key = optionalText(frame, 'key', limits.keyChars) ?? randomUUID();
+    // Independent checks, asked at once; the token's failure is reported first.
+    const [session, served] = await Promise.allSettled([
+      authenticate(sql, secret, frame.token),
+      servedArea(sql, name, address),
+    ]);
+    if (session.status === 'rejected') throw session.reason;
+    if (served.status === 'rejected') throw served.reason;
+    const user = session.value.sub;
+    const areaId = served.value;
+    switch (frame.op) {
+      case 'subscribe':
+        return subscribe(sql, user, areaId);
+      case 'unsubscribe':
+        return unsubscribe(sql, user, areaId);
+      case 'news':
+        return readNews(sql, user, areaId, unread, after);
+      default:
+        return postNews(sql, user, areaId, text, key);
+    }
+  };
+}

@@ -1,33 +1,18 @@
 /**
- * The service registry: every Agora service, by name. `agora up`, `agora run`, `agora status`
- * and the deployment files all read this list.
+ * The registry: every Agora system, and through them every service, by name. `agora up`,
+ * `agora run`, `agora status`, `agora load` and the deployment checks all read this list.
  */
-import { counterService } from './counter/service.js';
-import { electionApiService } from './election/api/service.js';
-import { electionGatewayService } from './election/gateway/service.js';
-import { electionGrpcService } from './election/grpc/service.js';
-import { electionSubscriberService } from './election/subscriber/service.js';
-import { newsAgentService } from './news/agent/service.js';
-import { newsNodeService } from './news/node/service.js';
+import { counter } from './counter/index.js';
+import { election } from './election/index.js';
+import { news } from './news/index.js';
 import type { ServiceDefinition } from './platform/service.js';
-import { tasksService } from './tasks/service.js';
-import { resultService } from './voting/result.js';
-import { voteService } from './voting/vote.js';
-import { workerService } from './voting/worker.js';
+import type { SystemDefinition } from './platform/system.js';
+import { tasks } from './tasks/index.js';
+import { voting } from './voting/index.js';
 
-export const services: readonly ServiceDefinition[] = [
-  counterService,
-  voteService,
-  workerService,
-  resultService,
-  electionApiService,
-  electionGatewayService,
-  electionGrpcService,
-  electionSubscriberService,
-  newsAgentService,
-  newsNodeService,
-  tasksService,
-];
+export const systems: readonly SystemDefinition[] = [counter, voting, election, news, tasks];
+
+export const services: readonly ServiceDefinition[] = systems.flatMap((system) => system.services);
 
 export function findService(name: string): ServiceDefinition | undefined {
   return services.find((service) => service.name === name);

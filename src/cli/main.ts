@@ -8,14 +8,10 @@ import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addLoadCommands } from '../load/command.js';
 import { httpLoadProfile } from '../load/http-profile.js';
-import { findService, services } from '../services.js';
+import { findService, services, systems } from '../services.js';
 import { portForRun, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { version } from '../platform/version.js';
-import { addTasksCommands } from '../tasks/commands.js';
-import { votingLoadProfile } from '../voting/load-profile.js';
-import { electionLoadProfile } from '../election/load/profile.js';
-import { addNewsCommands } from '../news/client/command.js';
 import { runClusterPrimary } from './cluster.js';
 import { runDistributed } from './distributed.js';
 import { exitWithError } from './fail.js';
@@ -211,8 +207,10 @@ program
     process.exitCode = healthy ? 0 : 1;
   });
 
-addLoadCommands(program, [httpLoadProfile, votingLoadProfile, electionLoadProfile]);
-addNewsCommands(program);
-addTasksCommands(program);
+addLoadCommands(program, [
+  httpLoadProfile,
+  ...systems.flatMap((system) => (system.loadProfile === undefined ? [] : [system.loadProfile])),
+]);
+for (const system of systems) system.addCommands?.(program);
 
 program.parseAsync().catch(exitWithError);

@@ -1,0 +1,19 @@
+/** The election system (seed 004): ballot ingest over gRPC and a Redis stream, API, dashboard. */
+import { defineSystem } from '../platform/system.js';
+import { electionApiService } from './api/service.js';
+import { electionGatewayService } from './gateway/service.js';
+import { electionGrpcService } from './grpc/service.js';
+import { electionLoadProfile } from './load/profile.js';
+import { electionSubscriberService } from './subscriber/service.js';
+
+export const election = defineSystem({
+  name: 'election',
+  description: 'Ballot ingest over gRPC and a Redis stream, results API and React dashboard',
+  services: [
+    electionApiService,
+    electionGatewayService,
+    electionGrpcService,
+    electionSubscriberService,
+  ],
+  loadProfile: electionLoadProfile,
+});

@@ -1,0 +1,29 @@
+/**
+ * What a system (one seed's application) registers: its services, its load profile and its
+ * own commands. `src/services.ts` lists the systems; `agora up`, `run`, `status`, `load` and
+ * the deployment checks iterate over them. Adding a system is a folder, its `index.ts` and one
+ * line in that list (see src/platform/README.md).
+ */
+import type { Command } from 'commander';
+import type { LoadProfile } from '../load/command.js';
+import type { ServiceDefinition, SystemName } from './service.js';
+
+export interface SystemDefinition {
+  name: SystemName;
+  /** One line for `agora --help` and the README's table. */
+  description: string;
+  services: readonly ServiceDefinition[];
+  /** `agora load <name>`, where the system has one. */
+  loadProfile?: LoadProfile;
+  /** Its own `agora` subcommands (`agora news ...`, `agora tasks ...`). */
+  addCommands?(program: Command): void;
+}
+
+export function defineSystem(system: SystemDefinition): SystemDefinition {
+  for (const service of system.services) {
+    if (service.system !== system.name) {
+      throw new Error(`${service.name} says it belongs to ${service.system}, not ${system.name}`);
+    }
+  }
+  return system;
+}

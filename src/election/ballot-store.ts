@@ -5,10 +5,9 @@
  * many writers commit at once. After the commit it refreshes the recent list and notifies;
  * both can be recomputed, so a Redis error there is logged, never thrown.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '../platform/backoff.js';
 import type { Broker } from '../platform/broker/broker.js';
 import type { Logger } from '../platform/logger.js';
+import { retryTransaction } from '../platform/sql/errors.js';
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
 import type { Ballot, Route } from './ballot.js';
 import {
@@ -33,10 +32,6 @@ export interface StoreOptions {
 
 const announceWarningEveryMs = 10_000;
 let lastAnnounceWarning = 0;
-
-/** SQLSTATEs after which the whole transaction may simply run again. */
-const retryableCodes = new Set(['40P01', '40001']);
-const maxAttempts = 8;
 
 /**
  * Every commit counts its ballots per route. A single row per route would be locked by each
@@ -64,21 +59,10 @@ export async function storeBallots(
   const unique = [...new Map(ballots.map((ballot) => [ballot.id, ballot])).values()].sort((a, b) =>
     compareText(a.id, b.id),
   );
-  const inserted = await inTransaction(sql, (tx) => insertAndSummarize(tx, unique, route));
+  const inserted = await retryTransaction(sql, (tx) => insertAndSummarize(tx, unique, route));
   const result = splitResult(ballots, new Set(inserted.map((row) => row.id)));
   if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
   return result;
-}
-
-async function inTransaction<T>(sql: Sql, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await sql.transaction(work);
-    } catch (error) {
-      if (!isRetryable(error) || attempt + 1 >= maxAttempts) throw error;
-      await sleep(backoffDelay(attempt, { initialMs: 10, maxMs: 500 }));
-    }
-  }
 }
 
 /**
@@ -235,13 +219,4 @@ function compareText(a: string, b: string): number {
 
 function compareSeq(a: string, b: string): number {
   return a.length - b.length || compareText(a, b);
-}
-
-function isRetryable(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    'code' in error &&
-    typeof error.code === 'string' &&
-    retryableCodes.has(error.code)
-  );
 }

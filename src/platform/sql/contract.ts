@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../../test/support/backends.js';
 import { SqlUnavailableError } from '../errors.js';
+import { isSerializationFailure, isUniqueViolation, retryTransaction } from './errors.js';
 import { MigrationError, migrate, type Migration } from './migrations.js';
 import type { Sql } from './sql.js';
 
@@ -226,6 +227,40 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
         code: '23505',
       });
       expect((await sql.query('SELECT id FROM voters')).rows).toEqual([{ id: 'ana' }]);
+    });
+
+    it('tells a unique violation and a serialization failure apart by their SQLSTATE', async () => {
+      await sql.query('CREATE TABLE voters (id text PRIMARY KEY)');
+      await sql.query('INSERT INTO voters VALUES ($1)', ['ana']);
+      const duplicate = await sql
+        .query('INSERT INTO voters VALUES ($1)', ['ana'])
+        .catch((e: unknown) => e);
+      expect(isUniqueViolation(duplicate)).toBe(true);
+      expect(isSerializationFailure(duplicate)).toBe(false);
+      const syntax = await sql.query('SELEC 1').catch((e: unknown) => e);
+      expect(isUniqueViolation(syntax)).toBe(false);
+    });
+
+    it('runs a transaction again after a serialization failure, and never after another error', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY)');
+      let runs = 0;
+      const id = await retryTransaction(sql, async (tx) => {
+        runs++;
+        await tx.query('INSERT INTO notes VALUES ($1)', [runs]);
+        // The code Postgres gives a serializable transaction that lost a race.
+        if (runs < 3) throw Object.assign(new Error('lost a race'), { code: '40001' });
+        return runs;
+      });
+      expect(id).toBe(3);
+      expect((await sql.query('SELECT id FROM notes')).rows).toEqual([{ id: 3 }]);
+      runs = 0;
+      await expect(
+        retryTransaction(sql, async (tx) => {
+          runs++;
+          await tx.query('INSERT INTO notes VALUES ($1)', [3]);
+        }),
+      ).rejects.toMatchObject({ code: '23505' });
+      expect(runs).toBe(1);
     });
 
     it('reports a syntax error with SQLSTATE 42601', async () => {

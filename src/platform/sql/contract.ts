@@ -4,8 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../../test/support/backends.js';
-import { SqlUnavailableError } from '../errors.js';
+import { SqlUnavailableError, UnavailableError } from '../errors.js';
 import { isSerializationFailure, isUniqueViolation, retryTransaction } from './errors.js';
+import { GroupCommit, type Outcome } from './group-commit.js';
 import { MigrationError, migrate, type Migration } from './migrations.js';
 import type { Sql } from './sql.js';
 
@@ -274,6 +275,116 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
       await other.close();
       await expect(other.ping()).rejects.toBeInstanceOf(SqlUnavailableError);
       await expect(other.query('SELECT 1')).rejects.toBeInstanceOf(SqlUnavailableError);
+    });
+
+    describe('group commit', () => {
+      interface Note {
+        key: string;
+        body: string;
+      }
+      let batches: number[];
+
+      /** Inserts notes by key; a key already stored (or earlier in the batch) is not created. */
+      function noteWriter(options: { maxBatch?: number } = {}) {
+        return new GroupCommit<Note, { created: boolean }>({
+          sql: () => sql,
+          ...options,
+          writeBatch: async (tx, notes) => {
+            batches.push(notes.length);
+            const { rows } = await tx.query<{ key: string; ord: string }>(
+              `INSERT INTO notes (key, body)
+               SELECT key, body FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS n(key, body, ord)
+               ORDER BY ord
+               ON CONFLICT (key) DO NOTHING
+               RETURNING key`,
+              [notes.map((note) => note.key), notes.map((note) => note.body)],
+            );
+            const created = new Set(rows.map((row) => row.key));
+            return notes.map((note): Outcome<{ created: boolean }> => {
+              const first = created.delete(note.key);
+              return { value: { created: first } };
+            });
+          },
+        });
+      }
+
+      beforeEach(async () => {
+        batches = [];
+        await sql.query(
+          "CREATE TABLE notes (key text PRIMARY KEY, body text NOT NULL CHECK (body <> 'bad'))",
+        );
+      });
+
+      it('writes the concurrent writes of one turn as one batch, each answered after the commit', async () => {
+        const writer = noteWriter();
+        const keys = Array.from({ length: 40 }, (_, i) => `n${i}`);
+        const answers = await Promise.all(
+          keys.map(async (key) => {
+            await writer.write({ key, body: `body of ${key}` });
+            // Answered only once committed: another connection already sees the row.
+            const { rowCount } = await sql.query('SELECT 1 FROM notes WHERE key = $1', [key]);
+            return rowCount;
+          }),
+        );
+        expect(answers).toEqual(keys.map(() => 1));
+        expect(batches).toEqual([40]);
+      });
+
+      it('splits a turn into batches of at most maxBatch writes', async () => {
+        const writer = noteWriter({ maxBatch: 16 });
+        await Promise.all(
+          Array.from({ length: 40 }, (_, i) => writer.write({ key: `n${i}`, body: 'x' })),
+        );
+        expect([...batches].sort((a, b) => a - b)).toEqual([8, 16, 16]);
+        expect((await sql.query('SELECT key FROM notes')).rowCount).toBe(40);
+      });
+
+      it('fails a bad row alone: its batch-mates commit', async () => {
+        const writer = noteWriter();
+        const bodies = ['fine', 'bad', 'also fine', 'fine again'];
+        const settled = await Promise.allSettled(
+          bodies.map((body, i) => writer.write({ key: `n${i}`, body })),
+        );
+        expect(settled.map((result) => result.status)).toEqual([
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+          'fulfilled',
+        ]);
+        expect(settled[1]).toMatchObject({ reason: { code: '23514' } });
+        const { rows } = await sql.query<{ key: string }>('SELECT key FROM notes ORDER BY key');
+        expect(rows.map((row) => row.key)).toEqual(['n0', 'n2', 'n3']);
+      });
+
+      it('keeps conflicts exact: a key sent twice in one batch, or already stored, is created once', async () => {
+        const writer = noteWriter();
+        await writer.write({ key: 'old', body: 'first' });
+        const answers = await Promise.all(
+          ['old', 'new', 'new', 'other'].map((key) => writer.write({ key, body: 'again' })),
+        );
+        expect(answers.map((answer) => answer.created)).toEqual([false, true, false, true]);
+        expect((await sql.query('SELECT body FROM notes WHERE key = $1', ['old'])).rows).toEqual([
+          { body: 'first' },
+        ]);
+      });
+
+      it('answers every write of a batch with the error when the database is unavailable', async () => {
+        const away = new UnavailableError('database', 'not yet');
+        const writer = new GroupCommit<Note, boolean>({
+          sql: () => {
+            throw away;
+          },
+          writeBatch: () => Promise.reject(new Error('never called')),
+        });
+        const settled = await Promise.allSettled([
+          writer.write({ key: 'a', body: 'x' }),
+          writer.write({ key: 'b', body: 'x' }),
+        ]);
+        expect(settled).toEqual([
+          { status: 'rejected', reason: away },
+          { status: 'rejected', reason: away },
+        ]);
+      });
     });
 
     describe('migrate', () => {

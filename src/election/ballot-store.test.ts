@@ -10,7 +10,7 @@ import { waitFor } from '../../test/support/processes.js';
 import { MemoryBroker, RedisBroker, type Broker } from '../platform/broker/index.js';
 import { PgSql, PgliteSql, migrate, type Sql } from '../platform/sql/index.js';
 import type { Ballot } from './ballot.js';
-import { findSummaryDrift, storeBallots } from './ballot-store.js';
+import { findSummaryDrift, groupedBallotStore, storeBallots } from './ballot-store.js';
 import { electionMigrations } from './migrations.js';
 import { electionSystem, recentBallotsKey, storedChannel, type RecentBallot } from './protocol.js';
 
@@ -115,6 +115,24 @@ describe.each(Object.entries(pairs))('storeBallots with %s', (_name, openPair) =
       { route: 'redis', ballots: 1 },
     ]);
     expect(await findSummaryDrift(sql)).toEqual([]);
+  });
+
+  it('stores the concurrent casts of one turn together, each answered as if alone and in order', async () => {
+    const { sql, broker } = await open(openPair);
+    await storeBallots(sql, broker, [ballot('g0')], 'grpc');
+    const cast = groupedBallotStore(sql, broker, 'grpc');
+    const ids = ['g0', 'g1', 'g2', 'g1', 'g3', 'g2'];
+    const results = await Promise.all(ids.map((id) => cast([ballot(id)])));
+    expect(results.map((result) => result.stored.length)).toEqual([0, 1, 1, 0, 1, 0]);
+    expect(await count(sql, 'SELECT count(*)::int AS n FROM ballots')).toBe(4);
+    expect(await findSummaryDrift(sql)).toEqual([]);
+    const recent = await broker.recent(recentBallotsKey, 10);
+    expect(recent.map((entry) => (JSON.parse(entry) as RecentBallot).id).sort()).toEqual([
+      'g0',
+      'g1',
+      'g2',
+      'g3',
+    ]);
   });
 
   it('keeps summaries equal to a fresh aggregate under concurrent overlapping batches', async () => {

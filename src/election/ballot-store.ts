@@ -8,6 +8,7 @@
 import type { Broker } from '../platform/broker/broker.js';
 import type { Logger } from '../platform/logger.js';
 import { retryTransaction } from '../platform/sql/errors.js';
+import { GroupCommit } from '../platform/sql/group-commit.js';
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
 import type { Ballot, Route } from './ballot.js';
 import {
@@ -63,6 +64,47 @@ export async function storeBallots(
   const result = splitResult(ballots, new Set(inserted.map((row) => row.id)));
   if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
   return result;
+}
+
+/**
+ * `storeBallots` for callers that send a few ballots each (gRPC `Cast`): the calls of one
+ * event-loop turn are stored as one batch, so the hot summary rows are updated once per batch
+ * and the recent list and notification are sent once. Each call's result is what it would
+ * have been alone, after the calls before it: a ballot an earlier call of the batch stored is
+ * its duplicate.
+ */
+export function groupedBallotStore(
+  sql: Sql,
+  broker: Broker,
+  route: Route,
+  options: StoreOptions = {},
+): (ballots: readonly Ballot[]) => Promise<StoreResult> {
+  const group = new GroupCommit<readonly Ballot[], StoreResult & { inserted: InsertedRow[] }>({
+    sql: () => sql,
+    writeBatch: async (tx, calls) => {
+      const unique = [...new Map(calls.flat().map((ballot) => [ballot.id, ballot])).values()].sort(
+        (a, b) => compareText(a.id, b.id),
+      );
+      const rows = unique.length === 0 ? [] : await insertAndSummarize(tx, unique, route);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      const seen = new Set<string>();
+      return calls.map((ballots) => {
+        const result = splitResult(ballots, new Set(byId.keys()), seen);
+        const inserted = result.stored.flatMap((id) => byId.get(id) ?? []);
+        return { value: { ...result, inserted } };
+      });
+    },
+    afterCommit: async (outcomes) => {
+      const inserted = outcomes.flatMap((outcome) =>
+        'value' in outcome ? outcome.value.inserted : [],
+      );
+      if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
+    },
+  });
+  return async (ballots) => {
+    const { stored, duplicates } = await group.write(ballots);
+    return { stored, duplicates };
+  };
 }
 
 /**
@@ -122,10 +164,14 @@ async function insertAndSummarize(
   return rows;
 }
 
-function splitResult(ballots: readonly Ballot[], inserted: ReadonlySet<string>): StoreResult {
+/** `seen`: the ids of calls before this one in the same batch, which a repeat does not store. */
+function splitResult(
+  ballots: readonly Ballot[],
+  inserted: ReadonlySet<string>,
+  seen = new Set<string>(),
+): StoreResult {
   const stored: string[] = [];
   const duplicates: string[] = [];
-  const seen = new Set<string>();
   for (const { id } of ballots) {
     if (inserted.has(id) && !seen.has(id)) stored.push(id);
     else duplicates.push(id);

@@ -277,6 +277,70 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
       await expect(other.query('SELECT 1')).rejects.toBeInstanceOf(SqlUnavailableError);
     });
 
+    describe('copyFrom', () => {
+      beforeEach(async () => {
+        await sql.query(
+          'CREATE TABLE notes (id integer PRIMARY KEY, body text, big bigint, yes boolean)',
+        );
+      });
+
+      it('loads rows literally, whatever tabs, newlines, backslashes and quotes they hold', async () => {
+        const rows = [
+          ...hostileTexts.map((body, id) => [id, body, BigInt(id) * 10n ** 15n, id % 2 === 0]),
+          [99, 'tab\there\r\nand \\N, not null', null, null],
+          [100, null, '9007199254740993', true],
+        ];
+        expect(await sql.copyFrom('notes', ['id', 'body', 'big', 'yes'], rows)).toBe(rows.length);
+        const { rows: stored } = await sql.query<{ body: string | null; big: string | null }>(
+          'SELECT body, big FROM notes ORDER BY id',
+        );
+        expect(stored.map((row) => row.body)).toEqual([
+          ...hostileTexts,
+          'tab\there\r\nand \\N, not null',
+          null,
+        ]);
+        expect(stored.at(-1)?.big).toBe('9007199254740993');
+        expect(stored[2]?.big).toBe('2000000000000000');
+      });
+
+      it('copies nothing and answers 0 for no rows', async () => {
+        expect(await sql.copyFrom('notes', ['id'], [])).toBe(0);
+      });
+
+      it('copies no row of a COPY in which one breaks a key (23505), and stays usable', async () => {
+        await sql.query('INSERT INTO notes (id) VALUES (2)');
+        await expect(sql.copyFrom('notes', ['id'], [[1], [2], [3]])).rejects.toMatchObject({
+          code: '23505',
+        });
+        expect((await sql.query('SELECT id FROM notes')).rows).toEqual([{ id: 2 }]);
+        expect(await sql.copyFrom('notes', ['id'], [[1], [3]])).toBe(2);
+      });
+
+      it('copies inside a transaction, committed or rolled back with it', async () => {
+        await expect(
+          sql.transaction(async (tx) => {
+            await tx.copyFrom('notes', ['id'], [[1], [2]]);
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect((await sql.query('SELECT id FROM notes')).rowCount).toBe(0);
+        const total = await sql.transaction(async (tx) => {
+          await tx.copyFrom('notes', ['id'], [[1], [2]]);
+          const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM notes');
+          return rows[0]?.n;
+        });
+        expect(total).toBe(2);
+      });
+
+      it('refuses a table or column name that is not a plain identifier, before asking the database', async () => {
+        await expect(sql.copyFrom('notes; DROP TABLE notes', ['id'], [[1]])).rejects.toThrow(
+          /plain lower-case identifiers/,
+        );
+        await expect(sql.copyFrom('notes', ['id"'], [[1]])).rejects.toThrow(/identifiers/);
+        expect((await sql.query('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 0 }]);
+      });
+    });
+
     describe('group commit', () => {
       interface Note {
         key: string;

@@ -135,6 +135,20 @@ describe.each(Object.entries(pairs))('storeBallots with %s', (_name, openPair) =
     ]);
   });
 
+  it('loads first-time ballots by COPY and falls back to the idempotent insert for a known one', async () => {
+    const { sql, broker } = await open(openPair);
+    const first = await storeBallots(sql, broker, [ballot('f1'), ballot('f2')], 'redis', {
+      firstTime: true,
+    });
+    expect(first).toEqual({ stored: ['f1', 'f2'], duplicates: [] });
+    const again = await storeBallots(sql, broker, [ballot('f2'), ballot('f3')], 'redis', {
+      firstTime: true,
+    });
+    expect(again).toEqual({ stored: ['f3'], duplicates: ['f2'] });
+    expect(await count(sql, 'SELECT count(*)::int AS n FROM ballots')).toBe(3);
+    expect(await findSummaryDrift(sql)).toEqual([]);
+  });
+
   it('keeps summaries equal to a fresh aggregate under concurrent overlapping batches', async () => {
     const { sql, broker } = await open(openPair);
     const all = Array.from({ length: 300 }, (_, i) =>

@@ -7,7 +7,11 @@
  */
 import type { Broker } from '../platform/broker/broker.js';
 import type { Logger } from '../platform/logger.js';
-import { retryTransaction } from '../platform/sql/errors.js';
+import {
+  isSerializationFailure,
+  isUniqueViolation,
+  retryTransaction,
+} from '../platform/sql/errors.js';
 import { GroupCommit } from '../platform/sql/group-commit.js';
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
 import type { Ballot, Route } from './ballot.js';
@@ -29,6 +33,11 @@ export interface StoreResult {
 export interface StoreOptions {
   /** Told about best-effort steps (recent list, notification) that failed. */
   logger?: Logger;
+  /**
+   * A hint that every ballot is new (as the last batch's were): they are loaded with COPY,
+   * and the idempotent insert runs instead only when one turns out to be stored already.
+   */
+  firstTime?: boolean;
 }
 
 const announceWarningEveryMs = 10_000;
@@ -60,7 +69,9 @@ export async function storeBallots(
   const unique = [...new Map(ballots.map((ballot) => [ballot.id, ballot])).values()].sort((a, b) =>
     compareText(a.id, b.id),
   );
-  const inserted = await retryTransaction(sql, (tx) => insertAndSummarize(tx, unique, route));
+  const copied = options.firstTime === true ? await copyNewBallots(sql, unique, route) : undefined;
+  const inserted =
+    copied ?? (await retryTransaction(sql, (tx) => insertAndSummarize(tx, unique, route)));
   const result = splitResult(ballots, new Set(inserted.map((row) => row.id)));
   if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
   return result;
@@ -113,16 +124,9 @@ export function groupedBallotStore(
  * Groups are upserted in sorted order and every writer runs this same statement, so writers
  * that share summary rows queue behind each other instead of deadlocking.
  */
-const storeStatement = `
-  WITH inserted AS (
-    INSERT INTO ballots (id, sede, municipio, departamento, papeleta, partido, route)
-    SELECT id, sede, municipio, departamento, papeleta, partido, $7
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-      WITH ORDINALITY AS incoming(id, sede, municipio, departamento, papeleta, partido, ord)
-    ORDER BY ord
-    ON CONFLICT (id) DO NOTHING
-    RETURNING id, sede, municipio, departamento, papeleta, partido, seq, received_at
-  ), by_department AS (
+/** The summary upserts for the rows of a CTE named `inserted`; `$route` names the route. */
+function summariesOf(route: number): string {
+  return `by_department AS (
     INSERT INTO party_by_department (papeleta, departamento, partido, votes)
     SELECT papeleta, departamento, partido, count(*) FROM inserted
     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
@@ -142,10 +146,69 @@ const storeStatement = `
     DO UPDATE SET votes = votes_by_sede.votes + excluded.votes
   ), by_route AS (
     INSERT INTO ballots_by_route (route, shard, ballots)
-    SELECT $7, pg_backend_pid() % ${routeShards}, count(*) FROM inserted HAVING count(*) > 0
+    SELECT $${route}, pg_backend_pid() % ${routeShards}, count(*) FROM inserted HAVING count(*) > 0
     ON CONFLICT (route, shard) DO UPDATE SET ballots = ballots_by_route.ballots + excluded.ballots
-  )
+  )`;
+}
+
+const storeStatement = `
+  WITH inserted AS (
+    INSERT INTO ballots (id, sede, municipio, departamento, papeleta, partido, route)
+    SELECT id, sede, municipio, departamento, papeleta, partido, $7
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+      WITH ORDINALITY AS incoming(id, sede, municipio, departamento, papeleta, partido, ord)
+    ORDER BY ord
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, sede, municipio, departamento, papeleta, partido, seq, received_at
+  ), ${summariesOf(7)}
   SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at FROM inserted`;
+
+/** After a COPY of new ballots (`$1` their ids): the same summaries, read from the copied rows. */
+const summarizeCopiedStatement = `
+  WITH inserted AS (
+    SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at
+    FROM ballots WHERE id = ANY($1::text[])
+  ), ${summariesOf(2)}
+  SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at FROM inserted`;
+
+const ballotColumns = ['id', 'sede', 'municipio', 'departamento', 'papeleta', 'partido', 'route'];
+
+/**
+ * New ballots by COPY (in id order, the insert's lock order) and their summaries, in one
+ * transaction; `undefined` when one was stored already (the COPY fails whole) or the
+ * transaction lost a race, so the caller runs the idempotent insert instead.
+ */
+async function copyNewBallots(
+  sql: Sql,
+  ballots: readonly Ballot[],
+  route: Route,
+): Promise<InsertedRow[] | undefined> {
+  try {
+    return await sql.transaction(async (tx) => {
+      await tx.copyFrom(
+        'ballots',
+        ballotColumns,
+        ballots.map((b) => [
+          b.id,
+          b.sede,
+          b.municipio,
+          b.departamento,
+          b.papeleta,
+          b.partido,
+          route,
+        ]),
+      );
+      const { rows } = await tx.query<InsertedRow>(summarizeCopiedStatement, [
+        ballots.map((b) => b.id),
+        route,
+      ]);
+      return rows;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error) || isSerializationFailure(error)) return undefined;
+    throw error;
+  }
+}
 
 async function insertAndSummarize(
   tx: SqlQueryable,

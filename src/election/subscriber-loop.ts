@@ -32,6 +32,8 @@ export function createBallotConsumer(
   options: BallotConsumerOptions,
 ): StreamConsumer<QueuedBallot, StoreResult> {
   const { broker, sql, logger } = options;
+  // A backlog of new ballots goes in by COPY until a batch holds one already stored.
+  let firstTime = true;
   return new StreamConsumer<QueuedBallot, StoreResult>({
     ...options,
     stream: ballotsStream,
@@ -39,13 +41,16 @@ export function createBallotConsumer(
     deadLetterStream,
     role: 'subscriber',
     parse: parseBallotEntry,
-    store: (batch) =>
-      storeBallots(
+    store: async (batch) => {
+      const result = await storeBallots(
         sql,
         broker,
         batch.map((queued) => queued.ballot),
         'redis',
-        { logger },
-      ),
+        { logger, firstTime },
+      );
+      firstTime = result.duplicates.length === 0;
+      return result;
+    },
   });
 }

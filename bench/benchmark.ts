@@ -14,6 +14,13 @@ export interface LoadSettings {
   rounds: number;
   /** A discarded run first, so JIT and connection pools are warm when measuring. */
   warmupSeconds: number;
+  /** Which lettered parts (a, b, c) of a benchmark that has them to run; all when empty. */
+  parts: string;
+}
+
+/** Whether `part` (a letter) of a benchmark is to run under `load`. */
+export function runsPart(load: LoadSettings, part: string): boolean {
+  return load.parts === '' || load.parts.includes(part);
 }
 
 export interface Benchmark {

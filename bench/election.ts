@@ -4,7 +4,7 @@
  * the `ballots` stream beside COPY of the same rows; (c) dashboard query p99 with 1,000,000
  * ballots stored. (b) and (c) are the ingest's and the dashboard's own measurements.
  */
-import type { Benchmark } from './benchmark.js';
+import { runsPart, type Benchmark } from './benchmark.js';
 import { formatElectionDrain, measureElectionDrain } from './election-drain.js';
 import { measureIngest } from './election-ingest.js';
 import { formatDashboardQueries, measureDashboardQueries } from './election-queries.js';
@@ -21,17 +21,21 @@ export const electionBenchmark: Benchmark = {
     'ingest per route (gateway-grpc, gateway-redis, grpc-direct CastMany) vs node:http; ' +
     'subscriber drain vs COPY; dashboard query p99 at 1,000,000 ballots (real Redis and Postgres)',
   run: async (load) => {
-    await measureIngest(load, ingest);
-    process.stdout.write(
-      `\nelection (b) one election-subscriber draining ${drainBallots.toLocaleString('en-US')} ` +
-        `pre-filled stream entries, beside COPY of the same rows\n`,
-    );
-    process.stdout.write(
-      formatElectionDrain(await measureElectionDrain({ ballots: drainBallots })),
-    );
-    process.stdout.write(`\nelection (c) dashboard queries through election-api\n`);
-    process.stdout.write(
-      `${formatDashboardQueries(await measureDashboardQueries({ ballots: queryBallots }))}\n`,
-    );
+    if (runsPart(load, 'a')) await measureIngest(load, ingest);
+    if (runsPart(load, 'b')) {
+      process.stdout.write(
+        `\nelection (b) one election-subscriber draining ${drainBallots.toLocaleString('en-US')} ` +
+          `pre-filled stream entries, beside COPY of the same rows\n`,
+      );
+      process.stdout.write(
+        formatElectionDrain(await measureElectionDrain({ ballots: drainBallots })),
+      );
+    }
+    if (runsPart(load, 'c')) {
+      process.stdout.write(`\nelection (c) dashboard queries through election-api\n`);
+      process.stdout.write(
+        `${formatDashboardQueries(await measureDashboardQueries({ ballots: queryBallots }))}\n`,
+      );
+    }
   },
 };

@@ -69,6 +69,16 @@ const program = new Command('npm run bench --')
       .argParser(wholeNumber(0)),
   )
   .addOption(
+    new Option('--parts <letters>', 'voting, election: only these parts, e.g. ab (default: all)')
+      .env('BENCH_PARTS')
+      .default('')
+      .argParser((raw: string) => {
+        if (!/^[abc]*$/.test(raw))
+          throw new InvalidArgumentError('expected letters among a, b, c.');
+        return raw;
+      }),
+  )
+  .addOption(
     new Option('--drain-votes <n>', 'voting: votes pre-filled into the stream the worker drains')
       .env('BENCH_DRAIN_VOTES')
       .default(1_000_000)
@@ -100,6 +110,7 @@ const program = new Command('npm run bench --')
         duration: number;
         rounds: number;
         warmup: number;
+        parts: string;
         drainVotes: number;
         batchSize: number;
         concurrency: number;
@@ -123,6 +134,7 @@ const program = new Command('npm run bench --')
         durationSeconds: options.duration,
         rounds: options.rounds,
         warmupSeconds: options.warmup,
+        parts: options.parts,
       };
       votingSettings.drainVotes = options.drainVotes;
       votingSettings.batchSize = options.batchSize;

@@ -4,7 +4,7 @@
  * pre-filled stream beside COPY of the same rows; (c) vote-to-result latency at a steady rate.
  */
 import { baseline } from './baseline.js';
-import { compare, progress, type Benchmark, type Contender } from './benchmark.js';
+import { compare, progress, runsPart, type Benchmark, type Contender } from './benchmark.js';
 import { printReport } from './report.js';
 import { measureDrain } from './voting-drain.js';
 import { measureLatency } from './voting-latency.js';
@@ -48,28 +48,33 @@ export function votingBenchmark(settings: Readonly<VotingSettings>): Benchmark {
             `schemas, removed afterwards\n\n(a) vote POST / (form vote=a, no cookie: a new ` +
             `voter and one XADD each) beside the baseline, same request\n`,
         );
-        const live = lab.namespace('post');
-        const vote: Contender = {
-          name: 'vote',
-          start: () => lab.start('vote', live),
-          request: formVote,
-        };
-        printReport(await compare([{ ...baseline, request: formVote }, vote], load), load);
-        const appended = await lab.redis.xlen(`${live.prefix}votes`);
-        process.stdout.write(`vote appended ${appended.toLocaleString('en-US')} stream entries\n`);
-        await lab.clearKeys(live);
-
-        printDrain(
-          await measureDrain(lab, {
-            votes: settings.drainVotes,
-            batchSize: settings.batchSize,
-            concurrency: settings.concurrency,
-            ...(settings.cpuProfileDir === undefined
-              ? {}
-              : { cpuProfileDir: settings.cpuProfileDir }),
-          }),
-        );
-        printLatency(await measureLatency(lab, latency));
+        if (runsPart(load, 'a')) {
+          const live = lab.namespace('post');
+          const vote: Contender = {
+            name: 'vote',
+            start: () => lab.start('vote', live),
+            request: formVote,
+          };
+          printReport(await compare([{ ...baseline, request: formVote }, vote], load), load);
+          const appended = await lab.redis.xlen(`${live.prefix}votes`);
+          process.stdout.write(
+            `vote appended ${appended.toLocaleString('en-US')} stream entries\n`,
+          );
+          await lab.clearKeys(live);
+        }
+        if (runsPart(load, 'b')) {
+          printDrain(
+            await measureDrain(lab, {
+              votes: settings.drainVotes,
+              batchSize: settings.batchSize,
+              concurrency: settings.concurrency,
+              ...(settings.cpuProfileDir === undefined
+                ? {}
+                : { cpuProfileDir: settings.cpuProfileDir }),
+            }),
+          );
+        }
+        if (runsPart(load, 'c')) printLatency(await measureLatency(lab, latency));
       } finally {
         progress('removing the benchmark keys and schemas');
         await lab.close();

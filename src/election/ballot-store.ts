@@ -5,10 +5,14 @@
  * many writers commit at once. After the commit it refreshes the recent list and notifies;
  * both can be recomputed, so a Redis error there is logged, never thrown.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '../platform/backoff.js';
 import type { Broker } from '../platform/broker/broker.js';
 import type { Logger } from '../platform/logger.js';
+import {
+  isSerializationFailure,
+  isUniqueViolation,
+  retryTransaction,
+} from '../platform/sql/errors.js';
+import { GroupCommit } from '../platform/sql/group-commit.js';
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
 import type { Ballot, Route } from './ballot.js';
 import {
@@ -29,14 +33,15 @@ export interface StoreResult {
 export interface StoreOptions {
   /** Told about best-effort steps (recent list, notification) that failed. */
   logger?: Logger;
+  /**
+   * A hint that every ballot is new (as the last batch's were): they are loaded with COPY,
+   * and the idempotent insert runs instead only when one turns out to be stored already.
+   */
+  firstTime?: boolean;
 }
 
 const announceWarningEveryMs = 10_000;
 let lastAnnounceWarning = 0;
-
-/** SQLSTATEs after which the whole transaction may simply run again. */
-const retryableCodes = new Set(['40P01', '40001']);
-const maxAttempts = 8;
 
 /**
  * Every commit counts its ballots per route. A single row per route would be locked by each
@@ -64,21 +69,53 @@ export async function storeBallots(
   const unique = [...new Map(ballots.map((ballot) => [ballot.id, ballot])).values()].sort((a, b) =>
     compareText(a.id, b.id),
   );
-  const inserted = await inTransaction(sql, (tx) => insertAndSummarize(tx, unique, route));
+  const copied = options.firstTime === true ? await copyNewBallots(sql, unique, route) : undefined;
+  const inserted =
+    copied ?? (await retryTransaction(sql, (tx) => insertAndSummarize(tx, unique, route)));
   const result = splitResult(ballots, new Set(inserted.map((row) => row.id)));
   if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
   return result;
 }
 
-async function inTransaction<T>(sql: Sql, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await sql.transaction(work);
-    } catch (error) {
-      if (!isRetryable(error) || attempt + 1 >= maxAttempts) throw error;
-      await sleep(backoffDelay(attempt, { initialMs: 10, maxMs: 500 }));
-    }
-  }
+/**
+ * `storeBallots` for callers that send a few ballots each (gRPC `Cast`): the calls of one
+ * event-loop turn are stored as one batch, so the hot summary rows are updated once per batch
+ * and the recent list and notification are sent once. Each call's result is what it would
+ * have been alone, after the calls before it: a ballot an earlier call of the batch stored is
+ * its duplicate.
+ */
+export function groupedBallotStore(
+  sql: Sql,
+  broker: Broker,
+  route: Route,
+  options: StoreOptions = {},
+): (ballots: readonly Ballot[]) => Promise<StoreResult> {
+  const group = new GroupCommit<readonly Ballot[], StoreResult & { inserted: InsertedRow[] }>({
+    sql: () => sql,
+    writeBatch: async (tx, calls) => {
+      const unique = [...new Map(calls.flat().map((ballot) => [ballot.id, ballot])).values()].sort(
+        (a, b) => compareText(a.id, b.id),
+      );
+      const rows = unique.length === 0 ? [] : await insertAndSummarize(tx, unique, route);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      const seen = new Set<string>();
+      return calls.map((ballots) => {
+        const result = splitResult(ballots, new Set(byId.keys()), seen);
+        const inserted = result.stored.flatMap((id) => byId.get(id) ?? []);
+        return { value: { ...result, inserted } };
+      });
+    },
+    afterCommit: async (outcomes) => {
+      const inserted = outcomes.flatMap((outcome) =>
+        'value' in outcome ? outcome.value.inserted : [],
+      );
+      if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
+    },
+  });
+  return async (ballots) => {
+    const { stored, duplicates } = await group.write(ballots);
+    return { stored, duplicates };
+  };
 }
 
 /**
@@ -87,16 +124,9 @@ async function inTransaction<T>(sql: Sql, work: (tx: SqlQueryable) => Promise<T>
  * Groups are upserted in sorted order and every writer runs this same statement, so writers
  * that share summary rows queue behind each other instead of deadlocking.
  */
-const storeStatement = `
-  WITH inserted AS (
-    INSERT INTO ballots (id, sede, municipio, departamento, papeleta, partido, route)
-    SELECT id, sede, municipio, departamento, papeleta, partido, $7
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-      WITH ORDINALITY AS incoming(id, sede, municipio, departamento, papeleta, partido, ord)
-    ORDER BY ord
-    ON CONFLICT (id) DO NOTHING
-    RETURNING id, sede, municipio, departamento, papeleta, partido, seq, received_at
-  ), by_department AS (
+/** The summary upserts for the rows of a CTE named `inserted`; `$route` names the route. */
+function summariesOf(route: number): string {
+  return `by_department AS (
     INSERT INTO party_by_department (papeleta, departamento, partido, votes)
     SELECT papeleta, departamento, partido, count(*) FROM inserted
     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
@@ -116,10 +146,69 @@ const storeStatement = `
     DO UPDATE SET votes = votes_by_sede.votes + excluded.votes
   ), by_route AS (
     INSERT INTO ballots_by_route (route, shard, ballots)
-    SELECT $7, pg_backend_pid() % ${routeShards}, count(*) FROM inserted HAVING count(*) > 0
+    SELECT $${route}, pg_backend_pid() % ${routeShards}, count(*) FROM inserted HAVING count(*) > 0
     ON CONFLICT (route, shard) DO UPDATE SET ballots = ballots_by_route.ballots + excluded.ballots
-  )
+  )`;
+}
+
+const storeStatement = `
+  WITH inserted AS (
+    INSERT INTO ballots (id, sede, municipio, departamento, papeleta, partido, route)
+    SELECT id, sede, municipio, departamento, papeleta, partido, $7
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+      WITH ORDINALITY AS incoming(id, sede, municipio, departamento, papeleta, partido, ord)
+    ORDER BY ord
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, sede, municipio, departamento, papeleta, partido, seq, received_at
+  ), ${summariesOf(7)}
   SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at FROM inserted`;
+
+/** After a COPY of new ballots (`$1` their ids): the same summaries, read from the copied rows. */
+const summarizeCopiedStatement = `
+  WITH inserted AS (
+    SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at
+    FROM ballots WHERE id = ANY($1::text[])
+  ), ${summariesOf(2)}
+  SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at FROM inserted`;
+
+const ballotColumns = ['id', 'sede', 'municipio', 'departamento', 'papeleta', 'partido', 'route'];
+
+/**
+ * New ballots by COPY (in id order, the insert's lock order) and their summaries, in one
+ * transaction; `undefined` when one was stored already (the COPY fails whole) or the
+ * transaction lost a race, so the caller runs the idempotent insert instead.
+ */
+async function copyNewBallots(
+  sql: Sql,
+  ballots: readonly Ballot[],
+  route: Route,
+): Promise<InsertedRow[] | undefined> {
+  try {
+    return await sql.transaction(async (tx) => {
+      await tx.copyFrom(
+        'ballots',
+        ballotColumns,
+        ballots.map((b) => [
+          b.id,
+          b.sede,
+          b.municipio,
+          b.departamento,
+          b.papeleta,
+          b.partido,
+          route,
+        ]),
+      );
+      const { rows } = await tx.query<InsertedRow>(summarizeCopiedStatement, [
+        ballots.map((b) => b.id),
+        route,
+      ]);
+      return rows;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error) || isSerializationFailure(error)) return undefined;
+    throw error;
+  }
+}
 
 async function insertAndSummarize(
   tx: SqlQueryable,
@@ -138,10 +227,14 @@ async function insertAndSummarize(
   return rows;
 }
 
-function splitResult(ballots: readonly Ballot[], inserted: ReadonlySet<string>): StoreResult {
+/** `seen`: the ids of calls before this one in the same batch, which a repeat does not store. */
+function splitResult(
+  ballots: readonly Ballot[],
+  inserted: ReadonlySet<string>,
+  seen = new Set<string>(),
+): StoreResult {
   const stored: string[] = [];
   const duplicates: string[] = [];
-  const seen = new Set<string>();
   for (const { id } of ballots) {
     if (inserted.has(id) && !seen.has(id)) stored.push(id);
     else duplicates.push(id);
@@ -235,13 +328,4 @@ function compareText(a: string, b: string): number {
 
 function compareSeq(a: string, b: string): number {
   return a.length - b.length || compareText(a, b);
-}
-
-function isRetryable(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    'code' in error &&
-    typeof error.code === 'string' &&
-    retryableCodes.has(error.code)
-  );
 }

@@ -3,6 +3,7 @@
  * only in the database (the seed took it from the client), checked on every admin operation.
  */
 import { randomUUID } from 'node:crypto';
+import { isUniqueViolation } from '../platform/sql/errors.js';
 import type { SqlQueryable } from '../platform/sql/sql.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { NewsError, type LoginResult, type UserView } from './protocol.js';
@@ -14,8 +15,6 @@ interface UserRow {
   password_hash: string;
   is_admin: boolean;
 }
-
-const uniqueViolation = '23505';
 
 export async function registerUser(
   sql: SqlQueryable,
@@ -31,7 +30,7 @@ export async function registerUser(
     );
     return { id: rows[0]?.id ?? '', name, admin };
   } catch (error) {
-    if ((error as { code?: string }).code === uniqueViolation) {
+    if (isUniqueViolation(error)) {
       throw new NewsError('name_taken', `the name "${name}" is already registered`);
     }
     throw error;

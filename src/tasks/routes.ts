@@ -1,9 +1,11 @@
 /**
  * The task routes, registered once under `/tasks` and once under the seed's `/tareas`.
- * Every write is committed before its answer is sent.
+ * Every write is committed before its answer is sent; the creates of one event-loop turn are
+ * committed together (group commit), each answered after that commit.
  */
 import { NotFoundError } from '../platform/errors.js';
 import type { HttpServer } from '../platform/http/server.js';
+import { GroupCommit } from '../platform/sql/group-commit.js';
 import type { Sql } from '../platform/sql/sql.js';
 import { clientIdHeader, idempotencyKeyHeader, replayedHeader } from './protocol.js';
 import {
@@ -16,13 +18,14 @@ import {
   taskPageSchema,
   taskSchema,
 } from './schemas.js';
-import { createTask, deleteTask, findTask, listTasks, updateTask } from './task-store.js';
+import { createTasks, deleteTask, findTask, listTasks, updateTask } from './task-store.js';
 
 const defaultLimit = 50;
 const errors = { 400: errorSchema, 404: errorSchema, 503: errorSchema };
 
 export function addTaskRoutes(app: HttpServer, prefix: string, sql: Sql): void {
   const tags = ['tasks'];
+  const creates = new GroupCommit({ sql: () => sql, writeBatch: createTasks });
 
   app.post(
     prefix,
@@ -36,7 +39,7 @@ export function addTaskRoutes(app: HttpServer, prefix: string, sql: Sql): void {
       },
     },
     async (request, reply) => {
-      const { task, created } = await createTask(sql, {
+      const { task, created } = await creates.write({
         title: request.body.title,
         description: request.body.description ?? '',
         clientId: request.headers[clientIdHeader] ?? '',

@@ -1,9 +1,11 @@
 /**
- * The SQL behind the task API. Every statement is one autocommitted, parameterised query, so a
- * function resolving means its write is committed: the route answers 201 only after that.
+ * The SQL behind the task API. Every statement is parameterised and a function resolving means
+ * its write is committed (autocommitted, or in the batch `createTasks` writes for a group
+ * commit): the route answers 201 only after that.
  */
 import { createHash } from 'node:crypto';
 import { AgoraError } from '../platform/errors.js';
+import type { Outcome } from '../platform/sql/group-commit.js';
 import type { SqlQueryable } from '../platform/sql/sql.js';
 import { statusOf, taskStatuses, type Task, type TaskPage, type TaskStatus } from './protocol.js';
 
@@ -89,6 +91,100 @@ export async function createTask(sql: SqlQueryable, task: NewTask): Promise<Crea
   }
   if (existing.request_hash !== hash) throw new IdempotencyKeyReusedError(key);
   return { task: toTask(existing), created: false };
+}
+
+/**
+ * The tasks of one group commit, in one INSERT, with the meaning each would have had alone and
+ * in order: a key already stored, or sent earlier in the batch, finds that task (or, with other
+ * content, is refused for that caller only). Runs in the batch's transaction.
+ */
+export async function createTasks(
+  tx: SqlQueryable,
+  tasks: readonly NewTask[],
+): Promise<Outcome<CreatedTask>[]> {
+  const hashes = tasks.map(requestHash);
+  // Every writer inserts keys in this one order, so batches sharing keys wait instead of
+  // deadlocking (retryTransaction covers what is left).
+  const order = tasks.map((_, i) => i).sort((a, b) => compareTasks(tasks[a], tasks[b]));
+  const inserted = await tx.query<TaskRow>(
+    `INSERT INTO tasks (client_id, idempotency_key, request_hash, title, description)
+     SELECT client_id, idempotency_key, request_hash, title, description
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+       WITH ORDINALITY AS incoming(client_id, idempotency_key, request_hash, title, description, ord)
+     ORDER BY ord
+     ON CONFLICT ON CONSTRAINT tasks_idempotency_key DO NOTHING
+     RETURNING ${columns}`,
+    [
+      order.map((i) => tasks[i]?.clientId ?? ''),
+      order.map((i) => tasks[i]?.idempotencyKey ?? null),
+      order.map((i) => hashes[i] ?? ''),
+      order.map((i) => tasks[i]?.title ?? ''),
+      order.map((i) => tasks[i]?.description ?? ''),
+    ],
+  );
+  const keyed = new Map<string, { row: TaskRow; fresh: boolean }>();
+  // Unkeyed tasks never conflict; identity values follow insertion order.
+  const unkeyed = inserted.rows
+    .filter((row) => row.idempotency_key === null)
+    .sort((a, b) => Number(a.id) - Number(b.id));
+  const unkeyedInOrder = new Map(
+    order.filter((i) => tasks[i]?.idempotencyKey === undefined).map((i, n) => [i, unkeyed[n]]),
+  );
+  for (const row of inserted.rows) {
+    if (row.idempotency_key !== null) {
+      keyed.set(keyOf(row.client_id, row.idempotency_key), { row, fresh: true });
+    }
+  }
+  const missing = tasks.filter(
+    (task) =>
+      task.idempotencyKey !== undefined && !keyed.has(keyOf(task.clientId, task.idempotencyKey)),
+  );
+  if (missing.length > 0) {
+    // The statement above waited for the concurrent inserts it conflicted with to commit.
+    const { rows } = await tx.query<TaskRow>(
+      `SELECT ${columns} FROM tasks
+       WHERE (client_id, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [missing.map((task) => task.clientId), missing.map((task) => task.idempotencyKey ?? '')],
+    );
+    for (const row of rows) {
+      if (row.idempotency_key !== null) {
+        keyed.set(keyOf(row.client_id, row.idempotency_key), { row, fresh: false });
+      }
+    }
+  }
+
+  const outcomes: Outcome<CreatedTask>[] = [];
+  for (const [i, task] of tasks.entries()) {
+    const key = task.idempotencyKey;
+    if (key === undefined) {
+      const row = unkeyedInOrder.get(i);
+      if (row === undefined) throw new Error('an insert without an idempotency key was skipped');
+      outcomes.push({ value: { task: toTask(row), created: true } });
+      continue;
+    }
+    const found = keyed.get(keyOf(task.clientId, key));
+    if (found === undefined) {
+      // The first task with this key was deleted in between: the key is free again.
+      outcomes.push({ value: await createTask(tx, task) });
+    } else if (found.row.request_hash !== hashes[i]) {
+      outcomes.push({ error: new IdempotencyKeyReusedError(key) });
+    } else {
+      outcomes.push({ value: { task: toTask(found.row), created: found.fresh } });
+      // The next task of the batch with this key finds this one.
+      found.fresh = false;
+    }
+  }
+  return outcomes;
+}
+
+function keyOf(clientId: string, key: string): string {
+  return JSON.stringify([clientId, key]);
+}
+
+function compareTasks(a: NewTask | undefined, b: NewTask | undefined): number {
+  const left = keyOf(a?.clientId ?? '', a?.idempotencyKey ?? '');
+  const right = keyOf(b?.clientId ?? '', b?.idempotencyKey ?? '');
+  return left < right ? -1 : left > right ? 1 : 0;
 }
 
 export async function findTask(sql: SqlQueryable, id: number): Promise<Task | undefined> {

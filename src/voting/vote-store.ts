@@ -3,8 +3,11 @@
  * voter's newest vote and moves the tally with it, so `vote_tally` always equals a fresh count
  * of `votes`, however many workers commit at once and however often an entry is redelivered.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '../platform/backoff.js';
+import {
+  isSerializationFailure,
+  isUniqueViolation,
+  retryTransaction,
+} from '../platform/sql/errors.js';
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
 import type { CastVote } from './cast-vote.js';
 import { voteOptions, type Tally, type VoteOption } from './protocol.js';
@@ -27,11 +30,6 @@ export interface AppliedBatch {
   firstTimeVoters: boolean;
 }
 
-/** SQLSTATEs after which the whole transaction may simply run again. */
-const retryableCodes = new Set(['40P01', '40001']);
-const uniqueViolation = '23505';
-const maxAttempts = 8;
-
 /**
  * Applies `votes` (in any order, duplicates allowed) in one transaction, retried on deadlock.
  * When `firstTimeVoters` hints that every voter is new (as the last batch's were), it first
@@ -43,18 +41,11 @@ export async function applyBatch(
   { firstTimeVoters = false }: { firstTimeVoters?: boolean } = {},
 ): Promise<AppliedBatch> {
   const newest = collapseToNewest(votes);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      if (firstTimeVoters && attempt === 0 && newest.length > 0) {
-        const applied = await insertFirstVotes(sql, newest);
-        if (applied !== undefined) return applied;
-      }
-      return await sql.transaction((tx) => applyNewest(tx, newest));
-    } catch (error) {
-      if (!isRetryable(error) || attempt + 1 >= maxAttempts) throw error;
-      await sleep(backoffDelay(attempt, { initialMs: 10, maxMs: 500 }));
-    }
+  if (firstTimeVoters && newest.length > 0) {
+    const applied = await insertFirstVotes(sql, newest);
+    if (applied !== undefined) return applied;
   }
+  return retryTransaction(sql, (tx) => applyNewest(tx, newest));
 }
 
 /**
@@ -62,7 +53,7 @@ export async function applyBatch(
  * no rows returned, which made the general path's insert about twice as slow per row) and the
  * tally update, committed together. Any voter already stored makes the INSERT fail with a
  * unique violation, which rolls the whole statement back: then `undefined`, and the caller
- * takes the general path. The tally update reads the insert's output, so the rows are locked
+ * takes the general path (as it does after a deadlock, where it retries). The tally update reads the insert's output, so the rows are locked
  * before the tally rows, in the general path's order; it touches every option (adding 0 to
  * some) so RETURNING gives the whole tally.
  */
@@ -94,7 +85,7 @@ async function insertFirstVotes(
     );
     return { written: newest.length, tally: tallyOf(rows), firstTimeVoters: true };
   } catch (error) {
-    if (sqlStateOf(error) === uniqueViolation) return undefined;
+    if (isUniqueViolation(error) || isSerializationFailure(error)) return undefined;
     throw error;
   }
 }
@@ -222,15 +213,4 @@ function plainElement(text: string): string {
     throw new Error(`${JSON.stringify(text)} cannot be sent as a plain array element`);
   }
   return text;
-}
-
-function isRetryable(error: unknown): boolean {
-  const code = sqlStateOf(error);
-  return code !== undefined && retryableCodes.has(code);
-}
-
-function sqlStateOf(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
 }

@@ -10,7 +10,11 @@ import { waitFor } from '../support/processes.js';
 import { MemoryBroker, RedisBroker, type Broker } from '../../src/platform/broker/index.js';
 import { PgSql, PgliteSql, migrate, type Sql } from '../../src/platform/sql/index.js';
 import type { Ballot } from '../../src/election/ballot.js';
-import { findSummaryDrift, storeBallots } from '../../src/election/ballot-store.js';
+import {
+  findSummaryDrift,
+  groupedBallotStore,
+  storeBallots,
+} from '../../src/election/ballot-store.js';
 import { electionMigrations } from '../../src/election/migrations.js';
 import {
   electionSystem,
@@ -119,6 +123,38 @@ describe.each(Object.entries(pairs))('storeBallots with %s', (_name, openPair) =
       { route: 'grpc', ballots: 2 },
       { route: 'redis', ballots: 1 },
     ]);
+    expect(await findSummaryDrift(sql)).toEqual([]);
+  });
+
+  it('stores the concurrent casts of one turn together, each answered as if alone and in order', async () => {
+    const { sql, broker } = await open(openPair);
+    await storeBallots(sql, broker, [ballot('g0')], 'grpc');
+    const cast = groupedBallotStore(sql, broker, 'grpc');
+    const ids = ['g0', 'g1', 'g2', 'g1', 'g3', 'g2'];
+    const results = await Promise.all(ids.map((id) => cast([ballot(id)])));
+    expect(results.map((result) => result.stored.length)).toEqual([0, 1, 1, 0, 1, 0]);
+    expect(await count(sql, 'SELECT count(*)::int AS n FROM ballots')).toBe(4);
+    expect(await findSummaryDrift(sql)).toEqual([]);
+    const recent = await broker.recent(recentBallotsKey, 10);
+    expect(recent.map((entry) => (JSON.parse(entry) as RecentBallot).id).sort()).toEqual([
+      'g0',
+      'g1',
+      'g2',
+      'g3',
+    ]);
+  });
+
+  it('loads first-time ballots by COPY and falls back to the idempotent insert for a known one', async () => {
+    const { sql, broker } = await open(openPair);
+    const first = await storeBallots(sql, broker, [ballot('f1'), ballot('f2')], 'redis', {
+      firstTime: true,
+    });
+    expect(first).toEqual({ stored: ['f1', 'f2'], duplicates: [] });
+    const again = await storeBallots(sql, broker, [ballot('f2'), ballot('f3')], 'redis', {
+      firstTime: true,
+    });
+    expect(again).toEqual({ stored: ['f3'], duplicates: ['f2'] });
+    expect(await count(sql, 'SELECT count(*)::int AS n FROM ballots')).toBe(3);
     expect(await findSummaryDrift(sql)).toEqual([]);
   });
 

@@ -4,7 +4,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/backends.js';
-import { SqlUnavailableError } from '../../src/platform/errors.js';
+import { SqlUnavailableError, UnavailableError } from '../../src/platform/errors.js';
+import {
+  isSerializationFailure,
+  isUniqueViolation,
+  retryTransaction,
+} from '../../src/platform/sql/errors.js';
+import { GroupCommit, type Outcome } from '../../src/platform/sql/group-commit.js';
 import { MigrationError, migrate, type Migration } from '../../src/platform/sql/migrations.js';
 import type { Sql } from '../../src/platform/sql/sql.js';
 
@@ -228,6 +234,40 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
       expect((await sql.query('SELECT id FROM voters')).rows).toEqual([{ id: 'ana' }]);
     });
 
+    it('tells a unique violation and a serialization failure apart by their SQLSTATE', async () => {
+      await sql.query('CREATE TABLE voters (id text PRIMARY KEY)');
+      await sql.query('INSERT INTO voters VALUES ($1)', ['ana']);
+      const duplicate = await sql
+        .query('INSERT INTO voters VALUES ($1)', ['ana'])
+        .catch((e: unknown) => e);
+      expect(isUniqueViolation(duplicate)).toBe(true);
+      expect(isSerializationFailure(duplicate)).toBe(false);
+      const syntax = await sql.query('SELEC 1').catch((e: unknown) => e);
+      expect(isUniqueViolation(syntax)).toBe(false);
+    });
+
+    it('runs a transaction again after a serialization failure, and never after another error', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY)');
+      let runs = 0;
+      const id = await retryTransaction(sql, async (tx) => {
+        runs++;
+        await tx.query('INSERT INTO notes VALUES ($1)', [runs]);
+        // The code Postgres gives a serializable transaction that lost a race.
+        if (runs < 3) throw Object.assign(new Error('lost a race'), { code: '40001' });
+        return runs;
+      });
+      expect(id).toBe(3);
+      expect((await sql.query('SELECT id FROM notes')).rows).toEqual([{ id: 3 }]);
+      runs = 0;
+      await expect(
+        retryTransaction(sql, async (tx) => {
+          runs++;
+          await tx.query('INSERT INTO notes VALUES ($1)', [3]);
+        }),
+      ).rejects.toMatchObject({ code: '23505' });
+      expect(runs).toBe(1);
+    });
+
     it('reports a syntax error with SQLSTATE 42601', async () => {
       await expect(sql.query('SELEC 1')).rejects.toMatchObject({ code: '42601' });
       await expect(sql.query('SELEC $1', [1])).rejects.toMatchObject({ code: '42601' });
@@ -239,6 +279,180 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
       await other.close();
       await expect(other.ping()).rejects.toBeInstanceOf(SqlUnavailableError);
       await expect(other.query('SELECT 1')).rejects.toBeInstanceOf(SqlUnavailableError);
+    });
+
+    describe('copyFrom', () => {
+      beforeEach(async () => {
+        await sql.query(
+          'CREATE TABLE notes (id integer PRIMARY KEY, body text, big bigint, yes boolean)',
+        );
+      });
+
+      it('loads rows literally, whatever tabs, newlines, backslashes and quotes they hold', async () => {
+        const rows = [
+          ...hostileTexts.map((body, id) => [id, body, BigInt(id) * 10n ** 15n, id % 2 === 0]),
+          [99, 'tab\there\r\nand \\N, not null', null, null],
+          [100, null, '9007199254740993', true],
+        ];
+        expect(await sql.copyFrom('notes', ['id', 'body', 'big', 'yes'], rows)).toBe(rows.length);
+        const { rows: stored } = await sql.query<{ body: string | null; big: string | null }>(
+          'SELECT body, big FROM notes ORDER BY id',
+        );
+        expect(stored.map((row) => row.body)).toEqual([
+          ...hostileTexts,
+          'tab\there\r\nand \\N, not null',
+          null,
+        ]);
+        expect(stored.at(-1)?.big).toBe('9007199254740993');
+        expect(stored[2]?.big).toBe('2000000000000000');
+      });
+
+      it('copies nothing and answers 0 for no rows', async () => {
+        expect(await sql.copyFrom('notes', ['id'], [])).toBe(0);
+      });
+
+      it('copies no row of a COPY in which one breaks a key (23505), and stays usable', async () => {
+        await sql.query('INSERT INTO notes (id) VALUES (2)');
+        await expect(sql.copyFrom('notes', ['id'], [[1], [2], [3]])).rejects.toMatchObject({
+          code: '23505',
+        });
+        expect((await sql.query('SELECT id FROM notes')).rows).toEqual([{ id: 2 }]);
+        expect(await sql.copyFrom('notes', ['id'], [[1], [3]])).toBe(2);
+      });
+
+      it('copies inside a transaction, committed or rolled back with it', async () => {
+        await expect(
+          sql.transaction(async (tx) => {
+            await tx.copyFrom('notes', ['id'], [[1], [2]]);
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect((await sql.query('SELECT id FROM notes')).rowCount).toBe(0);
+        const total = await sql.transaction(async (tx) => {
+          await tx.copyFrom('notes', ['id'], [[1], [2]]);
+          const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM notes');
+          return rows[0]?.n;
+        });
+        expect(total).toBe(2);
+      });
+
+      it('refuses a table or column name that is not a plain identifier, before asking the database', async () => {
+        await expect(sql.copyFrom('notes; DROP TABLE notes', ['id'], [[1]])).rejects.toThrow(
+          /plain lower-case identifiers/,
+        );
+        await expect(sql.copyFrom('notes', ['id"'], [[1]])).rejects.toThrow(/identifiers/);
+        expect((await sql.query('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 0 }]);
+      });
+    });
+
+    describe('group commit', () => {
+      interface Note {
+        key: string;
+        body: string;
+      }
+      let batches: number[];
+
+      /** Inserts notes by key; a key already stored (or earlier in the batch) is not created. */
+      function noteWriter(options: { maxBatch?: number } = {}) {
+        return new GroupCommit<Note, { created: boolean }>({
+          sql: () => sql,
+          ...options,
+          writeBatch: async (tx, notes) => {
+            batches.push(notes.length);
+            const { rows } = await tx.query<{ key: string; ord: string }>(
+              `INSERT INTO notes (key, body)
+               SELECT key, body FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS n(key, body, ord)
+               ORDER BY ord
+               ON CONFLICT (key) DO NOTHING
+               RETURNING key`,
+              [notes.map((note) => note.key), notes.map((note) => note.body)],
+            );
+            const created = new Set(rows.map((row) => row.key));
+            return notes.map((note): Outcome<{ created: boolean }> => {
+              const first = created.delete(note.key);
+              return { value: { created: first } };
+            });
+          },
+        });
+      }
+
+      beforeEach(async () => {
+        batches = [];
+        await sql.query(
+          "CREATE TABLE notes (key text PRIMARY KEY, body text NOT NULL CHECK (body <> 'bad'))",
+        );
+      });
+
+      it('writes the concurrent writes of one turn as one batch, each answered after the commit', async () => {
+        const writer = noteWriter();
+        const keys = Array.from({ length: 40 }, (_, i) => `n${i}`);
+        const answers = await Promise.all(
+          keys.map(async (key) => {
+            await writer.write({ key, body: `body of ${key}` });
+            // Answered only once committed: another connection already sees the row.
+            const { rowCount } = await sql.query('SELECT 1 FROM notes WHERE key = $1', [key]);
+            return rowCount;
+          }),
+        );
+        expect(answers).toEqual(keys.map(() => 1));
+        expect(batches).toEqual([40]);
+      });
+
+      it('splits a turn into batches of at most maxBatch writes', async () => {
+        const writer = noteWriter({ maxBatch: 16 });
+        await Promise.all(
+          Array.from({ length: 40 }, (_, i) => writer.write({ key: `n${i}`, body: 'x' })),
+        );
+        expect([...batches].sort((a, b) => a - b)).toEqual([8, 16, 16]);
+        expect((await sql.query('SELECT key FROM notes')).rowCount).toBe(40);
+      });
+
+      it('fails a bad row alone: its batch-mates commit', async () => {
+        const writer = noteWriter();
+        const bodies = ['fine', 'bad', 'also fine', 'fine again'];
+        const settled = await Promise.allSettled(
+          bodies.map((body, i) => writer.write({ key: `n${i}`, body })),
+        );
+        expect(settled.map((result) => result.status)).toEqual([
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+          'fulfilled',
+        ]);
+        expect(settled[1]).toMatchObject({ reason: { code: '23514' } });
+        const { rows } = await sql.query<{ key: string }>('SELECT key FROM notes ORDER BY key');
+        expect(rows.map((row) => row.key)).toEqual(['n0', 'n2', 'n3']);
+      });
+
+      it('keeps conflicts exact: a key sent twice in one batch, or already stored, is created once', async () => {
+        const writer = noteWriter();
+        await writer.write({ key: 'old', body: 'first' });
+        const answers = await Promise.all(
+          ['old', 'new', 'new', 'other'].map((key) => writer.write({ key, body: 'again' })),
+        );
+        expect(answers.map((answer) => answer.created)).toEqual([false, true, false, true]);
+        expect((await sql.query('SELECT body FROM notes WHERE key = $1', ['old'])).rows).toEqual([
+          { body: 'first' },
+        ]);
+      });
+
+      it('answers every write of a batch with the error when the database is unavailable', async () => {
+        const away = new UnavailableError('database', 'not yet');
+        const writer = new GroupCommit<Note, boolean>({
+          sql: () => {
+            throw away;
+          },
+          writeBatch: () => Promise.reject(new Error('never called')),
+        });
+        const settled = await Promise.allSettled([
+          writer.write({ key: 'a', body: 'x' }),
+          writer.write({ key: 'b', body: 'x' }),
+        ]);
+        expect(settled).toEqual([
+          { status: 'rejected', reason: away },
+          { status: 'rejected', reason: away },
+        ]);
+      });
     });
 
     describe('migrate', () => {

@@ -11,7 +11,7 @@ import { settings } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import { defineService } from '../../platform/service.js';
 import { parseBallot, type Ballot } from '../ballot.js';
-import { storeBallots, type StoreResult } from '../ballot-store.js';
+import { groupedBallotStore, storeBallots, type StoreResult } from '../ballot-store.js';
 import {
   ballotsService,
   type BallotMessage,
@@ -60,6 +60,8 @@ export const electionGrpcService = defineService({
     const store = (ballots: readonly Ballot[]): Promise<StoreResult> =>
       storeBallots(ctx.sql, ctx.broker, ballots, 'grpc', { logger });
 
+    const castOne = groupedBallotStore(ctx.sql, ctx.broker, 'grpc', { logger });
+
     function refuse(method: string, error: unknown): Partial<grpc.ServiceError> {
       const failure = toGrpcStatus(error);
       if (failure.unexpected) logger.error({ err: error, method }, 'gRPC call failed');
@@ -73,7 +75,7 @@ export const electionGrpcService = defineService({
       void (async () => {
         try {
           const ballot = parseBallot(fieldsOf(call.request));
-          const { stored } = await store([ballot]);
+          const { stored } = await castOne([ballot]);
           counted.ballots(stored.length, 1 - stored.length);
           counted.call('Cast', grpc.status.OK);
           callback(null, { id: ballot.id, duplicate: stored.length === 0 });

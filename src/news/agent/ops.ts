@@ -2,6 +2,7 @@
  * What the agent answers: accounts and sessions, the list of areas and of a user's
  * subscriptions, admin area operations, and routing (which node serves an area).
  */
+import { isUniqueViolation } from '../../platform/sql/errors.js';
 import type { Sql } from '../../platform/sql/sql.js';
 import { createAdmin, findUser, login, registerUser, requireAdmin } from '../accounts.js';
 import type { FrameHandler } from '../frame-server.js';
@@ -146,7 +147,7 @@ async function addArea(deps: AgentDeps, name: string) {
   try {
     await deps.sql.query('INSERT INTO news_areas (name) VALUES ($1)', [name]);
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') {
+    if (isUniqueViolation(error)) {
       throw new NewsError('name_taken', `there is already an area "${name}"`);
     }
     throw error;

@@ -3,6 +3,7 @@
  * (which marks as read, per user, on the server), posting (idempotent on the client's key;
  * the seed requires a subscription) and deleting (author only).
  */
+import type { Outcome } from '../../platform/sql/group-commit.js';
 import type { Sql, SqlQueryable } from '../../platform/sql/sql.js';
 import { maxNewsPerRead, NewsError, type NewsView } from '../protocol.js';
 
@@ -23,13 +24,34 @@ export async function servedArea(sql: SqlQueryable, area: string, node: string):
   return row.id;
 }
 
-export async function subscribe(sql: SqlQueryable, userId: string, areaId: string) {
-  const { rowCount } = await sql.query(
-    `INSERT INTO news_subscriptions (user_id, area_id) VALUES ($1, $2)
-     ON CONFLICT DO NOTHING`,
-    [userId, areaId],
+export interface Subscription {
+  userId: string;
+  areaId: string;
+}
+
+/** The subscribes of one group commit in one statement; `changed` as each had alone, in order. */
+export async function subscribeMany(
+  tx: SqlQueryable,
+  subscriptions: readonly Subscription[],
+): Promise<Outcome<{ subscribed: boolean; changed: boolean }>[]> {
+  const { rows } = await tx.query<{ user_id: string; area_id: string }>(
+    `INSERT INTO news_subscriptions (user_id, area_id)
+     SELECT user_id, area_id FROM unnest($1::bigint[], $2::bigint[])
+       WITH ORDINALITY AS incoming(user_id, area_id, ord)
+     ORDER BY ord
+     ON CONFLICT DO NOTHING
+     RETURNING user_id::text, area_id::text`,
+    [subscriptions.map((s) => s.userId), subscriptions.map((s) => s.areaId)],
   );
-  return { subscribed: true, changed: rowCount > 0 };
+  const added = new Set(rows.map((row) => pairOf(row.user_id, row.area_id)));
+  // Only the first of a batch's repeats changed anything.
+  return subscriptions.map(({ userId, areaId }) => ({
+    value: { subscribed: true, changed: added.delete(pairOf(userId, areaId)) },
+  }));
+}
+
+function pairOf(first: string, second: string): string {
+  return `${first}:${second}`;
 }
 
 export async function unsubscribe(sql: SqlQueryable, userId: string, areaId: string) {
@@ -99,40 +121,62 @@ export async function readNews(
 const postedColumns = `i.id::text, a.name AS area, u.name AS author, i.body, i.posted_at,
   false AS was_read`;
 
+export interface NewPost {
+  userId: string;
+  areaId: string;
+  text: string;
+  clientKey: string;
+}
+
 /**
- * Adds a news item if the author is subscribed, in one statement. A retry of the same post
- * (same key) finds the first one instead of posting it twice.
+ * The posts of one group commit in one statement, each with the meaning `postNews` gives it:
+ * added if its author is subscribed, the earlier post when its key was used before (also
+ * earlier in the batch), `not_subscribed` otherwise (for that caller only).
  */
-export async function postNews(
-  sql: SqlQueryable,
-  userId: string,
-  areaId: string,
-  text: string,
-  clientKey: string,
-): Promise<NewsView> {
-  const { rows } = await sql.query<NewsRow>(
+export async function postNewsMany(
+  tx: SqlQueryable,
+  posts: readonly NewPost[],
+): Promise<Outcome<NewsView>[]> {
+  const { rows } = await tx.query<NewsRow & { author_id: string; client_key: string }>(
     `WITH added AS (
        INSERT INTO news_items (area_id, author_id, body, client_key)
-       SELECT $1, $2, $3, $4
-       WHERE EXISTS (SELECT 1 FROM news_subscriptions WHERE user_id = $2 AND area_id = $1)
+       SELECT area_id, author_id, body, client_key
+       FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+         WITH ORDINALITY AS incoming(area_id, author_id, body, client_key, ord)
+       WHERE EXISTS (
+         SELECT 1 FROM news_subscriptions s
+         WHERE s.user_id = incoming.author_id AND s.area_id = incoming.area_id
+       )
+       ORDER BY ord
        ON CONFLICT (author_id, client_key) DO NOTHING
        RETURNING *
      )
-     SELECT ${postedColumns} FROM added i
+     SELECT ${postedColumns}, i.author_id::text, i.client_key FROM added i
      JOIN news_areas a ON a.id = i.area_id JOIN news_users u ON u.id = i.author_id`,
-    [areaId, userId, text, clientKey],
+    [
+      posts.map((post) => post.areaId),
+      posts.map((post) => post.userId),
+      posts.map((post) => post.text),
+      posts.map((post) => post.clientKey),
+    ],
   );
-  const added = rows[0];
-  if (added !== undefined) return toView(added);
-  const { rows: earlier } = await sql.query<NewsRow>(
-    `SELECT ${postedColumns} FROM news_items i
-     JOIN news_areas a ON a.id = i.area_id JOIN news_users u ON u.id = i.author_id
-     WHERE i.author_id = $1 AND i.client_key = $2`,
-    [userId, clientKey],
-  );
-  const retried = earlier[0];
-  if (retried !== undefined) return toView(retried);
-  throw new NewsError('not_subscribed', 'subscribe to the area before posting to it');
+  const found = new Map(rows.map((row) => [pairOf(row.author_id, row.client_key), row]));
+  const retried = posts.filter((post) => !found.has(pairOf(post.userId, post.clientKey)));
+  if (retried.length > 0) {
+    const { rows: earlier } = await tx.query<NewsRow & { author_id: string; client_key: string }>(
+      `SELECT ${postedColumns}, i.author_id::text, i.client_key FROM news_items i
+       JOIN news_areas a ON a.id = i.area_id JOIN news_users u ON u.id = i.author_id
+       WHERE (i.author_id, i.client_key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`,
+      [retried.map((post) => post.userId), retried.map((post) => post.clientKey)],
+    );
+    for (const row of earlier) found.set(pairOf(row.author_id, row.client_key), row);
+  }
+  return posts.map((post) => {
+    const row = found.get(pairOf(post.userId, post.clientKey));
+    return row === undefined
+      ? { error: new NewsError('not_subscribed', 'subscribe to the area before posting to it') }
+      : { value: toView(row) };
+  });
 }
 
 /** Deletes a news item of an area this node serves, if `userId` wrote it. */

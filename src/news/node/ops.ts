@@ -1,16 +1,18 @@
 /**
  * What a node answers: the news operations of the areas assigned to it. It checks the token
  * itself (no call to the agent) and refuses an area it does not serve with `wrong_node`.
+ * Subscribes and posts of one event-loop turn are committed together (group commit).
  */
 import { randomUUID } from 'node:crypto';
+import { GroupCommit } from '../../platform/sql/group-commit.js';
 import type { Sql } from '../../platform/sql/sql.js';
 import type { FrameHandler } from '../frame-server.js';
 import {
   deleteNews,
-  postNews,
+  postNewsMany,
   readNews,
   servedArea,
-  subscribe,
+  subscribeMany,
   unsubscribe,
 } from './news-store.js';
 import {
@@ -34,6 +36,8 @@ export interface NodeDeps {
 
 export function nodeHandler(deps: NodeDeps): FrameHandler {
   const { sql, secret, address } = deps;
+  const subscribes = new GroupCommit({ sql: () => sql, writeBatch: subscribeMany });
+  const posts = new GroupCommit({ sql: () => sql, writeBatch: postNewsMany });
   return async (frame) => {
     if (frame.op === 'ping') return { node: address };
     if (!(nodeOps as readonly string[]).includes(frame.op)) {
@@ -60,13 +64,13 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
     const areaId = served.value;
     switch (frame.op) {
       case 'subscribe':
-        return subscribe(sql, user, areaId);
+        return subscribes.write({ userId: user, areaId });
       case 'unsubscribe':
         return unsubscribe(sql, user, areaId);
       case 'news':
         return readNews(sql, user, areaId, unread, after);
       default:
-        return postNews(sql, user, areaId, text, key);
+        return posts.write({ userId: user, areaId, text, clientKey: key });
     }
   };
 }

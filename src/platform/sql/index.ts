@@ -8,6 +8,15 @@ import { PgliteSql } from './pglite.js';
 import type { Sql } from './sql.js';
 
 export type { QueryResult, Sql, SqlQueryable } from './sql.js';
+export type { CopyValue } from './copy.js';
+export {
+  isSerializationFailure,
+  isUniqueViolation,
+  retryTransaction,
+  sqlStateOf,
+  type RetryTransactionOptions,
+} from './errors.js';
+export { GroupCommit, type GroupCommitOptions, type Outcome } from './group-commit.js';
 export { PgSql, checkSchemaName, type PgSqlOptions } from './pg.js';
 export { PgliteSql, type PgliteSqlOptions } from './pglite.js';
 export {

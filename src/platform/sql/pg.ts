@@ -2,9 +2,13 @@
  * The real-Postgres driver (node-postgres pool). It never crashes on a lost connection: the pool
  * redials on demand, and while Postgres is away every call fails fast with SqlUnavailableError.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import { SqlUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { copyStatement, copyText, type CopyValue } from './copy.js';
 import type { QueryResult, Sql, SqlQueryable } from './sql.js';
 
 export interface PgSqlOptions {
@@ -95,6 +99,25 @@ export class PgSql implements Sql {
     return this.run(this.pool, text, params);
   }
 
+  async copyFrom(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly CopyValue[])[],
+  ): Promise<number> {
+    await this.ensureSchema();
+    const client = await this.connect();
+    let broken: Error | undefined;
+    try {
+      return await this.copy(client, table, columns, rows);
+    } catch (error) {
+      // A connection that failed mid-COPY is not handed to the next caller.
+      if (error instanceof SqlUnavailableError) broken = error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   async transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     await this.ensureSchema();
     const client = await this.connect();
@@ -109,6 +132,10 @@ export class PgSql implements Sql {
       query: <Row>(text: string, params?: readonly unknown[]) => {
         if (!open) return Promise.reject(new Error('the transaction is over'));
         return this.run<Row>(client, text, params);
+      },
+      copyFrom: (table, columns, rows) => {
+        if (!open) return Promise.reject(new Error('the transaction is over'));
+        return this.copy(client, table, columns, rows);
       },
     };
     let broken: Error | undefined;
@@ -166,6 +193,23 @@ export class PgSql implements Sql {
       rowCount: last.rowCount ?? last.rows.length,
       command: last.command,
     };
+  }
+
+  private async copy(
+    client: pg.PoolClient,
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly CopyValue[])[],
+  ): Promise<number> {
+    const statement = copyStatement(table, columns, 'STDIN');
+    const text = copyText(rows, columns.length);
+    const stream = client.query(copyFromStdin(statement));
+    try {
+      await pipeline(Readable.from([text]), stream);
+    } catch (error) {
+      throw this.translate(error);
+    }
+    return stream.rowCount;
   }
 
   private async connect(): Promise<pg.PoolClient> {

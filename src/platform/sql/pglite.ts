@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite, types, type Results, type Transaction } from '@electric-sql/pglite';
 import { SqlUnavailableError } from '../errors.js';
 import { checkSchemaName } from './pg.js';
+import { copyStatement, copyText, type CopyValue } from './copy.js';
 import type { QueryResult, Sql, SqlQueryable } from './sql.js';
 
 export interface PgliteSqlOptions {
@@ -57,6 +58,15 @@ export class PgliteSql implements Sql {
     return this.run(this.db, text, params);
   }
 
+  async copyFrom(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly CopyValue[])[],
+  ): Promise<number> {
+    this.throwIfClosed();
+    return this.copy(this.db, table, columns, rows);
+  }
+
   async transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     this.throwIfClosed();
     try {
@@ -64,6 +74,7 @@ export class PgliteSql implements Sql {
         work({
           query: <Row>(text: string, params?: readonly unknown[]) =>
             this.run<Row>(tx, text, params),
+          copyFrom: (table, columns, rows) => this.copy(tx, table, columns, rows),
         }),
       );
     } catch (error) {
@@ -106,6 +117,23 @@ export class PgliteSql implements Sql {
     // PGlite counts affected rows only for INSERT/UPDATE/DELETE; pg counts a SELECT's rows too.
     const rowCount = result.fields.length > 0 ? result.rows.length : (result.affectedRows ?? 0);
     return { rows: result.rows, rowCount };
+  }
+
+  /** PGlite's COPY reads a Blob handed to the query as the file `/dev/blob`. */
+  private async copy(
+    target: PGlite | Transaction,
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly CopyValue[])[],
+  ): Promise<number> {
+    const statement = copyStatement(table, columns, `'/dev/blob'`);
+    const blob = new Blob([copyText(rows, columns.length)]);
+    try {
+      const result = await target.query(statement, [], { blob });
+      return result.affectedRows ?? rows.length;
+    } catch (error) {
+      throw this.translate(error);
+    }
   }
 
   private throwIfClosed(): void {

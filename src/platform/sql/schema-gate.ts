@@ -41,6 +41,7 @@ export class SchemaGate {
       location: inner.location,
       schema: inner.schema,
       query: (text, params) => open().query(text, params),
+      copyFrom: (table, columns, rows) => open().copyFrom(table, columns, rows),
       transaction: <T>(work: (tx: SqlQueryable) => Promise<T>) => open().transaction(work),
       ping: () => inner.ping(),
       // The handle is the process's; the runtime closes it, not a service.

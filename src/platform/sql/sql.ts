@@ -9,6 +9,8 @@ export interface QueryResult<Row> {
   rowCount: number;
 }
 
+import type { CopyValue } from './copy.js';
+
 /** What both a pool and an open transaction can do. */
 export interface SqlQueryable {
   /**
@@ -22,6 +24,17 @@ export interface SqlQueryable {
     text: string,
     params?: readonly unknown[],
   ): Promise<QueryResult<Row>>;
+  /**
+   * Loads `rows` into `table` (unqualified: the handle's schema) with `COPY ... FROM STDIN`, the
+   * fastest way in for new rows, and resolves with how many were copied. All or nothing: a row
+   * that breaks a constraint (23505 for a known key) fails the whole COPY. Table and column
+   * names must be plain lower-case identifiers; the values are data, never SQL.
+   */
+  copyFrom(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly CopyValue[])[],
+  ): Promise<number>;
 }
 
 export interface Sql extends SqlQueryable {

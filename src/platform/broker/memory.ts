@@ -12,6 +12,7 @@ import type {
   StreamEntry,
   Unsubscribe,
 } from './broker.js';
+import { NoGroupError } from './errors.js';
 import {
   appendEntry,
   claimIdle,
@@ -258,9 +259,7 @@ export class MemoryBroker implements Broker {
   private groupOf(stream: string, group: string): [Stream, Group] {
     const target = this.streamOf(stream, false);
     const found = target?.groups.get(group);
-    if (target === undefined || found === undefined) {
-      throw new Error(`NOGROUP No such key '${this.key(stream)}' or consumer group '${group}'`);
-    }
+    if (target === undefined || found === undefined) throw new NoGroupError(stream, group);
     return [target, found];
   }
 

@@ -14,3 +14,18 @@ export class NoGroupError extends Error {
     this.name = 'NoGroupError';
   }
 }
+
+/**
+ * The embedded broker's log has a damaged record before its end: starting would drop what
+ * follows, so the start stops instead. The message names the file and the byte offset.
+ */
+export class BrokerLogCorruptError extends Error {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    reason: string,
+  ) {
+    super(`broker log ${file} is corrupt at byte ${offset} (${reason}); nothing was changed`);
+    this.name = 'BrokerLogCorruptError';
+  }
+}

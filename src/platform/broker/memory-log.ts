@@ -14,7 +14,6 @@ import {
   readFileSync,
   rmSync,
   write,
-  writeSync,
   close,
   rename,
   open,
@@ -119,9 +118,9 @@ export class MemoryLog {
   private inflight: Batch | undefined;
   private draining: Promise<void> | undefined;
   private scheduled = false;
-  /** Written but not fsynced yet (everysec), and whether the second has come to fsync it. */
+  /** Written but not fsynced yet (everysec), and the fsync of each second while it runs. */
   private unsynced = false;
-  private syncDue = false;
+  private syncing: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -134,8 +133,7 @@ export class MemoryLog {
     this.baseSize = size;
     if (options.fsync === 'everysec') {
       this.timer = setInterval(() => {
-        this.syncDue = true;
-        this.kick();
+        this.syncEverySecond();
       }, 1_000);
       this.timer.unref();
     }
@@ -193,11 +191,28 @@ export class MemoryLog {
         await this.durable();
         await this.draining;
       }
+      await this.syncing;
     } finally {
       this.closed = true;
       if (this.unsynced && this.failure === undefined) fsyncSync(this.fd);
       closeSync(this.fd);
     }
+  }
+
+  /**
+   * everysec: fsyncs what was written, beside the writer as Redis does it in a thread of its own,
+   * so appends never wait for it (they did when it ran between two batches: seconds of p99).
+   */
+  private syncEverySecond(): void {
+    if (!this.unsynced || this.syncing !== undefined || this.failure !== undefined) return;
+    this.unsynced = false;
+    this.syncing = fdatasyncAsync(this.fd)
+      .catch((error: unknown) => {
+        this.fail(error, newBatch());
+      })
+      .finally(() => {
+        this.syncing = undefined;
+      });
   }
 
   /** Runs the writer unless it runs already; it stops when nothing is left to do. */
@@ -210,19 +225,6 @@ export class MemoryLog {
 
   private async drain(): Promise<void> {
     for (;;) {
-      if (this.syncDue) {
-        this.syncDue = false;
-        if (this.unsynced) {
-          // The everysec fsync, between two batches so a steady load cannot postpone it.
-          this.unsynced = false;
-          try {
-            await fdatasyncAsync(this.fd);
-          } catch (error) {
-            this.fail(error, newBatch());
-            return;
-          }
-        }
-      }
       if (this.next.chunks.length === 0) return;
       const batch = this.next;
       this.next = newBatch();
@@ -245,16 +247,10 @@ export class MemoryLog {
   }
 
   private async append(bytes: Buffer): Promise<void> {
-    if (this.options.fsync === 'always') {
-      await writeFully(this.fd, bytes);
-      this.size += bytes.length;
-      await fdatasyncAsync(this.fd);
-    } else {
-      // Into the page cache only, which takes microseconds: a thread pool hop would cost more.
-      writeFullySync(this.fd, bytes);
-      this.size += bytes.length;
-      this.unsynced = true;
-    }
+    await writeFully(this.fd, bytes);
+    this.size += bytes.length;
+    if (this.options.fsync === 'always') await fdatasyncAsync(this.fd);
+    else this.unsynced = true;
   }
 
   /** Write a new file, fsync it, rename it over the log, fsync the directory. */
@@ -270,6 +266,8 @@ export class MemoryLog {
       throw error;
     }
     syncDirectory(dirname(this.file));
+    // The old file's everysec fsync must end before its descriptor closes.
+    await this.syncing;
     const previous = this.fd;
     this.fd = fd;
     this.size = this.baseSize = image.length;
@@ -311,11 +309,6 @@ async function writeFully(fd: number, bytes: Buffer): Promise<void> {
     const { bytesWritten } = await writeAsync(fd, bytes, written, bytes.length - written);
     written += bytesWritten;
   }
-}
-
-function writeFullySync(fd: number, bytes: Buffer): void {
-  let written = 0;
-  while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
 }
 
 /** Makes a create or rename in `directory` durable (POSIX needs the directory fsynced too). */

@@ -1,12 +1,14 @@
 /**
  * `agora up` embedded keeps what it acknowledged: counter hits and votes (queued in the broker's
  * stream, no worker yet) under load, the whole process SIGKILLed, started again on the same data
- * directory with the worker; then Ctrl-C and a third start, which warns of nothing.
+ * directory with the worker; then Ctrl-C and a third start, which warns of nothing. And a broker
+ * log damaged in the middle stops the start in one line.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
+import { encodeRecord } from '../src/platform/broker/memory-log.js';
 import { PgliteSql } from '../src/platform/sql/pglite.js';
 import {
   agoraCli,
@@ -23,8 +25,11 @@ const services = ['counter', 'vote', 'result', 'worker'] as const;
 afterEach(() => killAll());
 
 let dataDir = '';
+const otherDirs: string[] = [];
 afterAll(async () => {
-  if (dataDir !== '') await rm(dataDir, { recursive: true, force: true });
+  for (const directory of [dataDir, ...otherDirs]) {
+    if (directory !== '') await rm(directory, { recursive: true, force: true });
+  }
 });
 
 /** Its own ports and data directory, no real backends: embedded, as `npm start` runs. */
@@ -176,3 +181,25 @@ it('keeps every acknowledged hit and vote through a SIGKILL, and a Ctrl-C withou
     await sql.close();
   }
 }, 300_000);
+
+it('refuses to start on a broker log damaged in the middle, in one line naming file and offset', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'agora-corrupt-'));
+  otherDirs.push(directory);
+  const file = join(directory, 'broker', 'broker.log');
+  const first = encodeRecord({ op: 'counter', key: 'hits', value: 1 });
+  first[first.length - 2] = 0x20; // inside the JSON, so its checksum no longer matches
+  await mkdir(join(directory, 'broker'));
+  await writeFile(
+    file,
+    Buffer.concat([first, encodeRecord({ op: 'counter', key: 'hits', value: 2 })]),
+  );
+
+  const env: NodeJS.ProcessEnv = { ...process.env, AGORA_DATA_DIR: directory };
+  delete env.REDIS_URL;
+  env.AGORA_COUNTER_PORT = String(await freePort());
+  const up = startProcess(process.execPath, [agoraCli, 'up', 'counter'], { env });
+  expect(await up.exited).toEqual({ code: 1, signal: null });
+  expect(up.stderr()).toBe(
+    `agora: broker log ${file} is corrupt at byte 0 (checksum mismatch); nothing was changed\n`,
+  );
+});

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../../test/support/backends.js';
 import { BrokerUnavailableError } from '../errors.js';
 import type { Broker, StreamEntry } from './broker.js';
-import { NoGroupError } from './errors.js';
+import { NoGroupError, WrongTypeError } from './errors.js';
 
 export interface BrokerContractOptions {
   /** Removes what a test left under its prefix (e.g. Redis keys); runs after each test. */
@@ -305,11 +305,14 @@ export function describeBrokerContract(
       await expect(reclaim).rejects.toBeInstanceOf(NoGroupError);
     });
 
-    it('fails a command on a key of another type (WRONGTYPE), not as unavailable', async () => {
+    it('fails a command on a key of another type with WrongTypeError, not as unavailable', async () => {
       const { broker } = await fresh();
       await broker.pushRecent('recent', 'x', 5);
       const incr = broker.incr('recent');
-      await expect(incr).rejects.toThrow(/WRONGTYPE/);
+      await expect(incr).rejects.toBeInstanceOf(WrongTypeError);
+      await expect(broker.append('recent', { a: '1' })).rejects.toBeInstanceOf(WrongTypeError);
+      await broker.incr('hits');
+      await expect(broker.pushRecent('hits', 'x', 5)).rejects.toBeInstanceOf(WrongTypeError);
       await expect(incr).rejects.not.toBeInstanceOf(BrokerUnavailableError);
     });
 

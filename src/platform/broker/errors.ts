@@ -15,6 +15,14 @@ export class NoGroupError extends Error {
   }
 }
 
+/** A command met a key holding another kind of value (Redis' WRONGTYPE), e.g. INCR on a list. */
+export class WrongTypeError extends Error {
+  constructor(key?: string, options?: ErrorOptions) {
+    super(`${key === undefined ? 'A key' : `Key '${key}'`} holds another kind of value`, options);
+    this.name = 'WrongTypeError';
+  }
+}
+
 /**
  * The embedded broker's log has a damaged record before its end: starting would drop what
  * follows, so the start stops instead. The message names the file and the byte offset.

@@ -14,7 +14,7 @@ import type {
   StreamEntry,
   Unsubscribe,
 } from './broker.js';
-import { NoGroupError } from './errors.js';
+import { NoGroupError, WrongTypeError } from './errors.js';
 import { type FsyncPolicy, MemoryLog } from './memory-log.js';
 import { applyRecord, type LogRecord, snapshotRecords, type StoredValue } from './memory-state.js';
 import {
@@ -101,8 +101,6 @@ export interface MemoryBrokerOptions {
   /** Where a subscriber that throws is reported. */
   logger?: Logger;
 }
-
-const wrongType = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
 export class MemoryBroker implements Broker {
   readonly driver = 'memory';
@@ -331,7 +329,7 @@ export class MemoryBroker implements Broker {
   ): Extract<StoredValue, { kind: K }> | undefined {
     const value = this.store.values.get(this.key(key));
     if (value === undefined) return undefined;
-    if (value.kind !== kind) throw new Error(wrongType);
+    if (value.kind !== kind) throw new WrongTypeError(key);
     return value as Extract<StoredValue, { kind: K }>;
   }
 

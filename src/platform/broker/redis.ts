@@ -13,7 +13,7 @@ import type {
   StreamEntry,
   Unsubscribe,
 } from './broker.js';
-import { NoGroupError } from './errors.js';
+import { NoGroupError, WrongTypeError } from './errors.js';
 import { AppendBatches, defineAppendCommand } from './redis-appends.js';
 import { commandTimeoutMs, type Connection, openConnection } from './redis-connection.js';
 import { defineUpkeepCommands, forgetIdleConsumers, trimAcked } from './redis-upkeep.js';
@@ -285,14 +285,18 @@ export class RedisBroker implements Broker {
   }
 
   /**
-   * Redis' verdicts on a command pass through (NOGROUP as NoGroupError, the one place that reads
-   * that reply; WRONGTYPE and the like as they are); the rest means unavailable.
+   * Redis' verdicts on a command pass through, NOGROUP as NoGroupError and WRONGTYPE as
+   * WrongTypeError (the one place that reads those replies); the rest means unavailable.
    */
   private failure(error: unknown, group?: { stream: string; group: string }): Error {
     if (error instanceof BrokerUnavailableError) return error;
     const isReply = error instanceof Error && error.name === 'ReplyError';
     if (isReply && group !== undefined && error.message.startsWith('NOGROUP')) {
       return new NoGroupError(group.stream, group.group, { cause: error });
+    }
+    // Within a script (the grouped appends) the reply may carry a prefix before the code.
+    if (isReply && /\bWRONGTYPE\b/.test(error.message)) {
+      return new WrongTypeError(undefined, { cause: error });
     }
     if (isReply && !unavailableReply.test(error.message)) return error;
     return new BrokerUnavailableError(this.location, this.connectionError ?? error);

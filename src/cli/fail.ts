@@ -2,7 +2,7 @@
  * How the CLI ends on an error a user can fix: one line on stderr and a non-zero exit code,
  * never a stack trace. Unexpected errors still show their stack.
  */
-import { BrokerLogCorruptError } from '../platform/broker/errors.js';
+import { BrokerLogCorruptError, BrokerLogLockedError } from '../platform/broker/errors.js';
 import { ConfigError, UsageError } from '../platform/errors.js';
 
 export function exitWithError(error: unknown): never {
@@ -10,8 +10,8 @@ export function exitWithError(error: unknown): never {
     process.stderr.write(`agora: ${error.message}\n`);
     process.exit(2);
   }
-  if (error instanceof BrokerLogCorruptError) {
-    // Starting would drop what follows the damage; the line names the file and the offset.
+  if (error instanceof BrokerLogCorruptError || error instanceof BrokerLogLockedError) {
+    // Starting would drop what follows the damage, or interleave with another process' log.
     process.stderr.write(`agora: ${error.message}\n`);
     process.exit(1);
   }

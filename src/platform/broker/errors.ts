@@ -37,3 +37,16 @@ export class BrokerLogCorruptError extends Error {
     this.name = 'BrokerLogCorruptError';
   }
 }
+
+/** Another live process keeps its embedded broker log in this directory. */
+export class BrokerLogLockedError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly pid: number,
+  ) {
+    super(
+      `broker log in ${directory} is in use by process ${pid}; stop it or use another AGORA_DATA_DIR`,
+    );
+    this.name = 'BrokerLogLockedError';
+  }
+}

@@ -13,11 +13,12 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BrokerLogCorruptError } from './errors.js';
+import { BrokerLogCorruptError, BrokerLogLockedError } from './errors.js';
 import { encodeRecord } from './memory-log.js';
 import { MemoryBroker, MemoryStore, type PersistenceOptions } from './memory.js';
 
@@ -253,6 +254,23 @@ describe('the embedded broker log', () => {
     expect(Math.max(...hits)).toBe(100);
     await store.close();
     expect(await start(directory).broker.counter('hits')).toBe(100);
+  });
+
+  it('refuses a log another live process holds, and takes over one whose process is gone', async () => {
+    const directory = dataDir();
+    mkdirSync(join(directory, 'broker'));
+    const pidFile = join(directory, 'broker', 'broker.pid');
+    // The test runner's parent: alive, and not this process.
+    writeFileSync(pidFile, `${process.ppid}\n`);
+    expect(() => new MemoryStore({ dataDir: directory })).toThrow(BrokerLogLockedError);
+
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(pidFile, `${gone}\n`);
+    const { store, broker } = start(directory);
+    expect(await broker.incr('hits')).toBe(1);
+    expect(readFileSync(pidFile, 'utf8')).toBe(`${process.pid}\n`);
+    await store.close();
+    expect(existsSync(pidFile)).toBe(false);
   });
 });
 

@@ -24,6 +24,7 @@ import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../logger.js';
 import { BrokerLogCorruptError } from './errors.js';
+import { lockDirectory } from './memory-lock.js';
 import { type LogRecord, recordOf } from './memory-state.js';
 
 /**
@@ -124,9 +125,11 @@ export class MemoryLog {
   private failure: Error | undefined;
   private closed = false;
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly unlock: () => void;
 
-  private constructor(options: MemoryLogOptions, fd: number, size: number) {
+  private constructor(options: MemoryLogOptions, fd: number, size: number, unlock: () => void) {
     this.options = options;
+    this.unlock = unlock;
     this.file = options.file;
     this.fd = fd;
     this.size = size;
@@ -141,8 +144,23 @@ export class MemoryLog {
 
   /** Replays the file into `apply` (cutting off a torn tail), then opens it for appending. */
   static open(options: MemoryLogOptions, apply: (record: LogRecord) => void): MemoryLog {
-    const { file, logger } = options;
+    const { file } = options;
     mkdirSync(dirname(file), { recursive: true });
+    const unlock = lockDirectory(dirname(file));
+    try {
+      return MemoryLog.replay(options, apply, unlock);
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+  }
+
+  private static replay(
+    options: MemoryLogOptions,
+    apply: (record: LogRecord) => void,
+    unlock: () => void,
+  ): MemoryLog {
+    const { file, logger } = options;
     // A rewrite that never reached its rename: the log itself is whole, this is a leftover.
     rmSync(rewriteFileOf(file), { force: true });
     const existed = existsSync(file);
@@ -158,7 +176,7 @@ export class MemoryLog {
       );
     }
     if (!existed) syncDirectory(dirname(file));
-    return new MemoryLog(options, fd, end);
+    return new MemoryLog(options, fd, end, unlock);
   }
 
   /** Queues a record; it is written with the others of this turn. */
@@ -196,6 +214,7 @@ export class MemoryLog {
       this.closed = true;
       if (this.unsynced && this.failure === undefined) fsyncSync(this.fd);
       closeSync(this.fd);
+      this.unlock();
     }
   }
 

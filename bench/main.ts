@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Benchmark, LoadSettings } from './benchmark.js';
 import { baselineBenchmark } from './baseline.js';
+import { brokerLogBenchmark } from './broker-log.js';
 import { counterBenchmark } from './counter.js';
 import { electionBenchmark } from './election.js';
 import { newsBenchmark } from './news.js';
@@ -21,6 +22,7 @@ const benchmarks: readonly Benchmark[] = [
   electionBenchmark,
   newsBenchmark,
   tasksBenchmark,
+  brokerLogBenchmark,
 ];
 
 function wholeNumber(min: number) {

@@ -2,12 +2,18 @@
  * How the CLI ends on an error a user can fix: one line on stderr and a non-zero exit code,
  * never a stack trace. Unexpected errors still show their stack.
  */
+import { BrokerLogCorruptError, BrokerLogLockedError } from '../platform/broker/errors.js';
 import { ConfigError, UsageError } from '../platform/errors.js';
 
 export function exitWithError(error: unknown): never {
   if (error instanceof ConfigError || error instanceof UsageError) {
     process.stderr.write(`agora: ${error.message}\n`);
     process.exit(2);
+  }
+  if (error instanceof BrokerLogCorruptError || error instanceof BrokerLogLockedError) {
+    // Starting would drop what follows the damage, or interleave with another process' log.
+    process.stderr.write(`agora: ${error.message}\n`);
+    process.exit(1);
   }
   const port = listenErrorMessage(error);
   if (port !== undefined) {

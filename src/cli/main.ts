@@ -74,7 +74,7 @@ program
   .command('up')
   .description(
     'Run every service (or the ones named). In one process with embedded backends by default ' +
-      '(PGlite, in-memory broker; real ones when DATABASE_URL / REDIS_URL are set), or one process ' +
+      '(PGlite, the embedded broker; real ones when DATABASE_URL / REDIS_URL are set), or one process ' +
       'per service with --distributed.',
   )
   .argument('[services...]', 'only these services')

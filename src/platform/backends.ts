@@ -1,6 +1,7 @@
 /**
  * Opens the broker and the database a set of services needs, once per process: real Redis and
- * Postgres when configured, embedded ones (in-memory broker, PGlite) when allowed and not.
+ * Postgres when configured, embedded ones (the embedded broker and PGlite, both kept under the
+ * data directory) when allowed and not.
  */
 import { openBroker, type Broker } from './broker/index.js';
 import { ConfigError } from './errors.js';
@@ -40,7 +41,13 @@ export async function openBackends(options: OpenBackendsOptions): Promise<Backen
         `${requiredBy} needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT), or pass --embedded`,
       );
     }
-    broker = openBroker({ url, keyPrefix: config.redisPrefix ?? '', logger });
+    broker = openBroker({
+      url,
+      keyPrefix: config.redisPrefix ?? '',
+      dataDir: config.dataDir,
+      fsync: config.brokerFsync,
+      logger,
+    });
   }
   if (needs.has('sql')) {
     if (config.databaseUrl === undefined && !allowEmbedded) {

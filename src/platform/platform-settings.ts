@@ -23,7 +23,7 @@ export const platformSettings = {
     { default: 10_000, description: 'How long a graceful stop may take before the process exits.' },
   ),
   redisUrl: settings.url('REDIS_URL', ['redis:', 'rediss:'], {
-    description: 'Redis to use; unset means the embedded in-memory broker (agora up only).',
+    description: 'Redis to use; unset means the embedded broker (agora up only).',
   }),
   redisHost: settings.string('REDIS_HOST', {
     description:
@@ -43,7 +43,14 @@ export const platformSettings = {
   }),
   dataDir: settings.string('AGORA_DATA_DIR', {
     default: '.agora/data',
-    description: 'Where embedded PGlite keeps its files.',
+    description:
+      'Where embedded PGlite keeps its files, and the embedded broker its log (broker/).',
+  }),
+  brokerFsync: settings.oneOf('AGORA_BROKER_FSYNC', ['always', 'everysec'], {
+    default: 'always',
+    description:
+      "The embedded broker's log: always fsyncs before answering (once per event-loop turn); " +
+      'everysec fsyncs each second, so a machine crash loses up to a second (a process kill, nothing).',
   }),
 };
 

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/backends.js';
 import { BrokerUnavailableError } from '../../src/platform/errors.js';
 import type { Broker, StreamEntry } from '../../src/platform/broker/broker.js';
+import { NoGroupError, WrongTypeError } from '../../src/platform/broker/errors.js';
 
 export interface BrokerContractOptions {
   /** Removes what a test left under its prefix (e.g. Redis keys); runs after each test. */
@@ -262,8 +263,8 @@ export function describeBrokerContract(
       expect(await broker.forgetIdleConsumers('jobs', 'g', 0)).toBe(2); // the two done ones
       expect(await broker.forgetIdleConsumers('jobs', 'g', 0)).toBe(0); // holding stays
       expect(await broker.pending('jobs', 'g')).toBe(1);
-      await expect(broker.forgetIdleConsumers('jobs', 'nobody', 0)).rejects.toThrow(/NOGROUP/);
-      await expect(broker.forgetIdleConsumers('never', 'g', 0)).rejects.toThrow(/NOGROUP/);
+      await expect(broker.forgetIdleConsumers('jobs', 'nobody', 0)).rejects.toThrow(NoGroupError);
+      await expect(broker.forgetIdleConsumers('never', 'g', 0)).rejects.toThrow(NoGroupError);
     });
 
     it('creates a group twice without complaint, reading from the stream start', async () => {
@@ -290,19 +291,28 @@ export function describeBrokerContract(
       expect(length).toBeLessThan(500);
     });
 
-    it('fails a read of a group that was never created (NOGROUP), not as unavailable', async () => {
+    it('fails a read of a group that was never created with NoGroupError, not as unavailable', async () => {
       const { broker } = await fresh();
       const read = broker.readGroup('nowhere', 'nobody', 'c', now);
-      await expect(read).rejects.toThrow(/NOGROUP/);
+      await expect(read).rejects.toBeInstanceOf(NoGroupError);
+      await expect(read).rejects.toMatchObject({ stream: 'nowhere', group: 'nobody' });
       await expect(read).rejects.not.toBeInstanceOf(BrokerUnavailableError);
-      await expect(broker.pending('nowhere', 'nobody')).rejects.toThrow(/NOGROUP/);
+      const blocking = broker.readGroup('nowhere', 'nobody', 'c', { count: 1, blockMs: 100 });
+      await expect(blocking).rejects.toBeInstanceOf(NoGroupError);
+      await expect(broker.pending('nowhere', 'nobody')).rejects.toBeInstanceOf(NoGroupError);
+      await broker.append('nowhere', { a: '1' });
+      const reclaim = broker.reclaim('nowhere', 'nobody', 'c', { minIdleMs: 0, count: 1 });
+      await expect(reclaim).rejects.toBeInstanceOf(NoGroupError);
     });
 
-    it('fails a command on a key of another type (WRONGTYPE), not as unavailable', async () => {
+    it('fails a command on a key of another type with WrongTypeError, not as unavailable', async () => {
       const { broker } = await fresh();
       await broker.pushRecent('recent', 'x', 5);
       const incr = broker.incr('recent');
-      await expect(incr).rejects.toThrow(/WRONGTYPE/);
+      await expect(incr).rejects.toBeInstanceOf(WrongTypeError);
+      await expect(broker.append('recent', { a: '1' })).rejects.toBeInstanceOf(WrongTypeError);
+      await broker.incr('hits');
+      await expect(broker.pushRecent('hits', 'x', 5)).rejects.toBeInstanceOf(WrongTypeError);
       await expect(incr).rejects.not.toBeInstanceOf(BrokerUnavailableError);
     });
 

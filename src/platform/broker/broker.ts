@@ -49,7 +49,7 @@ export interface Broker {
   ensureGroup(stream: string, group: string): Promise<void>;
   /**
    * Entries the group never delivered before (`>`), now pending for `consumer` until acked.
-   * Rejects (NOGROUP) when the group does not exist; a read still blocked when the broker
+   * Rejects with NoGroupError when the group does not exist; a read still blocked when the broker
    * closes resolves with [].
    */
   readGroup(
@@ -67,7 +67,7 @@ export interface Broker {
     consumer: string,
     options: ReclaimOptions,
   ): Promise<StreamEntry[]>;
-  /** How many entries the group has delivered but not yet acked; NOGROUP without the group. */
+  /** How many entries the group has delivered but not yet acked; NoGroupError without the group. */
   pending(stream: string, group: string): Promise<number>;
   /** How many entries the stream holds. */
   streamLength(stream: string): Promise<number>;
@@ -81,7 +81,7 @@ export interface Broker {
   /**
    * Deletes the group's consumers that hold no pending entry and have not tried to read for
    * `idleMs` (those of processes long gone), which otherwise pile up, a few per process start.
-   * Returns how many; NOGROUP without the group.
+   * Returns how many; NoGroupError without the group.
    */
   forgetIdleConsumers(stream: string, group: string, idleMs: number): Promise<number>;
 

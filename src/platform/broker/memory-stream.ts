@@ -4,16 +4,16 @@
  */
 import type { ReclaimOptions, StreamEntry } from './broker.js';
 
-interface EntryId {
+export interface EntryId {
   ms: number;
   seq: number;
 }
 
-interface StoredEntry extends StreamEntry {
+export interface StoredEntry extends StreamEntry {
   at: EntryId;
 }
 
-interface PendingEntry {
+export interface PendingEntry {
   consumer: string;
   deliveredAt: number;
   deliveries: number;
@@ -41,31 +41,32 @@ export function createStream(): Stream {
   return { kind: 'stream', entries: [], lastId: { ms: 0, seq: 0 }, groups: new Map() };
 }
 
-/** XADD with an auto id (`<ms>-<seq>`, never below the last one) and an optional MAXLEN. */
-export function appendEntry(
+/** The id XADD would give an entry now (`<ms>-<seq>`, never below the last one). */
+export function nextId(target: Stream, now: number): string {
+  const { ms, seq } = target.lastId;
+  return now > ms ? `${now}-0` : `${ms}-${seq + 1}`;
+}
+
+/** XADD of an entry whose id was chosen by nextId (or read back from the log), then MAXLEN. */
+export function addEntry(
   target: Stream,
+  id: string,
   fields: Record<string, string>,
   maxLen: number | undefined,
-): string {
-  const now = Date.now();
-  const at =
-    now > target.lastId.ms
-      ? { ms: now, seq: 0 }
-      : { ms: target.lastId.ms, seq: target.lastId.seq + 1 };
-  const id = `${at.ms}-${at.seq}`;
+): void {
+  const at = idOf(id);
   target.entries.push({ id, at, fields: { ...fields } });
   target.lastId = at;
   if (maxLen !== undefined && target.entries.length > maxLen) {
     target.entries.splice(0, target.entries.length - maxLen);
   }
-  return id;
 }
 
 /**
- * Deletes what every group has read and acked: the entries before each group's oldest pending
- * one and up to what it last read. Returns how many went; a stream without groups keeps all.
+ * How many entries, from the start, every group has read and acked: those before each group's
+ * oldest pending one and up to what it last read. A stream without groups keeps all (0).
  */
-export function trimAcked(target: Stream): number {
+export function acknowledgedPrefix(target: Stream): number {
   if (target.groups.size === 0) return 0;
   let keepFrom = target.entries.length;
   for (const group of target.groups.values()) {
@@ -78,77 +79,87 @@ export function trimAcked(target: Stream): number {
         : firstAfter(target.entries, { ms: at.ms, seq: at.seq - 1 });
     keepFrom = Math.min(keepFrom, firstKept);
   }
-  target.entries.splice(0, keepFrom);
   return keepFrom;
 }
 
-/** XGROUP DELCONSUMER of each consumer holding nothing that has not read for `idleMs`. */
-export function forgetIdleConsumers(consumerGroup: Group, idleMs: number): number {
+export function dropOldest(target: Stream, count: number): void {
+  target.entries.splice(0, count);
+}
+
+/** The consumers XGROUP DELCONSUMER may drop: holding nothing, not read for `idleMs`. */
+export function idleConsumers(consumerGroup: Group, idleMs: number, now: number): string[] {
   const holding = new Set([...consumerGroup.pending.values()].map((entry) => entry.consumer));
-  const now = Date.now();
-  let forgotten = 0;
+  const idle: string[] = [];
   for (const [consumer, seenAt] of consumerGroup.consumers) {
-    if (holding.has(consumer) || now - seenAt < idleMs) continue;
-    consumerGroup.consumers.delete(consumer);
-    forgotten++;
+    if (!holding.has(consumer) && now - seenAt >= idleMs) idle.push(consumer);
   }
-  return forgotten;
+  return idle;
 }
 
 /** XGROUP CREATE ... 0: a new group starts before the first entry. */
-export function ensureGroup(target: Stream, group: string): void {
-  if (!target.groups.has(group)) {
-    target.groups.set(group, {
-      lastDelivered: { ms: 0, seq: 0 },
-      consumers: new Map(),
-      pending: new Map(),
-    });
-  }
+export function createGroup(): Group {
+  return { lastDelivered: { ms: 0, seq: 0 }, consumers: new Map(), pending: new Map() };
 }
 
-/** The `>` read: entries the group never delivered, now pending for `consumer`. */
-export function deliverNew(
-  target: Stream,
-  consumerGroup: Group,
-  consumer: string,
-  count: number,
-): StreamEntry[] {
-  const now = Date.now();
-  consumerGroup.consumers.set(consumer, now);
+/** The entries a `>` read would deliver: those after what the group last delivered. */
+export function undelivered(target: Stream, consumerGroup: Group, count: number): StoredEntry[] {
   const start = firstAfter(target.entries, consumerGroup.lastDelivered);
-  const delivered = target.entries.slice(start, start + count);
-  for (const entry of delivered) {
-    consumerGroup.pending.set(entry.id, { consumer, deliveredAt: now, deliveries: 1 });
-    consumerGroup.lastDelivered = entry.at;
-  }
-  return delivered.map(copyOf);
+  return target.entries.slice(start, start + count);
 }
 
-/** XAUTOCLAIM: pending entries idle at least `minIdleMs` move to `consumer`, oldest first. */
-export function claimIdle(
-  target: Stream,
+/** Records a `>` read: the ids (in order) are now pending for `consumer`, seen at `now`. */
+export function markDelivered(
   consumerGroup: Group,
   consumer: string,
-  options: ReclaimOptions,
-): StreamEntry[] {
-  const now = Date.now();
+  ids: readonly string[],
+  now: number,
+): void {
   consumerGroup.consumers.set(consumer, now);
-  const claimed: StreamEntry[] = [];
+  for (const id of ids) {
+    consumerGroup.pending.set(id, { consumer, deliveredAt: now, deliveries: 1 });
+    consumerGroup.lastDelivered = idOf(id);
+  }
+}
+
+/**
+ * What XAUTOCLAIM would do now: the pending entries idle at least `minIdleMs`, oldest first, to
+ * take over, and those trimmed while pending, which it drops from the pending list.
+ */
+export function idleClaims(
+  target: Stream,
+  consumerGroup: Group,
+  options: ReclaimOptions,
+  now: number,
+): { claimed: StoredEntry[]; dropped: string[] } {
+  const claimed: StoredEntry[] = [];
+  const dropped: string[] = [];
   for (const [id, entry] of consumerGroup.pending) {
     if (claimed.length >= options.count) break;
     if (now - entry.deliveredAt < options.minIdleMs) continue;
     const stored = findEntry(target.entries, id);
-    if (stored === undefined) {
-      // Trimmed while pending: Redis' XAUTOCLAIM drops it from the pending list too.
-      consumerGroup.pending.delete(id);
-      continue;
-    }
+    if (stored === undefined) dropped.push(id);
+    else claimed.push(stored);
+  }
+  return { claimed, dropped };
+}
+
+/** Records an XAUTOCLAIM: `claimed` move to `consumer` (idle clock restarted), `dropped` go. */
+export function markClaimed(
+  consumerGroup: Group,
+  consumer: string,
+  claimed: readonly string[],
+  dropped: readonly string[],
+  now: number,
+): void {
+  consumerGroup.consumers.set(consumer, now);
+  for (const id of dropped) consumerGroup.pending.delete(id);
+  for (const id of claimed) {
+    const entry = consumerGroup.pending.get(id);
+    if (entry === undefined) continue;
     entry.consumer = consumer;
     entry.deliveredAt = now;
     entry.deliveries++;
-    claimed.push(copyOf(stored));
   }
-  return claimed;
 }
 
 export function wakeReaders(readers: WaitingReaders, key: string): void {
@@ -220,6 +231,15 @@ function findEntry(entries: readonly StoredEntry[], id: string): StoredEntry | u
   return candidate?.id === id ? candidate : undefined;
 }
 
-function copyOf(entry: StoredEntry): StreamEntry {
+/** `<ms>-<seq>` to its parts; the ids handled here are all well formed. */
+export function idOf(id: string): EntryId {
+  return parseId(id) ?? { ms: 0, seq: 0 };
+}
+
+export function formatId(at: EntryId): string {
+  return `${at.ms}-${at.seq}`;
+}
+
+export function copyOf(entry: StreamEntry): StreamEntry {
   return { id: entry.id, fields: { ...entry.fields } };
 }

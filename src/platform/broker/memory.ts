@@ -1,7 +1,9 @@
 /**
  * The embedded broker for `agora up` without Redis: the same semantics as the Redis driver
- * (ids, consumer groups with pending entries, blocking reads, pub/sub) inside one process.
+ * (ids, consumer groups with pending entries, blocking reads, pub/sub) inside one process. Given
+ * a data directory it keeps everything but pub/sub in an append-only log (see memory-log.ts).
  */
+import { join } from 'node:path';
 import { BrokerUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type {
@@ -12,55 +14,100 @@ import type {
   StreamEntry,
   Unsubscribe,
 } from './broker.js';
+import { NoGroupError, WrongTypeError } from './errors.js';
+import { type FsyncPolicy, MemoryLog } from './memory-log.js';
+import { applyRecord, type LogRecord, snapshotRecords, type StoredValue } from './memory-state.js';
 import {
-  appendEntry,
-  claimIdle,
+  acknowledgedPrefix,
+  copyOf,
   createStream,
-  deliverNew,
-  ensureGroup,
-  forgetIdleConsumers,
   type Group,
+  idleClaims,
+  idleConsumers,
+  nextId,
   type Stream,
-  trimAcked,
+  undelivered,
   waitForAppend,
   type WaitingReaders,
   wakeReaders,
 } from './memory-stream.js';
 
-type StoredValue = { kind: 'counter'; value: number } | { kind: 'list'; items: string[] } | Stream;
-
 interface Subscription {
   onMessage: (message: string) => void;
+}
+
+export interface PersistenceOptions {
+  /** The data directory; the log is `<dataDir>/broker/broker.log`, beside PGlite's files. */
+  dataDir: string;
+  fsync?: FsyncPolicy;
+  logger?: Logger;
+  /** Rewrite the log once it is this big and twice what the last rewrite left (16 MiB). */
+  compactAtBytes?: number;
 }
 
 /**
  * The data behind one or more MemoryBrokers. Brokers opened on one store share its keys, groups
  * and channels, as clients of one Redis do (e.g. a consumer that dies and one that takes over);
- * each broker still closes on its own.
+ * each broker still closes on its own. With persistence, it replays its log when made.
  */
 export class MemoryStore {
   readonly values = new Map<string, StoredValue>();
   /** Blocked reads per stream, woken in the order they started when an entry is appended. */
   readonly readers: WaitingReaders = new Map();
   readonly channels = new Map<string, Set<Subscription>>();
+  /** The log file, or `in-process` when nothing is kept. */
+  readonly location: string;
+  private readonly log: MemoryLog | undefined;
+
+  constructor(persistence?: PersistenceOptions) {
+    if (persistence === undefined) {
+      this.location = 'in-process';
+      return;
+    }
+    const { dataDir, fsync = 'always', logger, compactAtBytes } = persistence;
+    const file = join(dataDir, 'broker', 'broker.log');
+    this.log = MemoryLog.open(
+      { file, fsync, logger, compactAtBytes, snapshot: () => snapshotRecords(this.values) },
+      (record) => {
+        applyRecord(this.values, record);
+      },
+    );
+    this.location = file;
+  }
+
+  /** Changes the data and queues the change for the log. */
+  apply(record: LogRecord): void {
+    applyRecord(this.values, record);
+    this.log?.write(record);
+  }
+
+  /** Resolves once every change so far is in the log (at once without one). */
+  durable(): Promise<void> {
+    return this.log?.durable() ?? Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return this.log?.close() ?? Promise.resolve();
+  }
 }
 
 export interface MemoryBrokerOptions {
   /** Prepended to every key, stream and channel name, as the Redis driver does. */
   keyPrefix?: string;
-  /** Share data with other brokers; each broker gets a store of its own by default. */
+  /** Share data with other brokers (the caller closes it); else the broker makes its own. */
   store?: MemoryStore;
+  /** Keep the data in a log under this directory (for a store of the broker's own). */
+  persistence?: PersistenceOptions;
   /** Where a subscriber that throws is reported. */
   logger?: Logger;
 }
 
-const wrongType = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-
 export class MemoryBroker implements Broker {
   readonly driver = 'memory';
-  readonly location = 'in-process';
+  readonly location: string;
   private readonly prefix: string;
   private readonly store: MemoryStore;
+  private readonly ownsStore: boolean;
   private readonly logger: Logger | undefined;
   private closed = false;
   private readonly blockedReads = new Set<() => void>();
@@ -68,17 +115,18 @@ export class MemoryBroker implements Broker {
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.prefix = options.keyPrefix ?? '';
-    this.store = options.store ?? new MemoryStore();
+    this.ownsStore = options.store === undefined;
+    this.store = options.store ?? new MemoryStore(options.persistence);
+    this.location = this.store.location;
     this.logger = options.logger;
   }
 
   incr(key: string, by = 1): Promise<number> {
     return this.run(() => {
       if (!Number.isSafeInteger(by)) throw new Error('ERR value is not an integer or out of range');
-      const counter = this.valueOf(key, 'counter') ?? { kind: 'counter', value: 0 };
-      counter.value += by;
-      this.store.values.set(this.key(key), counter);
-      return counter.value;
+      const value = (this.valueOf(key, 'counter')?.value ?? 0) + by;
+      this.store.apply({ op: 'counter', key: this.key(key), value });
+      return value;
     });
   }
 
@@ -96,15 +144,18 @@ export class MemoryBroker implements Broker {
       if (Object.keys(fields).length === 0) {
         throw new Error('an appended entry needs at least one field');
       }
-      const id = appendEntry(this.streamOf(stream, true), fields, options.maxLen);
-      wakeReaders(this.store.readers, this.key(stream));
+      const key = this.key(stream);
+      const id = nextId(this.streamOf(stream) ?? createStream(), Date.now());
+      this.store.apply({ op: 'add', key, id, fields, maxLen: options.maxLen });
+      wakeReaders(this.store.readers, key);
       return id;
     });
   }
 
   ensureGroup(stream: string, group: string): Promise<void> {
     return this.run(() => {
-      ensureGroup(this.streamOf(stream, true), group);
+      if (this.streamOf(stream)?.groups.has(group) === true) return;
+      this.store.apply({ op: 'group', key: this.key(stream), group });
     });
   }
 
@@ -117,7 +168,16 @@ export class MemoryBroker implements Broker {
     return this.run(() => {
       const deliver = (): StreamEntry[] => {
         const [target, consumerGroup] = this.groupOf(stream, group);
-        return deliverNew(target, consumerGroup, consumer, options.count);
+        const entries = undelivered(target, consumerGroup, options.count);
+        const at = Date.now();
+        if (entries.length === 0 && consumerGroup.consumers.has(consumer)) {
+          // Only the seen-time changes: not worth a record (after a restart it reads older).
+          consumerGroup.consumers.set(consumer, at);
+          return [];
+        }
+        const ids = entries.map((entry) => entry.id);
+        this.store.apply({ op: 'deliver', key: this.key(stream), group, consumer, at, ids });
+        return entries.map(copyOf);
       };
       const ready = deliver();
       if (ready.length > 0 || options.blockMs <= 0) return ready;
@@ -128,10 +188,11 @@ export class MemoryBroker implements Broker {
 
   ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
     return this.run(() => {
-      const pending = this.streamOf(stream, false)?.groups.get(group)?.pending;
-      let acked = 0;
-      for (const id of ids) if (pending?.delete(id)) acked++;
-      return acked;
+      const pending = this.streamOf(stream)?.groups.get(group)?.pending;
+      const acked = [...new Set(ids)].filter((id) => pending?.has(id) === true);
+      if (acked.length > 0)
+        this.store.apply({ op: 'ack', key: this.key(stream), group, ids: acked });
+      return acked.length;
     });
   }
 
@@ -143,7 +204,16 @@ export class MemoryBroker implements Broker {
   ): Promise<StreamEntry[]> {
     return this.run(() => {
       const [target, consumerGroup] = this.groupOf(stream, group);
-      return claimIdle(target, consumerGroup, consumer, options);
+      const at = Date.now();
+      const { claimed, dropped } = idleClaims(target, consumerGroup, options, at);
+      const ids = claimed.map((entry) => entry.id);
+      if (ids.length === 0 && dropped.length === 0 && consumerGroup.consumers.has(consumer)) {
+        consumerGroup.consumers.set(consumer, at);
+        return [];
+      }
+      const key = this.key(stream);
+      this.store.apply({ op: 'claim', key, group, consumer, at, ids, dropped });
+      return claimed.map(copyOf);
     });
   }
 
@@ -152,18 +222,26 @@ export class MemoryBroker implements Broker {
   }
 
   streamLength(stream: string): Promise<number> {
-    return this.run(() => this.streamOf(stream, false)?.entries.length ?? 0);
+    return this.run(() => this.streamOf(stream)?.entries.length ?? 0);
   }
 
   trimAcked(stream: string): Promise<number> {
     return this.run(() => {
-      const target = this.streamOf(stream, false);
-      return target === undefined ? 0 : trimAcked(target);
+      const target = this.streamOf(stream);
+      const count = target === undefined ? 0 : acknowledgedPrefix(target);
+      if (count > 0) this.store.apply({ op: 'trim', key: this.key(stream), count });
+      return count;
     });
   }
 
   forgetIdleConsumers(stream: string, group: string, idleMs: number): Promise<number> {
-    return this.run(() => forgetIdleConsumers(this.groupOf(stream, group)[1], idleMs));
+    return this.run(() => {
+      const consumers = idleConsumers(this.groupOf(stream, group)[1], idleMs, Date.now());
+      if (consumers.length > 0) {
+        this.store.apply({ op: 'forget', key: this.key(stream), group, consumers });
+      }
+      return consumers.length;
+    });
   }
 
   publish(channel: string, message: string): Promise<void> {
@@ -199,10 +277,8 @@ export class MemoryBroker implements Broker {
 
   pushRecent(key: string, item: string, maxItems: number): Promise<void> {
     return this.run(() => {
-      const list = this.valueOf(key, 'list') ?? { kind: 'list', items: [] };
-      list.items.unshift(item);
-      list.items.length = Math.min(list.items.length, Math.max(maxItems, 0));
-      this.store.values.set(this.key(key), list);
+      this.valueOf(key, 'list');
+      this.store.apply({ op: 'push', key: this.key(key), item, maxItems });
     });
   }
 
@@ -214,21 +290,33 @@ export class MemoryBroker implements Broker {
     return this.run(() => undefined);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     for (const release of [...this.blockedReads]) release();
     for (const subscription of [...this.subscriptions.keys()]) this.unsubscribe(subscription);
-    return Promise.resolve();
+    // What callers were already promised is written before the log closes.
+    if (this.ownsStore) await this.store.close();
   }
 
-  /** Runs one command as Redis would answer it: later, and with every failure as a rejection. */
-  private run<T>(command: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs one command as Redis would answer it: later, with every failure as a rejection, and
+   * only once what it changed (or read) is in the log, so no answer rests on data a crash loses.
+   */
+  private async run<T>(command: () => T | Promise<T>): Promise<T> {
+    if (this.closed) throw new BrokerUnavailableError(this.location);
+    let result: T;
     try {
-      if (this.closed) throw new BrokerUnavailableError(this.location);
-      return Promise.resolve(command());
+      result = await command();
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      throw error instanceof Error ? error : new Error(String(error));
     }
+    try {
+      await this.store.durable();
+    } catch (error) {
+      throw new BrokerUnavailableError(this.location, error);
+    }
+    return result;
   }
 
   private key(name: string): string {
@@ -241,26 +329,18 @@ export class MemoryBroker implements Broker {
   ): Extract<StoredValue, { kind: K }> | undefined {
     const value = this.store.values.get(this.key(key));
     if (value === undefined) return undefined;
-    if (value.kind !== kind) throw new Error(wrongType);
+    if (value.kind !== kind) throw new WrongTypeError(key);
     return value as Extract<StoredValue, { kind: K }>;
   }
 
-  private streamOf(stream: string, create: true): Stream;
-  private streamOf(stream: string, create: false): Stream | undefined;
-  private streamOf(stream: string, create: boolean): Stream | undefined {
-    const existing = this.valueOf(stream, 'stream');
-    if (existing !== undefined || !create) return existing;
-    const created = createStream();
-    this.store.values.set(this.key(stream), created);
-    return created;
+  private streamOf(stream: string): Stream | undefined {
+    return this.valueOf(stream, 'stream');
   }
 
   private groupOf(stream: string, group: string): [Stream, Group] {
-    const target = this.streamOf(stream, false);
+    const target = this.streamOf(stream);
     const found = target?.groups.get(group);
-    if (target === undefined || found === undefined) {
-      throw new Error(`NOGROUP No such key '${this.key(stream)}' or consumer group '${group}'`);
-    }
+    if (target === undefined || found === undefined) throw new NoGroupError(stream, group);
     return [target, found];
   }
 

@@ -13,6 +13,7 @@ import type {
   StreamEntry,
   Unsubscribe,
 } from './broker.js';
+import { NoGroupError, WrongTypeError } from './errors.js';
 import { AppendBatches, defineAppendCommand } from './redis-appends.js';
 import { commandTimeoutMs, type Connection, openConnection } from './redis-connection.js';
 import { defineUpkeepCommands, forgetIdleConsumers, trimAcked } from './redis-upkeep.js';
@@ -128,6 +129,7 @@ export class RedisBroker implements Broker {
       const reply = await this.command(
         (redis) => redis.call('XREADGROUP', ...args, 'STREAMS', key, '>'),
         connection,
+        { stream, group },
       );
       return entriesOfRead(reply);
     } catch (error) {
@@ -153,17 +155,20 @@ export class RedisBroker implements Broker {
     // XAUTOCLAIM scans a bounded slice of the pending list per call; follow its cursor.
     do {
       const wanted = options.count - claimed.length;
-      const reply = await this.command((redis) =>
-        redis.call(
-          'XAUTOCLAIM',
-          this.key(stream),
-          group,
-          consumer,
-          options.minIdleMs,
-          cursor,
-          'COUNT',
-          wanted,
-        ),
+      const reply = await this.command(
+        (redis) =>
+          redis.call(
+            'XAUTOCLAIM',
+            this.key(stream),
+            group,
+            consumer,
+            options.minIdleMs,
+            cursor,
+            'COUNT',
+            wanted,
+          ),
+        this.main,
+        { stream, group },
       );
       const page = entriesOfAutoClaim(reply);
       claimed.push(...page.entries);
@@ -173,7 +178,11 @@ export class RedisBroker implements Broker {
   }
 
   async pending(stream: string, group: string): Promise<number> {
-    const reply = await this.command((redis) => redis.call('XPENDING', this.key(stream), group));
+    const reply = await this.command(
+      (redis) => redis.call('XPENDING', this.key(stream), group),
+      this.main,
+      { stream, group },
+    );
     return pendingCountOf(reply);
   }
 
@@ -186,7 +195,11 @@ export class RedisBroker implements Broker {
   }
 
   forgetIdleConsumers(stream: string, group: string, idleMs: number): Promise<number> {
-    return this.command((redis) => forgetIdleConsumers(redis, this.key(stream), group, idleMs));
+    return this.command(
+      (redis) => forgetIdleConsumers(redis, this.key(stream), group, idleMs),
+      this.main,
+      { stream, group },
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -250,9 +263,11 @@ export class RedisBroker implements Broker {
     if (this.closing !== undefined) throw new BrokerUnavailableError(this.location);
   }
 
+  /** `group` names the stream and group a command reads, so a NOGROUP reply can say which. */
   private async command<T>(
     send: (redis: Redis) => Promise<T>,
     connection: Connection = this.main,
+    group?: { stream: string; group: string },
   ): Promise<T> {
     this.assertOpen();
     // Only the very first attempt is waited for, so a command issued right after start-up
@@ -261,7 +276,7 @@ export class RedisBroker implements Broker {
     try {
       return await send(connection.redis);
     } catch (error) {
-      throw this.failure(error);
+      throw this.failure(error, group);
     }
   }
 
@@ -269,10 +284,20 @@ export class RedisBroker implements Broker {
     await this.command(send, this.subscriberConnection());
   }
 
-  /** Redis' verdicts on a command (WRONGTYPE, NOGROUP...) pass through; the rest: unavailable. */
-  private failure(error: unknown): Error {
+  /**
+   * Redis' verdicts on a command pass through, NOGROUP as NoGroupError and WRONGTYPE as
+   * WrongTypeError (the one place that reads those replies); the rest means unavailable.
+   */
+  private failure(error: unknown, group?: { stream: string; group: string }): Error {
     if (error instanceof BrokerUnavailableError) return error;
     const isReply = error instanceof Error && error.name === 'ReplyError';
+    if (isReply && group !== undefined && error.message.startsWith('NOGROUP')) {
+      return new NoGroupError(group.stream, group.group, { cause: error });
+    }
+    // Within a script (the grouped appends) the reply may carry a prefix before the code.
+    if (isReply && /\bWRONGTYPE\b/.test(error.message)) {
+      return new WrongTypeError(undefined, { cause: error });
+    }
     if (isReply && !unavailableReply.test(error.message)) return error;
     return new BrokerUnavailableError(this.location, this.connectionError ?? error);
   }

@@ -13,6 +13,7 @@ import { backoffDelay } from '../backoff.js';
 import { UnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Broker, StreamEntry } from '../broker/broker.js';
+import { NoGroupError } from '../broker/errors.js';
 
 /** An entry turned into the item to store, or why it never can be. */
 export type ParsedEntry<T> = { ok: true; item: T } | { ok: false; reason: string };
@@ -228,7 +229,7 @@ export class StreamConsumer<T extends { entryId: string }, R> {
   async #failed(state: State<T, R>, error: unknown): Promise<State<T, R>> {
     const { logger, signal, role } = this.#options;
     if (signal.aborted) return this.#handBack(state);
-    if (isNoGroup(error)) {
+    if (error instanceof NoGroupError) {
       // The stream or group vanished (a Redis restarted empty): make it again, then read.
       logger.warn({ err: error }, 'the consumer group is gone; joining again');
       return { step: 'join' };
@@ -275,10 +276,6 @@ function heldEntries<T, R>(state: State<T, R>): number {
   if (state.step === 'screen') return state.entries.length;
   if (state.step === 'store' || state.step === 'ack') return state.items.length;
   return 0;
-}
-
-function isNoGroup(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOGROUP');
 }
 
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {

@@ -11,7 +11,7 @@ export type {
   SedeVotes,
   StoredBallot,
   Summary,
-} from '../../src/election/api-schemas.js';
+} from '../../../src/election/api-schemas.js';
 
 /** An API answer that was not 2xx, with the server's own message. */
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
-// Builds the election dashboard into dist/web, where election-api serves it. In development
-// (`npx vite --config web/vite.config.ts`) /api goes to an election-api on port 3000.
+// Builds the election dashboard into dist/web/election-dashboard, where election-api serves it.
+// In development (`npx vite --config web/election-dashboard/vite.config.ts`) /api goes to an election-api on port 3000.
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
@@ -10,7 +10,7 @@ export default defineConfig({
   root: webDir,
   plugins: [react()],
   build: {
-    outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
+    outDir: fileURLToPath(new URL('../../dist/web/election-dashboard', import.meta.url)),
     emptyOutDir: true,
     chunkSizeWarningLimit: 1_000,
   },

@@ -75,6 +75,14 @@ describe('runScenario', () => {
     expect(result.record.acknowledged).toHaveLength(40);
   });
 
+  it('an open run spreads its arrivals over --users distinct users, not the few a fast server frees', async () => {
+    const model: LoadModel = { ...open(500), users: 30 };
+    const result = await run({ model, total: 60 });
+    const visitors = new Set(target.received.map((request) => request.headers['x-visitor']));
+    expect(result.stats.summary().total.ok).toBe(60);
+    expect(visitors.size).toBe(30);
+  });
+
   it('an open run stopped by a duration sends the arrivals its timeline holds', async () => {
     const model = open(100);
     const result = await run({ model, durationMs: 300 });

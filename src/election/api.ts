@@ -29,6 +29,7 @@ import {
   type Summary,
 } from './api-schemas.js';
 import { serveDashboard } from './api-static.js';
+import { addVerifyRoutes } from './api-verify.js';
 import { IngestRate } from './live-rate.js';
 import { LiveUpdates } from './live-updates.js';
 import { electionMigrations } from './migrations.js';
@@ -174,6 +175,8 @@ export const electionApiService = defineService({
       reply.hijack();
       live.add(reply.raw);
     });
+
+    addVerifyRoutes(app, database);
 
     await serveDashboard(app);
 

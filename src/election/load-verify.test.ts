@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgSql } from '../platform/sql/index.js';
 import { testDatabaseUrl, uniqueName } from '../../test/support/backends.js';
 import type { Ballot } from './ballot.js';
-import { verifyStoredBallots } from './load-verify.js';
+import { sqlBallotsReader, verifyStoredBallots } from './load-verify.js';
 
 const schema = uniqueName('electionverify');
 const sql = new PgSql({ url: testDatabaseUrl, schema });
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 const check = (acknowledged: Ballot[], unconfirmed: Ballot[] = []) =>
-  verifyStoredBallots(sql, {
+  verifyStoredBallots(sqlBallotsReader(sql, 'the test schema'), {
     acknowledged,
     unconfirmed,
     deadline: Date.now() + 300,

@@ -86,6 +86,9 @@ export const resultService = defineService({
 
     app.get('/api/results', () => currentResults());
 
+    // For `agora load voting`: which store the tally it reads comes from.
+    app.get('/api/verify/store', () => ({ store: ctx.sql.driver }));
+
     app.get('/api/stream', (_request, reply) => {
       reply.hijack();
       live.add(reply.raw);

@@ -41,7 +41,7 @@ it('shows a vote on the open result page without reload', async () => {
   const results = await (await browser.newContext()).newPage();
   await results.goto(`http://127.0.0.1:${ports.result}/`);
   await results.locator('#live', { hasText: 'live' }).waitFor();
-  expect(await results.locator('#total').textContent()).toBe('0 votes');
+  expect(await results.locator('#total').textContent()).toBe('No votes yet');
 
   const voter = await (await browser.newContext()).newPage();
   await voter.goto(`http://127.0.0.1:${ports.vote}/`);

@@ -77,7 +77,9 @@ describe('the result service', () => {
       total: 0,
       totalText: '0 votes',
     });
-    expect(await (await fetch(base)).text()).toContain('0 votes');
+    const empty = await (await fetch(base)).text();
+    expect(empty).toContain('No votes yet');
+    expect(empty).not.toMatch(/>50%</);
 
     const stream = await fetch(`${base}/api/stream`);
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -114,6 +116,6 @@ describe('the result service', () => {
     expect(body).not.toContain('does not exist');
     const page = await fetch(base);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('0 votes');
+    expect(await page.text()).toContain('No votes yet');
   });
 });

@@ -1,15 +1,19 @@
 /**
- * The counter service (seeds 000 and 001, part 1): `GET /` counts a hit in Redis and answers
- * with the total, as text or, when the client asks for it, JSON.
+ * The counter service (seeds 000 and 001, part 1): `GET /` counts a hit and answers with the
+ * total: a page for browsers, JSON when asked for, the seed's plain text otherwise. Each says
+ * what holds the count (Redis, or the embedded broker).
  */
+import { addFavicon } from '../platform/http/favicon.js';
+import { chooseLanguage } from '../platform/http/language.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
 import { countHit, greeting } from './hits.js';
+import { counterColor, renderCounterPage } from './page.js';
 
 export const counterService = defineService({
   name: 'counter',
   system: 'counter',
-  description: 'Web hit counter backed by Redis',
+  description: 'Web hit counter backed by Redis (or the embedded broker)',
   defaultPort: 5000,
   portAliases: ['BIND_PORT'],
   needs: ['broker'],
@@ -17,12 +21,23 @@ export const counterService = defineService({
 
   async start(ctx) {
     const app = createHttpServer(ctx);
+    addFavicon(app, { color: counterColor, glyph: '#' });
+    const backend = ctx.broker.driver;
 
     app.get('/', async (request, reply) => {
       const hits = await countHit(ctx.broker);
-      const message = greeting(hits);
-      if (request.headers.accept?.includes('application/json') === true) {
-        return { hits, message };
+      const message = greeting(hits, backend);
+      const accept = request.headers.accept ?? '';
+      const format = (request.query as { format?: unknown } | undefined)?.format;
+      if (format === 'json' || accept.includes('application/json')) {
+        return { hits, message, backend };
+      }
+      if (accept.includes('text/html')) {
+        const { language, setCookie } = chooseLanguage(request.query, request.headers);
+        if (setCookie !== undefined) reply.header('set-cookie', setCookie);
+        return reply
+          .type('text/html; charset=utf-8')
+          .send(renderCounterPage(hits, backend, language));
       }
       return reply.type('text/plain; charset=utf-8').send(message);
     });

@@ -9,7 +9,11 @@ import { createHttpServer, listen } from '../platform/http/server.js';
 import type { Unsubscribe } from '../platform/broker/broker.js';
 import { defineService } from '../platform/service.js';
 import { migrateWhenReady } from '../platform/sql/migrations.js';
+import { addFavicon } from '../platform/http/favicon.js';
+import { chooseLanguage } from '../platform/http/language.js';
 import { labelSettings, labelsOf } from './labels.js';
+import { optionColors } from './page-layout.js';
+import { pageHref, pageLinkSettings } from './page-links.js';
 import { LiveResults } from './live-results.js';
 import { votingMigrations } from './migrations.js';
 import { talliesChannel, votingSystem } from './protocol.js';
@@ -24,7 +28,7 @@ export const resultService = defineService({
   defaultPort: 8081,
   scaling: 'shared-port',
   needs: ['broker', 'sql'],
-  settings: { ...labelSettings },
+  settings: { ...labelSettings, votePublicUrl: pageLinkSettings.votePublicUrl },
 
   async start(ctx) {
     const labels = labelsOf(ctx.config);
@@ -76,12 +80,19 @@ export const resultService = defineService({
 
     const app = createHttpServer(ctx);
 
-    app.get('/', async (_request, reply) => {
+    addFavicon(app, { color: optionColors.b, glyph: 'R' });
+
+    app.get('/', async (request, reply) => {
       // Before the database answers the page still renders, at zero, and fills in live.
       const results = await currentResults().catch(() =>
         resultsOf({ counts: { a: 0, b: 0 }, total: 0 }, labels),
       );
-      return reply.type('text/html; charset=utf-8').send(renderResultPage(results));
+      const { language, setCookie } = chooseLanguage(request.query, request.headers);
+      if (setCookie !== undefined) reply.header('set-cookie', setCookie);
+      const voteHref = pageHref(ctx.config.votePublicUrl, request, 8080);
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(renderResultPage({ results, language, voteHref }));
     });
 
     app.get('/api/results', () => currentResults());

@@ -13,7 +13,12 @@ import { BrokerUnavailableError } from '../platform/errors.js';
 import { describeValidationIssue, type ValidationIssue } from '../platform/http/error-reply.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
+import { addFavicon } from '../platform/http/favicon.js';
+import { chooseLanguage, type Language } from '../platform/http/language.js';
 import { labelSettings, labelsOf } from './labels.js';
+import { optionColors } from './page-layout.js';
+import { pageHref, pageLinkSettings } from './page-links.js';
+import { pageText } from './page-text.js';
 import { isVoteOption, voteEntry, votesStream, type VoteOption } from './protocol.js';
 import { renderVotePage } from './vote-page.js';
 import { readCookies, VoterCookies } from './voter-cookies.js';
@@ -24,6 +29,8 @@ const voteBody = Type.Object(
 );
 const developmentSecret = 'agora-development-secret-change-me-in-production';
 const htmlType = 'text/html; charset=utf-8';
+/** The result service's port, for the link to it when no public URL is set. */
+const resultDefaultPort = 8081;
 
 export const voteService = defineService({
   name: 'vote',
@@ -35,6 +42,7 @@ export const voteService = defineService({
   needs: ['broker'],
   settings: {
     ...labelSettings,
+    resultPublicUrl: pageLinkSettings.resultPublicUrl,
     cookieSecret: settings.string('AGORA_VOTE_SECRET', {
       default: developmentSecret,
       description: 'Signs voter_id cookies; every vote replica needs the same one.',
@@ -49,15 +57,30 @@ export const voteService = defineService({
     }
 
     const cookies = new VoterCookies(ctx.config.cookieSecret);
-    // The page without a refusal depends only on the choice: rendered and encoded once.
-    const pages = {
-      none: Buffer.from(renderVotePage({ labels, instance })),
-      a: Buffer.from(renderVotePage({ labels, instance, choice: 'a' })),
-      b: Buffer.from(renderVotePage({ labels, instance, choice: 'b' })),
-    };
 
     const app = createHttpServer(ctx, { bodyLimit: 1024 });
     await app.register(formbody);
+    addFavicon(app, { color: optionColors.a, glyph: 'V' });
+
+    /** The page in the request's language, the `lang` cookie set when `?lang=` chose it. */
+    function sendPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      status: number,
+      page: { choice?: VoteOption; problem?: (language: Language) => string },
+    ) {
+      const { language, setCookie } = chooseLanguage(request.query, request.headers);
+      if (setCookie !== undefined) reply.header('set-cookie', setCookie);
+      const html = renderVotePage({
+        labels,
+        language,
+        instance,
+        resultHref: pageHref(ctx.config.resultPublicUrl, request, resultDefaultPort),
+        choice: page.choice,
+        problem: page.problem?.(language),
+      });
+      return reply.status(status).type(htmlType).send(html);
+    }
 
     function currentChoice(request: FastifyRequest): VoteOption | undefined {
       const { vote } = readCookies(request.headers.cookie);
@@ -71,21 +94,19 @@ export const voteService = defineService({
       status: number,
       code: string,
       message: string,
+      inPage: (language: Language) => string = () => message,
     ) {
       if (isFormPost(request)) {
-        const page = renderVotePage({
-          labels,
-          instance,
+        return sendPage(request, reply, status, {
           choice: currentChoice(request),
-          problem: message,
+          problem: (language) => (language === 'en' ? message : inPage(language)),
         });
-        return reply.status(status).type(htmlType).send(page);
       }
       return reply.status(status).send({ error: { code, message } });
     }
 
     app.get('/', (request, reply) =>
-      reply.type(htmlType).send(pages[currentChoice(request) ?? 'none']),
+      sendPage(request, reply, 200, { choice: currentChoice(request) }),
     );
 
     app.post(
@@ -99,7 +120,14 @@ export const voteService = defineService({
             issue === undefined
               ? 'The vote is malformed.'
               : describeValidationIssue(context, issue);
-          return refuse(request, reply, 400, 'invalid_request', message);
+          return refuse(
+            request,
+            reply,
+            400,
+            'invalid_request',
+            message,
+            (language) => pageText[language].malformed,
+          );
         }
         const { vote } = request.body;
         if (!isVoteOption(vote)) {
@@ -108,7 +136,8 @@ export const voteService = defineService({
             reply,
             400,
             'unknown_option',
-            `"${vote}" is not an option: vote "a" for ${labels.a} or "b" for ${labels.b}.`,
+            pageText.en.unknownOption(vote, labels.a, labels.b),
+            (language) => pageText[language].unknownOption(vote, labels.a, labels.b),
           );
         }
         const voter = cookies.voterOf(readCookies(request.headers.cookie).voterId, randomUUID);
@@ -118,7 +147,8 @@ export const voteService = defineService({
             reply,
             400,
             'invalid_cookie',
-            'Your voter_id cookie was not issued by this site. Clear the cookie and vote again.',
+            pageText.en.forgedCookie,
+            (language) => pageText[language].forgedCookie,
           );
         }
 
@@ -132,7 +162,8 @@ export const voteService = defineService({
             reply,
             503,
             'redis_unavailable',
-            'Your vote was not recorded: the vote queue is unreachable. Please try again in a moment.',
+            pageText.en.queueDown,
+            (language) => pageText[language].queueDown,
           );
         }
 
@@ -142,7 +173,12 @@ export const voteService = defineService({
             ? [cookies.voterLine(voter.id), cookies.choiceLine(vote)]
             : cookies.choiceLine(vote),
         );
-        if (isFormPost(request)) return reply.type(htmlType).send(pages[vote]);
+        // POST-redirect-GET for browsers, so a reload does not post again; other form posts
+        // (ApacheBench in the seed's data script) keep a 2xx with the page.
+        if (isFormPost(request) && acceptsHtml(request)) return reply.redirect('/', 303);
+        if (isFormPost(request)) {
+          return sendPage(request, reply, 200, { choice: vote });
+        }
         return reply.status(202).send({ voter_id: voter.id, vote, entry_id: entryId });
       },
     );
@@ -151,6 +187,11 @@ export const voteService = defineService({
     return { url, stop: () => app.close() };
   },
 });
+
+/** A browser navigating (its Accept names text/html), not a script posting the form. */
+function acceptsHtml(request: FastifyRequest): boolean {
+  return request.headers.accept?.includes('text/html') === true;
+}
 
 function isFormPost(request: FastifyRequest): boolean {
   return request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true;

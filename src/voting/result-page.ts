@@ -22,7 +22,7 @@ const style = `<style>
     box-shadow: 0 6px 18px rgb(0 0 0 / .12); min-width: 0; }
   .panel.a { background: var(--a); } .panel.b { background: var(--b); }
   .panel h2 { margin: 0; font-size: clamp(1.1rem, 4.5vw, 1.6rem); overflow-wrap: anywhere; }
-  .percent { font-size: clamp(2.5rem, 12vw, 4.5rem); font-weight: 800; margin: .25rem 0 0;
+  .percent { font-size: clamp(2rem, 10vw, 4.5rem); font-weight: 800; margin: .25rem 0 0;
     font-variant-numeric: tabular-nums; line-height: 1.1; }
   .votes { margin: .25rem 0 0; opacity: .9; font-variant-numeric: tabular-nums; }
   .bar { display: flex; height: 1.25rem; border-radius: 999px; overflow: hidden;

@@ -3,6 +3,7 @@
  * party shares for a department and a municipality, the top polling stations, the last five
  * ballots and the table of all ballots, each reloaded when the live stream reports new ballots.
  */
+import { language, t } from './i18n.js';
 import { useState } from 'react';
 import {
   apiPath,
@@ -72,9 +73,12 @@ export function App() {
   return (
     <div className="page">
       <header className="page-header">
-        <h1>Resultados electorales</h1>
+        <h1>{t.title}</h1>
+        <a className="lang" href={`?lang=${language === 'es' ? 'en' : 'es'}`}>
+          {t.switchTo}
+        </a>
         <Picker
-          label="Tipo de papeleta"
+          label={t.ballotType}
           value={papeleta}
           choices={options.data?.papeletas ?? []}
           onChange={setPapeleta}
@@ -82,39 +86,40 @@ export function App() {
       </header>
       <SummaryBar summary={summary} connected={connected} />
       <main className="grid">
-        <Panel
-          id="top-departments"
-          title={`Top 3 departamentos · ${papeleta}`}
-          error={topDepartments.error}
-        >
+        <Panel id="top-departments" title={t.topDepartments(papeleta)} error={topDepartments.error}>
           <TopDepartmentsChart data={topDepartments.data} />
         </Panel>
-        <Panel id="top-sedes" title={`Top 5 sedes · ${papeleta}`} error={topSedes.error}>
+        <Panel id="top-sedes" title={t.topSedes(papeleta)} error={topSedes.error}>
           <TopSedesChart data={topSedes.data} />
         </Panel>
         <Panel
           id="department-share"
-          title="Partidos por departamento"
+          title={t.byDepartment}
           error={departmentShare.error}
           controls={
             <Picker
-              label="Departamento"
+              label={t.departamento}
               value={pieDepartamento}
               choices={departmentNames}
               onChange={setDepartamento}
             />
           }
         >
-          <PartySharePie data={departmentShare.data} place={pieDepartamento} partidos={partidos} />
+          <PartySharePie
+            data={departmentShare.data}
+            place={pieDepartamento}
+            partidos={partidos}
+            loading={options.data === undefined || pieDepartamento !== ''}
+          />
         </Panel>
         <Panel
           id="municipality-share"
-          title="Partidos por municipio"
+          title={t.byMunicipality}
           error={municipalityShare.error}
           controls={
             <>
               <Picker
-                label="Departamento"
+                label={t.departamento}
                 value={muniDepartamento}
                 choices={departmentNames}
                 onChange={(next) => {
@@ -122,7 +127,7 @@ export function App() {
                 }}
               />
               <Picker
-                label="Municipio"
+                label={t.municipio}
                 value={municipio}
                 choices={municipios}
                 onChange={(next) => {
@@ -136,9 +141,10 @@ export function App() {
             data={municipalityShare.data}
             place={`${municipio}, ${muniDepartamento}`}
             partidos={partidos}
+            loading={options.data === undefined || municipio !== ''}
           />
         </Panel>
-        <Panel id="recent" title="Últimas 5 papeletas" error={recent.error} wide>
+        <Panel id="recent" title={t.recent} error={recent.error} wide>
           <RecentBallotsTable data={recent.data} />
         </Panel>
         <BallotsTable options={options.data} version={version} />

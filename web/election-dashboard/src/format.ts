@@ -1,7 +1,9 @@
-/** Numbers and times as the dashboard shows them (Guatemala's Spanish conventions). */
-const integer = new Intl.NumberFormat('es-GT', { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat('es-GT', { maximumFractionDigits: 1 });
-const time = new Intl.DateTimeFormat('es-GT', { timeStyle: 'medium' });
+/** Numbers and times as the dashboard shows them (Guatemala's conventions, or English ones). */
+import { t } from './i18n.js';
+
+const integer = new Intl.NumberFormat(t.locale, { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat(t.locale, { maximumFractionDigits: 1 });
+const time = new Intl.DateTimeFormat(t.locale, { timeStyle: 'medium' });
 
 export const formatCount = (value: number): string => integer.format(value);
 export const formatRate = (value: number): string => decimal.format(value);

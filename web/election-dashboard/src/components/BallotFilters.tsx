@@ -1,4 +1,5 @@
 /** The ballots table's filters: pickers for what the data holds, free text for the sede. */
+import { t } from '../i18n.js';
 import { useId } from 'react';
 import type { Options } from '../api.js';
 import { Picker } from './Picker.js';
@@ -37,55 +38,55 @@ export function BallotFilters({ options, filters, onChange }: BallotFiltersProps
   return (
     <form
       className="filters"
-      aria-label="Filtros de papeletas"
+      aria-label={t.filters}
       onSubmit={(event) => {
         event.preventDefault();
       }}
     >
       <Picker
-        label="Papeleta"
+        label={t.papeleta}
         value={filters.papeleta}
         choices={options?.papeletas ?? []}
-        placeholder="Todas"
+        placeholder={t.everyF}
         onChange={(papeleta) => {
           set({ papeleta });
         }}
       />
       <Picker
-        label="Departamento"
+        label={t.departamento}
         value={filters.departamento}
         choices={departamentos.map((departamento) => departamento.name)}
-        placeholder="Todos"
+        placeholder={t.everyM}
         onChange={(departamento) => {
           set({ departamento, municipio: '' });
         }}
       />
       <Picker
-        label="Municipio"
+        label={t.municipio}
         value={filters.municipio}
         choices={municipios}
-        placeholder="Todos"
+        placeholder={t.everyM}
         onChange={(municipio) => {
           set({ municipio });
         }}
       />
       <Picker
-        label="Partido"
+        label={t.partido}
         value={filters.partido}
         choices={options?.partidos ?? []}
-        placeholder="Todos"
+        placeholder={t.everyM}
         onChange={(partido) => {
           set({ partido });
         }}
       />
       <label className="picker" htmlFor={sedeId}>
-        <span>Sede</span>
+        <span>{t.sede}</span>
         <input
           id={sedeId}
           type="search"
           value={filters.sede}
           maxLength={100}
-          placeholder="Nombre exacto"
+          placeholder={t.exactName}
           onChange={(event) => {
             set({ sede: event.target.value });
           }}

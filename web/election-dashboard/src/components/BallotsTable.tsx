@@ -2,6 +2,7 @@
  * Seed 004's table of all ballots, newest first, paged on the server: "next" follows the
  * keyset cursor the API returns, "previous" goes back along the cursors already seen.
  */
+import { t } from '../i18n.js';
 import { useState } from 'react';
 import { apiPath, type BallotsPage, type Options } from '../api.js';
 import { formatCount, formatTime } from '../format.js';
@@ -35,7 +36,7 @@ export function BallotsTable({ options, version }: BallotsTableProps) {
   const pages = data?.total == null ? undefined : Math.max(1, Math.ceil(data.total / pageSize));
 
   return (
-    <Panel id="ballots" title="Todas las papeletas" error={error} wide>
+    <Panel id="ballots" title={t.all} error={error} wide>
       <BallotFilters
         options={options}
         filters={filters}
@@ -44,21 +45,19 @@ export function BallotsTable({ options, version }: BallotsTableProps) {
           setCursors([undefined]);
         }}
       />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} aria-label={t.scrollHint}>
         <table>
-          <caption className="visually-hidden">
-            Papeletas almacenadas, más recientes primero
-          </caption>
+          <caption className="visually-hidden">{t.allCaption}</caption>
           <thead>
             <tr>
               <th scope="col">#</th>
-              <th scope="col">Hora</th>
-              <th scope="col">Sede</th>
-              <th scope="col">Municipio</th>
-              <th scope="col">Departamento</th>
-              <th scope="col">Papeleta</th>
-              <th scope="col">Partido</th>
-              <th scope="col">Ruta</th>
+              <th scope="col">{t.columns.time}</th>
+              <th scope="col">{t.columns.sede}</th>
+              <th scope="col">{t.columns.municipio}</th>
+              <th scope="col">{t.columns.departamento}</th>
+              <th scope="col">{t.columns.papeleta}</th>
+              <th scope="col">{t.columns.partido}</th>
+              <th scope="col">{t.columns.route}</th>
             </tr>
           </thead>
           <tbody>
@@ -66,7 +65,7 @@ export function BallotsTable({ options, version }: BallotsTableProps) {
               <tr key={ballot.id}>
                 <td>{ballot.seq}</td>
                 <td>{formatTime(ballot.receivedAt)}</td>
-                <td>{ballot.sede}</td>
+                <td className="sede">{ballot.sede}</td>
                 <td>{ballot.municipio}</td>
                 <td>{ballot.departamento}</td>
                 <td>{ballot.papeleta}</td>
@@ -76,8 +75,9 @@ export function BallotsTable({ options, version }: BallotsTableProps) {
             ))}
           </tbody>
         </table>
+        <p className="scroll-hint">{t.scrollHint}</p>
       </div>
-      <nav className="pager" aria-label="Páginas">
+      <nav className="pager" aria-label={t.pages}>
         <button
           type="button"
           disabled={page === 1}
@@ -85,12 +85,14 @@ export function BallotsTable({ options, version }: BallotsTableProps) {
             setCursors(cursors.slice(0, -1));
           }}
         >
-          Anterior
+          {t.previous}
         </button>
         <span data-testid="ballots-page">
-          Página {page}
-          {pages === undefined ? '' : ` de ${formatCount(pages)}`}
-          {data?.total == null ? '' : ` · ${formatCount(data.total)} papeletas`}
+          {t.page(
+            formatCount(page),
+            pages === undefined ? undefined : formatCount(pages),
+            data?.total == null ? undefined : formatCount(data.total),
+          )}
         </span>
         <button
           type="button"
@@ -99,7 +101,7 @@ export function BallotsTable({ options, version }: BallotsTableProps) {
             if (data?.nextBefore != null) setCursors([...cursors, data.nextBefore]);
           }}
         >
-          Siguiente
+          {t.next}
         </button>
       </nav>
     </Panel>

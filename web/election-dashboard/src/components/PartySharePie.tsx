@@ -1,4 +1,5 @@
 /** Seed 004's pie charts: each party's share of the votes in one department or municipality. */
+import { t } from '../i18n.js';
 import { Legend, Pie, PieChart, ResponsiveContainer, Tooltip } from 'recharts';
 import type { PartyShare } from '../api.js';
 import { colorOf } from '../colors.js';
@@ -10,15 +11,17 @@ interface PartySharePieProps {
   place: string;
   /** Every party in the data, sorted: gives each the same colour in both pies. */
   partidos: readonly string[];
+  /** Still waiting for an answer; false once it is known there is nothing to draw. */
+  loading: boolean;
 }
 
-export function PartySharePie({ data, place, partidos }: PartySharePieProps) {
+export function PartySharePie({ data, place, partidos, loading }: PartySharePieProps) {
   // Recharts fills each slice from its data item's `fill`.
   const items = (data?.items ?? []).map((item) => ({
     ...item,
     fill: colorOf(item.partido, partidos),
   }));
-  if (items.length === 0) return <EmptyChart loading={data === undefined} />;
+  if (items.length === 0) return <EmptyChart loading={loading && data === undefined} />;
   const percentOf = new Map(items.map((item) => [item.partido, item.percent]));
   const description = items
     .map((item) => `${item.partido} ${formatPercent(item.percent)}`)
@@ -27,7 +30,7 @@ export function PartySharePie({ data, place, partidos }: PartySharePieProps) {
     <figure
       className="chart"
       role="img"
-      aria-label={`Votos por partido en ${place} (${formatCount(data?.total ?? 0)}): ${description}`}
+      aria-label={`${t.votesByParty(place, formatCount(data?.total ?? 0))}: ${description}`}
     >
       <ResponsiveContainer width="100%" height={340}>
         <PieChart>

@@ -1,4 +1,5 @@
 /** The headline figures: ballots stored, per route, the ingest rate and whether it is live. */
+import { t } from '../i18n.js';
 import type { Summary } from '../api.js';
 import { formatCount, formatRate } from '../format.js';
 
@@ -9,17 +10,17 @@ interface SummaryBarProps {
 
 export function SummaryBar({ summary, connected }: SummaryBarProps) {
   const figures = [
-    { id: 'total', label: 'Papeletas almacenadas', value: summary && formatCount(summary.total) },
-    { id: 'grpc', label: 'Vía gRPC', value: summary && formatCount(summary.byRoute.grpc) },
-    { id: 'redis', label: 'Vía Redis', value: summary && formatCount(summary.byRoute.redis) },
+    { id: 'total', label: t.stored, value: summary && formatCount(summary.total) },
+    { id: 'grpc', label: t.viaGrpc, value: summary && formatCount(summary.byRoute.grpc) },
+    { id: 'redis', label: t.viaRedis, value: summary && formatCount(summary.byRoute.redis) },
     {
       id: 'rate',
-      label: 'Papeletas por segundo',
+      label: t.perSecond,
       value: summary && formatRate(summary.ratePerSecond),
     },
   ];
   return (
-    <section className="summary" aria-label="Resumen" data-testid="summary">
+    <section className="summary" aria-label={t.summary} data-testid="summary">
       {figures.map((figure) => (
         <div className="figure" key={figure.id}>
           <span className="figure-label">{figure.label}</span>
@@ -29,7 +30,7 @@ export function SummaryBar({ summary, connected }: SummaryBarProps) {
         </div>
       ))}
       <p className={connected ? 'live live-on' : 'live'} role="status" data-testid="live">
-        {connected ? 'En vivo' : 'Reconectando…'}
+        {connected ? t.live : t.reconnecting}
       </p>
     </section>
   );

@@ -3,6 +3,7 @@
  * long ("Escuela Oficial Rural Mixta No. 2, Mixco"), so each is written over its bar rather
  * than squeezed into an axis (see SedeLabel).
  */
+import { t } from '../i18n.js';
 import {
   Bar,
   BarChart,
@@ -27,7 +28,7 @@ export function TopSedesChart({ data }: { data: SedeVotes | undefined }) {
   if (items.length === 0) return <EmptyChart loading={data === undefined} />;
   const description = items.map((item) => `${item.sede}: ${formatCount(item.votes)}`).join(', ');
   return (
-    <figure className="chart" role="img" aria-label={`Votos por sede: ${description}`}>
+    <figure className="chart" role="img" aria-label={`${t.votesBySede}: ${description}`}>
       <ResponsiveContainer width="100%" height={260}>
         <BarChart data={items} layout="vertical" margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" horizontal={false} />
@@ -41,7 +42,7 @@ export function TopSedesChart({ data }: { data: SedeVotes | undefined }) {
               return `${sede} (${place?.departamento ?? ''})`;
             }}
           />
-          <Bar dataKey="votes" name="Votos" fill="#86efac" barSize={34} isAnimationActive={false}>
+          <Bar dataKey="votes" name={t.votes} fill="#86efac" barSize={34} isAnimationActive={false}>
             <LabelList dataKey="label" content={SedeLabel} />
           </Bar>
         </BarChart>

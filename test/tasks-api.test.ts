@@ -464,6 +464,10 @@ describe('the agora tasks commands', () => {
       expect({ args: usage[index], code: run.code }).toEqual({ args: usage[index], code: 2 });
       expect(run.stderr).toMatch(/error:|agora: /);
     });
+    expect(usageRuns[0]?.stderr.trim()).toBe(
+      "error: command-argument value 'abc' is invalid for argument 'id'. a task id is a whole " +
+        'number such as 42, as the id column of `agora tasks list` shows.',
+    );
     expect(usageRuns[5]?.stderr).toContain("does not declare scaling: 'shared-port'");
     expect(usageRuns[6]?.stderr).toContain('--cluster cannot use --embedded');
     for (const run of helpRuns) {

@@ -53,7 +53,12 @@ export const voteService = defineService({
     const labels = labelsOf(ctx.config);
     const instance = `${hostname()}:${process.pid}`;
     if (ctx.config.cookieSecret === developmentSecret) {
-      ctx.logger.warn('AGORA_VOTE_SECRET is unset: voter cookies are signed with a public key');
+      ctx.logger.warn(
+        'AGORA_VOTE_SECRET is unset, so voter cookies are signed with the public development ' +
+          'key: fine on this machine; before others vote, set it to a random value, the same ' +
+          'for every vote replica (export AGORA_VOTE_SECRET=$(openssl rand -hex 32); see ' +
+          'src/voting/README.md).',
+      );
     }
 
     const cookies = new VoterCookies(ctx.config.cookieSecret);

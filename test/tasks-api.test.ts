@@ -421,6 +421,12 @@ describe('the agora tasks commands', () => {
     expect(after.stdout).toMatch(new RegExp(`${id}\\s+done\\s+Estudiar\\s+console`));
   });
 
+  it('says so when no task matches, instead of printing an empty table', async () => {
+    const none = await agora(['tasks', 'list', '--client', 'nobody-has-this-id']);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('No tasks match these filters.\n');
+  });
+
   it('emulates two clients and passes the verdict', async () => {
     const run = await agora(['tasks', 'emulate', '--clients', '2', '--tasks', '50']);
     expect(run.stdout).toContain('PASS: all 100 tasks acknowledged and stored exactly once');

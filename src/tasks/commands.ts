@@ -189,6 +189,15 @@ export function addTasksCommands(program: Command): Command {
             process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
             return;
           }
+          if (page.tasks.length === 0) {
+            const filtered = options.status !== undefined || options.client !== undefined;
+            process.stdout.write(
+              filtered
+                ? 'No tasks match these filters.\n'
+                : 'No tasks yet. Add one with: agora tasks add "<title>"\n',
+            );
+            return;
+          }
           const rows = page.tasks.map((task) => [
             String(task.id),
             task.status,

@@ -70,6 +70,9 @@ describe('agora up', () => {
     // Eleven services migrate five schemas in one embedded PGlite: allow a slow machine.
     await up.waitForOutput(/Agora is up/, 90_000);
     expect(up.stdout()).toMatch(/broker: memory/);
+    // The table says what backs each service, not only which kinds of backend it needs.
+    expect(up.stdout()).toMatch(/\bcounter\s+counter\s+\S+\s+embedded broker\n/);
+    expect(up.stdout()).toMatch(/\bresult\s+voting\s+\S+\s+embedded broker, embedded PGlite\n/);
     for (const url of readyz.values()) {
       await waitForHttp(url, { status: 200, timeoutMs: 30_000 });
     }

@@ -15,8 +15,15 @@ export interface InProcessOptions {
   allowEmbedded: boolean;
   host?: string;
   portOf(definition: ServiceDefinition): number;
-  /** Called once everything listens, with what is running and on which backends. */
-  onStarted?(running: readonly RunningService[], backends: readonly string[]): void;
+  /**
+   * Called once everything listens, with what is running, on which backends, and what backs
+   * each need by name ("Redis", "embedded broker", "Postgres", "embedded PGlite").
+   */
+  onStarted?(
+    running: readonly RunningService[],
+    backends: readonly string[],
+    backedBy: (need: Backend) => string,
+  ): void;
 }
 
 /**
@@ -81,5 +88,9 @@ export async function runInProcess(
   }
 
   stopOnSignals(stopAll, { timeoutMs: config.shutdownTimeoutMs, logger });
-  options.onStarted?.(running, backends.describe());
+  const backedBy = (need: Backend): string => {
+    if (need === 'broker') return backends.broker?.driver === 'redis' ? 'Redis' : 'embedded broker';
+    return backends.sql?.driver === 'pg' ? 'Postgres' : 'embedded PGlite';
+  };
+  options.onStarted?.(running, backends.describe(), backedBy);
 }

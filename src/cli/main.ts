@@ -100,15 +100,15 @@ program
         env: process.env,
         allowEmbedded: true,
         portOf: (definition) => portForUp(definition, process.env),
-        onStarted: (running, backends) => {
+        onStarted: (running, backends, backedBy) => {
           const rows = running.map((service) => [
             service.definition.name,
             service.definition.system,
             service.url,
-            service.definition.needs.join(', ') || '-',
+            service.definition.needs.map(backedBy).join(', ') || '-',
           ]);
           process.stdout.write(
-            `${formatTable(['service', 'system', 'url', 'needs'], rows)}\n` +
+            `${formatTable(['service', 'system', 'url', 'backed by'], rows)}\n` +
               `${backends.join('\n')}\nAgora is up; Ctrl-C stops everything.\n`,
           );
         },

@@ -1,5 +1,5 @@
 /**
- * The counter's domain: count one hit and say so in the seed's words.
+ * The counter's domain: count one hit and say so in the seed's words, naming what backs it.
  */
 import type { Broker } from '../platform/broker/broker.js';
 import { BrokerUnavailableError, UnavailableError } from '../platform/errors.js';
@@ -26,7 +26,11 @@ export async function countHit(broker: Broker): Promise<number> {
   }
 }
 
-/** The seed's page text. */
-export function greeting(hits: number): string {
-  return `Hello from Redis! I have been seen ${hits} times.`;
+/** What backs the count, in the words a page uses: the seed's Redis, or the embedded broker. */
+export type CounterBackend = Broker['driver'];
+
+/** The seed's page text, naming what actually holds the count. */
+export function greeting(hits: number, backend: CounterBackend = 'redis'): string {
+  const from = backend === 'redis' ? 'Redis' : 'the embedded broker';
+  return `Hello from ${from}! I have been seen ${hits} times.`;
 }

@@ -1,21 +1,31 @@
 /**
- * The counter service (seeds 000 and 001, part 1): `GET /` counts a hit in Redis and answers
- * with the total, as text or, when the client asks for it, JSON.
+ * The counter service (seeds 000 and 001, part 1): `GET /` counts a hit and answers with the
+ * total: a page for browsers, JSON when asked for, the seed's plain text otherwise. Each says
+ * what holds the count (Redis, or the embedded broker).
  */
 import { Type } from '@fastify/type-provider-typebox';
+import { addFavicon } from '../platform/http/favicon.js';
+import { chooseLanguage } from '../platform/http/language.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
 import { countHit, greeting } from './hits.js';
+import { counterColor, renderCounterPage } from './page.js';
 
 const countSchema = {
-  summary: 'Count a hit: plain text, or JSON when the client accepts application/json',
-  produces: ['text/plain', 'application/json'],
+  summary:
+    'Count a hit: a page for browsers, JSON when asked for (Accept or ?format=json), else text',
+  produces: ['text/html', 'application/json', 'text/plain'],
   response: {
     200: {
       content: {
+        'text/html': { schema: Type.String() },
         'text/plain': { schema: Type.String() },
         'application/json': {
-          schema: Type.Object({ hits: Type.Integer({ minimum: 1 }), message: Type.String() }),
+          schema: Type.Object({
+            hits: Type.Integer({ minimum: 1 }),
+            message: Type.String(),
+            backend: Type.Union([Type.Literal('redis'), Type.Literal('memory')]),
+          }),
         },
       },
     },
@@ -25,7 +35,7 @@ const countSchema = {
 export const counterService = defineService({
   name: 'counter',
   system: 'counter',
-  description: 'Web hit counter backed by Redis',
+  description: 'Web hit counter backed by Redis (or the embedded broker)',
   defaultPort: 5000,
   portAliases: ['BIND_PORT'],
   needs: ['broker'],
@@ -36,12 +46,23 @@ export const counterService = defineService({
       title: 'Agora counter',
       description: 'The hit counter of seeds 000/001, part 1.',
     });
+    addFavicon(app, { color: counterColor, glyph: '#' });
+    const backend = ctx.broker.driver;
 
     app.get('/', { schema: countSchema }, async (request, reply) => {
       const hits = await countHit(ctx.broker);
-      const message = greeting(hits);
-      if (request.headers.accept?.includes('application/json') === true) {
-        return { hits, message };
+      const message = greeting(hits, backend);
+      const accept = request.headers.accept ?? '';
+      const format = (request.query as { format?: unknown } | undefined)?.format;
+      if (format === 'json' || accept.includes('application/json')) {
+        return { hits, message, backend };
+      }
+      if (accept.includes('text/html')) {
+        const { language, setCookie } = chooseLanguage(request.query, request.headers);
+        if (setCookie !== undefined) reply.header('set-cookie', setCookie);
+        return reply
+          .type('text/html; charset=utf-8')
+          .send(renderCounterPage(hits, backend, language));
       }
       return reply.type('text/plain; charset=utf-8').send(message);
     });

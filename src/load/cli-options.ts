@@ -14,6 +14,8 @@ export interface RunOptions {
   total?: number;
   /** Per request (undici's header and body timeouts), and the grace for requests at the stop. */
   timeoutMs: number;
+  /** Whether the run ends with the profile's verification (`--no-verify` skips it). */
+  verify: boolean;
   /** Bound on the verification step. */
   verifyTimeoutMs: number;
   reportPath?: string;
@@ -36,6 +38,7 @@ export interface RawLoadOptions {
   maxInFlight?: number;
   thinkTime?: { min: number; max: number };
   timeout: number;
+  verify: boolean;
   verifyTimeout: number;
   report?: string;
   json?: boolean;
@@ -112,6 +115,7 @@ export function addLoadOptions(command: Command, defaultUrl: string): Command {
         parseDuration,
       ).default(defaults.timeoutMs, '10s'),
     )
+    .addOption(option('--no-verify', 'skip the check of what was acknowledged against the store'))
     .addOption(
       option(
         '--verify-timeout <time>',
@@ -145,6 +149,7 @@ export function parseRunOptions(raw: RawLoadOptions): RunOptions {
     durationMs: raw.duration ?? (raw.total === undefined ? defaults.durationMs : undefined),
     total: raw.total,
     timeoutMs: raw.timeout,
+    verify: raw.verify,
     verifyTimeoutMs: raw.verifyTimeout,
     reportPath: raw.report,
     json: raw.json === true,

@@ -38,6 +38,8 @@ export interface LoadReport {
   /** One entry per second of the run, for charts after the fact. */
   timeline: readonly SecondSummary[];
   verification?: VerificationReport;
+  /** Set when `--no-verify` skipped the verification. */
+  verificationSkipped?: boolean;
   thresholds: ThresholdCheck[];
   exitCode?: number;
 }
@@ -86,9 +88,15 @@ const stopWords: Record<StopReason, string> = {
   interrupted: 'interrupted',
 };
 
-export function formatReport(report: LoadReport): string {
+/** The first line of a run's output, printed once when it starts (the report does not repeat it). */
+export function formatHeader(report: Pick<LoadReport, 'scenario' | 'model' | 'target'>): string {
+  return `agora load ${report.scenario}: ${describeModel(report.model)} against ${report.target}`;
+}
+
+/** The text report; `withHeader` when nothing printed the header before it (a file, --json). */
+export function formatReport(report: LoadReport, { withHeader = true } = {}): string {
   const lines = [
-    `agora load ${report.scenario}: ${describeModel(report.model)} against ${report.target}`,
+    ...(withHeader ? [formatHeader(report)] : []),
     `started ${report.startedAt}, ${stopWords[report.stoppedBy]} after ${report.elapsedSeconds} s` +
       (report.abandoned > 0 ? `, ${report.abandoned} requests abandoned` : ''),
     '',
@@ -129,11 +137,13 @@ export function formatReport(report: LoadReport): string {
 
 function formatVerification(report: LoadReport): string[] {
   const verification = report.verification;
+  if (report.verificationSkipped === true) return ['verification: skipped (--no-verify)'];
   if (verification === undefined) return ['verification: none (this profile has no verify step)'];
   const lines = [
     `verification: ${verification.ok ? 'ok' : 'FAILED'}, ${verification.checked} acknowledged checked, ` +
       `${verification.differenceCount} differences`,
   ];
+  if (verification.store !== undefined) lines.push(`  store:    ${verification.store}`);
   if (verification.expected !== undefined) lines.push(`  expected: ${json(verification.expected)}`);
   if (verification.stored !== undefined) lines.push(`  stored:   ${json(verification.stored)}`);
   for (const difference of verification.differences.slice(0, maxDifferencesPrinted)) {

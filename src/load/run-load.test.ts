@@ -150,6 +150,33 @@ describe('runLoad', () => {
     expect(io.out()).toContain('result: PASSED (exit code 0)');
   });
 
+  it('a run with failures and no --max-failures is FAILED, not PASSED', async () => {
+    const io = captureIo();
+    const options = optionsFrom(target.url, ['-u', '2', '-n', '20']);
+    expect(await runLoad(httpScenario(new URL('/flaky', target.url)), options, io)).toBe(1);
+    expect(io.out()).toContain('BREACH failures: 10 of 20 (50%) > 0');
+    expect(io.out()).toContain('result: FAILED (exit code 1)');
+  });
+
+  it('under --no-verify prints no verifying line and says the check was skipped', async () => {
+    const io = captureIo();
+    const options = optionsFrom(target.url, ['-u', '1', '-n', '6', '--no-verify']);
+    expect(await runLoad(itemScenario(target.url), options, io)).toBe(0);
+    expect(io.err()).not.toContain('verifying');
+    expect(io.out()).toContain('verification: skipped (--no-verify)');
+    expect(kept).toHaveLength(5);
+  });
+
+  it('prints the header once when the report goes to the same terminal', async () => {
+    const io = captureIo();
+    Object.assign(io.stdout, { isTTY: true });
+    Object.assign(io.stderr, { isTTY: true });
+    const options = optionsFrom(target.url, ['-u', '1', '-n', '3']);
+    expect(await runLoad(httpScenario(target.url), options, io)).toBe(0);
+    const header = `agora load http: closed model, 1 users, no think time against ${target.url.href}`;
+    expect(`${io.err()}${io.out()}`.split(header)).toHaveLength(2);
+  });
+
   it('a failed verification exits 3 and the report names the lost item', async () => {
     const io = captureIo();
     const reportPath = join(dir, 'report.json');

@@ -8,7 +8,7 @@ import type { RunOptions } from './cli-options.js';
 import { createLiveView } from './live-view.js';
 import {
   buildReport,
-  describeModel,
+  formatHeader,
   formatReport,
   verificationReport,
   writeReportFile,
@@ -18,7 +18,7 @@ import type { RunRecord, Scenario, ScenarioContext, VerificationResult } from '.
 import { checkThresholds, exitCodeOf } from './thresholds.js';
 
 export interface LoadIo {
-  stdout: NodeJS.WritableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   /** Aborting it (Ctrl-C) stops the run; the report is still produced. */
   signal?: AbortSignal;
@@ -45,7 +45,9 @@ export async function runLoad<User, Ack>(
       throw new UsageError(`load ${scenario.name}: preparing failed: ${String(error)}`);
     }
     const title = `agora load ${scenario.name}`;
-    io.stderr.write(`${title}: ${describeModel(options.model)} against ${options.url.href}\n`);
+    io.stderr.write(
+      `${formatHeader({ scenario: scenario.name, model: options.model, target: options.url.href })}\n`,
+    );
     const view = options.live
       ? createLiveView(io.stderr, title, { tty: io.stderr.isTTY === true })
       : undefined;
@@ -70,7 +72,8 @@ export async function runLoad<User, Ack>(
     report.exitCode = exitCodeOf(report);
     // Written before verifying, so a verification that hangs or crashes still leaves a report.
     if (options.reportPath !== undefined) await writeReportFile(options.reportPath, report);
-    if (scenario.verify !== undefined) {
+    if (!options.verify) report.verificationSkipped = true;
+    else if (scenario.verify !== undefined) {
       io.stderr.write(
         `${title}: verifying ${result.record.acknowledged.length} acknowledged writes\n`,
       );
@@ -81,7 +84,10 @@ export async function runLoad<User, Ack>(
       report.exitCode = exitCodeOf(report);
       if (options.reportPath !== undefined) await writeReportFile(options.reportPath, report);
     }
-    const text = `${formatReport(report)}\n`;
+    // The header went to stderr at the start; a report on the same terminal does not repeat it,
+    // a report redirected to a file carries it.
+    const sameTerminal = io.stdout.isTTY === true && io.stderr.isTTY === true;
+    const text = `${formatReport(report, { withHeader: !options.json && !sameTerminal })}\n`;
     if (options.json) {
       io.stderr.write(text);
       io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

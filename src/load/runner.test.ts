@@ -75,6 +75,16 @@ describe('runScenario', () => {
     expect(result.record.acknowledged).toHaveLength(40);
   });
 
+  it('an open run spreads its arrivals over --users distinct users, not the few a fast server frees', async () => {
+    // As many users as arrivals: each arrival must get a user of its own, however fast the
+    // server frees the earlier ones (reusing an idle user first used just a few).
+    const model: LoadModel = { ...open(500), users: 60 };
+    const result = await run({ model, total: 60 });
+    const visitors = new Set(target.received.map((request) => request.headers['x-visitor']));
+    expect(result.stats.summary().total.ok).toBe(60);
+    expect(visitors.size).toBe(60);
+  });
+
   it('an open run stopped by a duration sends the arrivals its timeline holds', async () => {
     const model = open(100);
     const result = await run({ model, durationMs: 300 });

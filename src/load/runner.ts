@@ -181,8 +181,9 @@ export async function runScenario<User, Ack>(
       issued += 1;
       if (inFlight.size >= model.maxInFlight) drop('dropped: too many in flight');
       else {
-        const user =
-          idle.shift() ?? (created < model.users ? scenario.createUser(created++) : undefined);
+        // A new user while fewer than --users exist, so the arrivals spread over all of them
+        // (reusing the idle one first would send everything from the few a fast server frees).
+        const user = created < model.users ? scenario.createUser(created++) : idle.shift();
         if (user === undefined) drop('dropped: every user busy');
         else void perform(user, start + offset).then(() => idle.push(user));
       }

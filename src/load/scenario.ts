@@ -51,6 +51,17 @@ export interface VerificationResult {
   stored?: JsonValue;
   /** One line per difference, naming the item ("ballot b-17: stored 2 times"). */
   differences: string[];
+  /** Which store was checked and how it was reached (see `describeStore`). */
+  store?: string;
+}
+
+/**
+ * How a report names the store a verification read: the SQL driver the running service said
+ * it uses, and the way in ("embedded PGlite, read through result at http://...").
+ */
+export function describeStore(driver: string, through: string): string {
+  const name = driver === 'pglite' ? 'embedded PGlite' : driver === 'pg' ? 'Postgres' : driver;
+  return `${name}, read through ${through}`;
 }
 
 export interface Scenario<User, Ack = never> {

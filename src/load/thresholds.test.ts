@@ -47,7 +47,7 @@ describe('thresholds', () => {
   it('breaches --max-p99 when any one route is slower, naming it', () => {
     const run = report([route('vote', 10, 0, 20), route('results', 10, 0, 80)]);
     const checks = checkThresholds(run, { maxP99Ms: 50 });
-    expect(checks.map((check) => check.ok)).toEqual([true, false]);
+    expect(checks.map((check) => check.ok)).toEqual([true, false, true]);
     expect(checks[1]?.description).toBe('p99 of results: 80 ms > 50 ms');
   });
 
@@ -61,6 +61,14 @@ describe('thresholds', () => {
     expect(checkThresholds(run, { maxFailures: { kind: 'percent', percent: 1.5 } })[0]?.ok).toBe(
       true,
     );
+  });
+
+  it('fails a run with any failure when --max-failures is not given', () => {
+    const checks = checkThresholds(report([route('vote', 1_000, 507, 1)]), {});
+    expect(checks).toEqual([
+      { threshold: 'max-failures', ok: false, description: 'failures: 507 of 1000 (50.7%) > 0' },
+    ]);
+    expect(checkThresholds(report([route('vote', 10, 0, 1)]), {})[0]?.ok).toBe(true);
   });
 
   it('gives exit code 3 for a failed verification before 1 for a breach and 130 for an interruption', () => {

@@ -1,6 +1,6 @@
 /**
- * Pass/fail criteria for CI: `--max-p99` and `--max-failures`, checked against the final
- * report, and the exit code they (and the verification) give the run.
+ * Pass/fail criteria for CI: `--max-p99` and `--max-failures` (0 when not given), checked
+ * against the final report, and the exit code they (and the verification) give the run.
  */
 import { notSentRoute } from './histogram.js';
 import type { LoadReport } from './report.js';
@@ -43,9 +43,14 @@ export function parseFailureLimit(raw: string): FailureLimit {
   return { kind: 'count', count: value };
 }
 
+const noFailures: FailureLimit = { kind: 'count', count: 0 };
+
 export function checkThresholds(report: LoadReport, thresholds: Thresholds): ThresholdCheck[] {
   const checks: ThresholdCheck[] = [];
-  const { maxP99Ms, maxFailures } = thresholds;
+  const { maxP99Ms } = thresholds;
+  // A failure fails the run unless --max-failures allows it: no run with failures passes
+  // because nobody thought to set a limit.
+  const maxFailures = thresholds.maxFailures ?? noFailures;
   if (maxP99Ms !== undefined) {
     const measured = report.routes.filter(
       (route) => route.route !== notSentRoute && route.requests > 0,
@@ -59,27 +64,21 @@ export function checkThresholds(report: LoadReport, thresholds: Thresholds): Thr
       });
     }
   }
-  if (maxFailures !== undefined) {
-    const { failed, requests } = report.total;
-    const share = requests === 0 ? 0 : (failed / requests) * 100;
-    const shown = `${failed} of ${requests} (${Math.round(share * 100) / 100}%)`;
-    if (maxFailures.kind === 'count') {
-      const ok = failed <= maxFailures.count;
-      checks.push({
-        threshold: 'max-failures',
-        ok,
-        description: `failures: ${shown} ${ok ? '<=' : '>'} ${maxFailures.count}`,
-      });
-    } else {
-      const ok = share <= maxFailures.percent;
-      checks.push({
-        threshold: 'max-failures',
-        ok,
-        description: `failures: ${shown} ${ok ? '<=' : '>'} ${maxFailures.percent}%`,
-      });
-    }
-  }
+  checks.push(failureCheck(report, maxFailures));
   return checks;
+}
+
+function failureCheck(report: LoadReport, limit: FailureLimit): ThresholdCheck {
+  const { failed, requests } = report.total;
+  const share = requests === 0 ? 0 : (failed / requests) * 100;
+  const shown = `${failed} of ${requests} (${Math.round(share * 100) / 100}%)`;
+  const ok = limit.kind === 'count' ? failed <= limit.count : share <= limit.percent;
+  const bound = limit.kind === 'count' ? String(limit.count) : `${limit.percent}%`;
+  return {
+    threshold: 'max-failures',
+    ok,
+    description: `failures: ${shown} ${ok ? '<=' : '>'} ${bound}`,
+  };
 }
 
 /** A failed verification outranks a breached threshold, which outranks an interruption. */

@@ -31,6 +31,16 @@ function wholeNumber(min: number, max: number) {
   };
 }
 
+function taskId(raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > Number.MAX_SAFE_INTEGER) {
+    throw new InvalidArgumentError(
+      'a task id is a whole number such as 42, as the id column of `agora tasks list` shows.',
+    );
+  }
+  return value;
+}
+
 function parseToken(raw: string): string {
   if (!new RegExp(tokenPattern).test(raw)) {
     throw new InvalidArgumentError('expected 1 to 128 letters, digits, or . _ : -');
@@ -179,6 +189,15 @@ export function addTasksCommands(program: Command): Command {
             process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
             return;
           }
+          if (page.tasks.length === 0) {
+            const filtered = options.status !== undefined || options.client !== undefined;
+            process.stdout.write(
+              filtered
+                ? 'No tasks match these filters.\n'
+                : 'No tasks yet. Add one with: agora tasks add "<title>"\n',
+            );
+            return;
+          }
           const rows = page.tasks.map((task) => [
             String(task.id),
             task.status,
@@ -196,7 +215,9 @@ export function addTasksCommands(program: Command): Command {
   tasks
     .command('done')
     .description('Mark a task done.')
-    .argument('<id>', 'the task id', wholeNumber(1, Number.MAX_SAFE_INTEGER))
+    .argument('<id>', 'the task id', taskId)
+    // The one error says what an id is; commander's "(add --help for usage)" adds nothing.
+    .showHelpAfterError(false)
     .addOption(urlOption())
     .action(async (id: number, options: { url: string }) => {
       await againstService(options.url, async (client) => {

@@ -10,6 +10,7 @@ import { UsageError } from '../platform/errors.js';
 import { parseDuration } from '../load/cli-options.js';
 import type { LoadProfile } from '../load/command.js';
 import {
+  describeStore,
   errorReason,
   type RunRecord,
   type Scenario,
@@ -100,10 +101,11 @@ export function votingScenario(options: VotingLoadOptions): Scenario<SimulatedVo
     },
     async verify(record, context) {
       if (baseline === undefined) throw new Error('the tally before the run was not read');
-      return awaitTally(tallyUrl, tallyBounds(baseline, record), record, context, {
+      const result = await awaitTally(tallyUrl, tallyBounds(baseline, record), record, context, {
         deadline: Date.now() + settleTimeoutMs,
         pollIntervalMs,
       });
+      return { ...result, store: await readStore(resultUrl, context) };
     },
   };
 }
@@ -221,6 +223,24 @@ async function readTally(tallyUrl: URL, context: ScenarioContext): Promise<VoteC
     throw new Error(`GET ${tallyUrl.href} did not give a count for every option`);
   }
   return counts as VoteCounts;
+}
+
+/** Which store the result service reads the tally from, as the report names it. */
+async function readStore(resultUrl: URL, context: ScenarioContext): Promise<string> {
+  const through = `result at ${resultUrl.href}`;
+  try {
+    const response = await request(new URL('/api/verify/store', resultUrl), {
+      dispatcher: context.http,
+      signal: context.signal,
+    });
+    const body: unknown = response.statusCode === 200 ? await response.body.json() : undefined;
+    if (response.statusCode !== 200) await response.body.dump();
+    const store = (body as { store?: unknown } | undefined)?.store;
+    if (typeof store === 'string') return describeStore(store, through);
+  } catch {
+    // An older result service, or one gone after the tally was read: say so instead.
+  }
+  return `the result service's tally (it did not say which store), read through ${through}`;
 }
 
 function parseResultUrl(raw: string): URL {

@@ -8,7 +8,11 @@ import { SqlUnavailableError, UnavailableError } from '../platform/errors.js';
 import { LiveStream } from '../platform/http/live-stream.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
+import { addFavicon } from '../platform/http/favicon.js';
+import { chooseLanguage } from '../platform/http/language.js';
 import { labelSettings, labelsOf } from './labels.js';
+import { optionColors } from './page-layout.js';
+import { pageHref, pageLinkSettings } from './page-links.js';
 import { votingMigrations } from './migrations.js';
 import { talliesChannel } from './protocol.js';
 import { renderResultPage } from './result-page.js';
@@ -36,7 +40,7 @@ export const resultService = defineService({
   scaling: 'shared-port',
   needs: ['broker', 'sql'],
   migrations: votingMigrations,
-  settings: { ...labelSettings },
+  settings: { ...labelSettings, votePublicUrl: pageLinkSettings.votePublicUrl },
 
   async start(ctx) {
     const labels = labelsOf(ctx.config);
@@ -62,16 +66,22 @@ export const resultService = defineService({
       title: 'Agora voting results',
       description: 'The live tally of the vote service (seeds 000/001, part 4).',
     });
+    addFavicon(app, { color: optionColors.b, glyph: 'R' });
 
     app.get(
       '/',
       { schema: { summary: 'The live results page', produces: ['text/html'] } },
-      async (_request, reply) => {
+      async (request, reply) => {
         // Before the database answers the page still renders, at zero, and fills in live.
         const results = await currentResults().catch(() =>
           resultsOf({ counts: { a: 0, b: 0 }, total: 0 }, labels),
         );
-        return reply.type('text/html; charset=utf-8').send(renderResultPage(results));
+        const { language, setCookie } = chooseLanguage(request.query, request.headers);
+        if (setCookie !== undefined) reply.header('set-cookie', setCookie);
+        const voteHref = pageHref(ctx.config.votePublicUrl, request, 8080);
+        return reply
+          .type('text/html; charset=utf-8')
+          .send(renderResultPage({ results, language, voteHref }));
       },
     );
 
@@ -79,6 +89,20 @@ export const resultService = defineService({
       '/api/results',
       { schema: { summary: "Each option's votes and share", response: { 200: resultsSchema } } },
       () => currentResults(),
+    );
+
+    // For `agora load voting`: which store the tally it reads comes from.
+    app.get(
+      '/api/verify/store',
+      {
+        schema: {
+          summary: 'Which store the tally is read from (pg or pglite), for load verification',
+          response: {
+            200: Type.Object({ store: Type.Union([Type.Literal('pg'), Type.Literal('pglite')]) }),
+          },
+        },
+      },
+      () => ({ store: ctx.sql.driver }),
     );
 
     app.get(

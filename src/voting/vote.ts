@@ -13,7 +13,12 @@ import { BrokerUnavailableError } from '../platform/errors.js';
 import { describeValidationIssue, type ValidationIssue } from '../platform/http/error-reply.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
+import { addFavicon } from '../platform/http/favicon.js';
+import { chooseLanguage, type Language } from '../platform/http/language.js';
 import { labelSettings, labelsOf } from './labels.js';
+import { optionColors } from './page-layout.js';
+import { pageHref, pageLinkSettings } from './page-links.js';
+import { pageText } from './page-text.js';
 import { isVoteOption, voteEntry, votesStream, type VoteOption } from './protocol.js';
 import { renderVotePage } from './vote-page.js';
 import { readCookies, VoterCookies } from './voter-cookies.js';
@@ -27,9 +32,13 @@ const voteAccepted = Type.Object({
   vote: Type.Union([Type.Literal('a'), Type.Literal('b')]),
   entry_id: Type.String({ description: 'The entry of the votes stream that holds the vote.' }),
 });
-const formAnswer = Type.Unknown({ description: 'The page again, for a browser form post.' });
+const formAnswer = Type.Unknown({
+  description: 'The page again, for a form post without text/html in Accept.',
+});
 const developmentSecret = 'agora-development-secret-change-me-in-production';
 const htmlType = 'text/html; charset=utf-8';
+/** The result service's port, for the link to it when no public URL is set. */
+const resultDefaultPort = 8081;
 
 export const voteService = defineService({
   name: 'vote',
@@ -41,6 +50,7 @@ export const voteService = defineService({
   needs: ['broker'],
   settings: {
     ...labelSettings,
+    resultPublicUrl: pageLinkSettings.resultPublicUrl,
     cookieSecret: settings.string('AGORA_VOTE_SECRET', {
       default: developmentSecret,
       description: 'Signs voter_id cookies; every vote replica needs the same one.',
@@ -51,16 +61,15 @@ export const voteService = defineService({
     const labels = labelsOf(ctx.config);
     const instance = `${hostname()}:${process.pid}`;
     if (ctx.config.cookieSecret === developmentSecret) {
-      ctx.logger.warn('AGORA_VOTE_SECRET is unset: voter cookies are signed with a public key');
+      ctx.logger.warn(
+        'AGORA_VOTE_SECRET is unset, so voter cookies are signed with the public development ' +
+          'key: fine on this machine; before others vote, set it to a random value, the same ' +
+          'for every vote replica (export AGORA_VOTE_SECRET=$(openssl rand -hex 32); see ' +
+          'src/voting/README.md).',
+      );
     }
 
     const cookies = new VoterCookies(ctx.config.cookieSecret);
-    // The page without a refusal depends only on the choice: rendered and encoded once.
-    const pages = {
-      none: Buffer.from(renderVotePage({ labels, instance })),
-      a: Buffer.from(renderVotePage({ labels, instance, choice: 'a' })),
-      b: Buffer.from(renderVotePage({ labels, instance, choice: 'b' })),
-    };
 
     const app = await createHttpServer(ctx, {
       bodyLimit: 1024,
@@ -68,6 +77,27 @@ export const voteService = defineService({
       description: 'The vote page of seeds 000/001, part 4; votes go to the `votes` stream.',
     });
     await app.register(formbody);
+    addFavicon(app, { color: optionColors.a, glyph: 'V' });
+
+    /** The page in the request's language, the `lang` cookie set when `?lang=` chose it. */
+    function sendPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      status: number,
+      page: { choice?: VoteOption; problem?: (language: Language) => string },
+    ) {
+      const { language, setCookie } = chooseLanguage(request.query, request.headers);
+      if (setCookie !== undefined) reply.header('set-cookie', setCookie);
+      const html = renderVotePage({
+        labels,
+        language,
+        instance,
+        resultHref: pageHref(ctx.config.resultPublicUrl, request, resultDefaultPort),
+        choice: page.choice,
+        problem: page.problem?.(language),
+      });
+      return reply.status(status).type(htmlType).send(html);
+    }
 
     function currentChoice(request: FastifyRequest): VoteOption | undefined {
       const { vote } = readCookies(request.headers.cookie);
@@ -81,15 +111,13 @@ export const voteService = defineService({
       status: number,
       code: string,
       message: string,
+      inPage: (language: Language) => string = () => message,
     ) {
       if (isFormPost(request)) {
-        const page = renderVotePage({
-          labels,
-          instance,
+        return sendPage(request, reply, status, {
           choice: currentChoice(request),
-          problem: message,
+          problem: (language) => (language === 'en' ? message : inPage(language)),
         });
-        return reply.status(status).type(htmlType).send(page);
       }
       return reply.status(status).send({ error: { code, message } });
     }
@@ -97,14 +125,15 @@ export const voteService = defineService({
     app.get(
       '/',
       { schema: { summary: 'The vote page', produces: ['text/html'] } },
-      (request, reply) => reply.type(htmlType).send(pages[currentChoice(request) ?? 'none']),
+      (request, reply) => sendPage(request, reply, 200, { choice: currentChoice(request) }),
     );
 
     app.post(
       '/',
       {
         schema: {
-          summary: 'Cast or change your vote (a form post gets the page back, JSON gets 202)',
+          summary:
+            'Cast or change your vote: a browser is redirected (303) to the page, JSON gets 202',
           body: voteBody,
           response: { 200: formAnswer, 202: voteAccepted },
         },
@@ -118,7 +147,14 @@ export const voteService = defineService({
             issue === undefined
               ? 'The vote is malformed.'
               : describeValidationIssue(context, issue);
-          return refuse(request, reply, 400, 'invalid_request', message);
+          return refuse(
+            request,
+            reply,
+            400,
+            'invalid_request',
+            message,
+            (language) => pageText[language].malformed,
+          );
         }
         const { vote } = request.body;
         if (!isVoteOption(vote)) {
@@ -127,7 +163,8 @@ export const voteService = defineService({
             reply,
             400,
             'unknown_option',
-            `"${vote}" is not an option: vote "a" for ${labels.a} or "b" for ${labels.b}.`,
+            pageText.en.unknownOption(vote, labels.a, labels.b),
+            (language) => pageText[language].unknownOption(vote, labels.a, labels.b),
           );
         }
         const voter = cookies.voterOf(readCookies(request.headers.cookie).voterId, randomUUID);
@@ -137,7 +174,8 @@ export const voteService = defineService({
             reply,
             400,
             'invalid_cookie',
-            'Your voter_id cookie was not issued by this site. Clear the cookie and vote again.',
+            pageText.en.forgedCookie,
+            (language) => pageText[language].forgedCookie,
           );
         }
 
@@ -151,7 +189,8 @@ export const voteService = defineService({
             reply,
             503,
             'broker_unavailable',
-            'Your vote was not recorded: the vote queue is unreachable. Please try again in a moment.',
+            pageText.en.queueDown,
+            (language) => pageText[language].queueDown,
           );
         }
 
@@ -161,7 +200,12 @@ export const voteService = defineService({
             ? [cookies.voterLine(voter.id), cookies.choiceLine(vote)]
             : cookies.choiceLine(vote),
         );
-        if (isFormPost(request)) return reply.type(htmlType).send(pages[vote]);
+        // POST-redirect-GET for browsers, so a reload does not post again; other form posts
+        // (ApacheBench in the seed's data script) keep a 2xx with the page.
+        if (isFormPost(request) && acceptsHtml(request)) return reply.redirect('/', 303);
+        if (isFormPost(request)) {
+          return sendPage(request, reply, 200, { choice: vote });
+        }
         return reply.status(202).send({ voter_id: voter.id, vote, entry_id: entryId });
       },
     );
@@ -170,6 +214,11 @@ export const voteService = defineService({
     return { url, stop: () => app.close() };
   },
 });
+
+/** A browser navigating (its Accept names text/html), not a script posting the form. */
+function acceptsHtml(request: FastifyRequest): boolean {
+  return request.headers.accept?.includes('text/html') === true;
+}
 
 function isFormPost(request: FastifyRequest): boolean {
   return request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true;

@@ -52,7 +52,23 @@ describe('the counter', () => {
     expect(await response.json()).toEqual({
       hits: before + 1,
       message: `Hello from Redis! I have been seen ${before + 1} times.`,
+      backend: 'redis',
     });
+  });
+
+  it('gives browsers a page that says Redis holds the count, in the language they ask for', async () => {
+    const english = await fetch(base, { headers: { accept: 'text/html' } });
+    expect(english.headers.get('content-type')).toContain('text/html');
+    const page = await english.text();
+    expect(page).toContain('Counted in Redis');
+    expect(page).toContain('href="?lang=es"');
+    const spanish = await fetch(base, {
+      headers: { accept: 'text/html', 'accept-language': 'es-GT,es;q=0.9,en;q=0.5' },
+    });
+    expect(await spanish.text()).toContain('Contado en Redis');
+    const favicon = await fetch(new URL('/favicon.ico', base));
+    expect(favicon.status).toBe(200);
+    expect(favicon.headers.get('content-type')).toContain('image/svg+xml');
   });
 
   it('counts 2,000 concurrent requests from another process exactly, each number once', async () => {

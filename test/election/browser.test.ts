@@ -1,11 +1,9 @@
 /**
  * The election dashboard as people use it, in Chromium at desktop and phone widths, served by
  * election-api against real Postgres and Redis: every chart and table shows, and a batch stored
- * while the page is open appears without reload. With AGORA_SCREENSHOT=1 it also saves
- * docs/election-dashboard.png for the README.
+ * while the page is open appears without reload; with no ballots every card says so; English
+ * and Spanish. With AGORA_SCREENSHOT=1 it saves docs/screenshots/election-dashboard-*.png.
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ballot } from '../../src/election/ballot.js';
@@ -14,15 +12,8 @@ import { randomBallot, seededRandom } from '../../src/election/reference-data-ba
 import { RedisBroker } from '../../src/platform/broker/redis.js';
 import { PgSql } from '../../src/platform/sql/pg.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
-import { launchBrowser } from '../support/browser.js';
-import {
-  agoraCli,
-  freePort,
-  killAll,
-  repoRoot,
-  startProcess,
-  waitForHttp,
-} from '../support/processes.js';
+import { launchBrowser, saveScreenshot, sidewaysOverflow, viewports } from '../support/browser.js';
+import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
 
 const prefix = `${uniqueName('edash')}:`;
 const schema = uniqueName('edash');
@@ -32,6 +23,8 @@ const random = seededRandom(2023);
 /** Generous: Chromium on a loaded two-core machine; every wait inside polls, none sleeps. */
 const browserTestMs = 120_000;
 let base = '';
+let emptyBase = '';
+const emptySchema = uniqueName('edashempty');
 let browser: Browser | undefined;
 let nextId = 0;
 
@@ -48,12 +41,19 @@ function ballots(count: number): Ballot[] {
   });
 }
 
-async function openDashboard(width: number, height: number): Promise<Page> {
+async function openDashboard(
+  width: number,
+  height: number,
+  { url = base, locale = 'es-GT' } = {},
+): Promise<Page> {
   if (browser === undefined) throw new Error('Chromium did not start');
-  const context = await browser.newContext({ viewport: { width, height } });
+  const context = await browser.newContext({ viewport: { width, height }, locale });
   const page = await context.newPage();
-  await page.goto(base);
-  await page.getByTestId('live').filter({ hasText: 'En vivo' }).waitFor();
+  await page.goto(url);
+  await page
+    .getByTestId('live')
+    .filter({ hasText: locale.startsWith('es') ? 'En vivo' : 'Live' })
+    .waitFor();
   return page;
 }
 
@@ -89,7 +89,21 @@ beforeAll(async () => {
     },
   });
   base = `http://127.0.0.1:${port}`;
+  // A second API on a schema of its own that never gets a ballot: the empty dashboard.
+  const emptyPort = await freePort();
+  startProcess(process.execPath, [agoraCli, 'run', 'election-api', '--port', String(emptyPort)], {
+    env: {
+      ...process.env,
+      REDIS_URL: testRedisUrl,
+      DATABASE_URL: testDatabaseUrl,
+      AGORA_DB_SCHEMA: emptySchema,
+      AGORA_REDIS_PREFIX: `${prefix}empty:`,
+      LOG_LEVEL: 'warn',
+    },
+  });
+  emptyBase = `http://127.0.0.1:${emptyPort}`;
   await waitForHttp(`${base}/readyz`, { status: 200, timeoutMs: 30_000 });
+  await waitForHttp(`${emptyBase}/readyz`, { status: 200, timeoutMs: 30_000 });
   await storeBallots(sql, broker, ballots(200), 'grpc');
   await storeBallots(sql, broker, ballots(100), 'redis');
   browser = await launchBrowser();
@@ -99,11 +113,46 @@ afterAll(async () => {
   await browser?.close();
   await killAll();
   await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await sql.query(`DROP SCHEMA IF EXISTS ${emptySchema} CASCADE`);
   await sql.close();
   await broker.close();
 });
 
 describe('the election dashboard', () => {
+  it(
+    'says on every card that there are no ballots yet, instead of loading forever',
+    async () => {
+      for (const [width, viewport] of Object.entries(viewports)) {
+        const page = await openDashboard(viewport.width, viewport.height, { url: emptyBase });
+        await page.getByTestId('summary-total').filter({ hasText: /^0$/ }).waitFor();
+        const cards = ['top-departments', 'top-sedes', 'department-share', 'municipality-share'];
+        for (const card of [...cards, 'recent']) {
+          await page.getByTestId(card).getByText('Aún no hay papeletas.').waitFor();
+        }
+        expect(await page.getByText('Cargando…').count()).toBe(0);
+        expect(await sidewaysOverflow(page)).toBe(0);
+        await saveScreenshot(page, `election-dashboard-empty-${width}`);
+        await page.context().close();
+      }
+    },
+    browserTestMs,
+  );
+
+  it(
+    'speaks English to an English browser, with a switch back to Spanish',
+    async () => {
+      const page = await openDashboard(1280, 900, { locale: 'en-US' });
+      await page.getByRole('heading', { name: 'Election results' }).waitFor();
+      await page.getByRole('heading', { name: /Top 3 departments/ }).waitFor();
+      await page.getByTestId('top-sedes').locator('.recharts-bar-rectangle').nth(4).waitFor();
+      await saveScreenshot(page, 'election-dashboard-en-desktop');
+      await page.getByRole('link', { name: 'Español' }).click();
+      await page.getByRole('heading', { name: 'Resultados electorales' }).waitFor();
+      await page.context().close();
+    },
+    browserTestMs,
+  );
+
   it(
     'shows every chart and table at desktop width, and a new batch without reload',
     async () => {
@@ -174,12 +223,10 @@ describe('the election dashboard', () => {
           .filter({ hasText: /^Página 1 de 18/ })
           .waitFor();
         await page.getByTestId('top-sedes').locator('.recharts-bar-rectangle').nth(4).waitFor();
-        await mkdir(join(repoRoot, 'docs'), { recursive: true });
-        await page.screenshot({
-          path: join(repoRoot, 'docs/election-dashboard.png'),
-          fullPage: true,
-        });
+        await saveScreenshot(page, 'election-dashboard-desktop');
       }
+      // Nothing is clipped at 1280 px: the page does not scroll sideways.
+      expect(await sidewaysOverflow(page)).toBe(0);
       await page.context().close();
     },
     browserTestMs,
@@ -201,6 +248,11 @@ describe('the election dashboard', () => {
       );
       // Stacked, not side by side.
       expect(boxes[1]?.y ?? 0).toBeGreaterThan((boxes[0]?.y ?? 0) + (boxes[0]?.height ?? 0) - 1);
+      // The wide tables say that they scroll.
+      await expect(
+        page.getByTestId('ballots').getByText('Desliza la tabla').isVisible(),
+      ).resolves.toBe(true);
+      await saveScreenshot(page, 'election-dashboard-phone');
       await page.context().close();
     },
     browserTestMs,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
 import type { Ballot } from '../../src/election/ballot.js';
-import { verifyStoredBallots } from '../../src/election/load/verify.js';
+import { sqlBallotsReader, verifyStoredBallots } from '../../src/election/load/verify.js';
 
 const schema = uniqueName('electionverify');
 const sql = new PgSql({ url: testDatabaseUrl, schema });
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 const check = (acknowledged: Ballot[], unconfirmed: Ballot[] = []) =>
-  verifyStoredBallots(sql, {
+  verifyStoredBallots(sqlBallotsReader(sql, 'the test schema'), {
     acknowledged,
     unconfirmed,
     deadline: Date.now() + 300,

@@ -1,7 +1,7 @@
 /**
  * `agora load election` (the built CLI) against election-grpc, election-gateway and
  * election-subscriber running as processes on real Redis and Postgres: every route is used and
- * reported, every acknowledged ballot is verified in Postgres, a seed-format --data file works,
+ * reported, every acknowledged ballot is verified in the Postgres --database-url names, a seed-format --data file works,
  * and a database that lacks the ballots fails the run with exit code 3.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -93,6 +93,7 @@ it('sends generated ballots over all three routes and finds each acknowledged on
   expect(output).toMatch(/gateway-redis\s+\d+\s+0\s/);
   expect(output).toMatch(/grpc-direct\s+\d+\s+0\s/);
   expect(output).toContain('verification: ok, 1500 acknowledged checked, 0 differences');
+  expect(output).toContain('store:    Postgres, read through --database-url');
   expect(output).toContain('result: PASSED (exit code 0)');
 }, 60_000);
 

@@ -71,7 +71,7 @@ const probes: Record<string, Probe> = {
       // The page still renders, at zero, and fills in live.
       const page = await fetch(url);
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain('0 votes');
+      expect(await page.text()).toContain('No votes yet');
     },
     onceBack: async ({ url }) => {
       expect((await fetch(`${url}/api/results`)).status).toBe(200);

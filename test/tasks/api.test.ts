@@ -403,6 +403,12 @@ describe('the agora tasks commands', () => {
     expect(after.stdout).toMatch(new RegExp(`${id}\\s+done\\s+Estudiar\\s+console`));
   });
 
+  it('says so when no task matches, instead of printing an empty table', async () => {
+    const none = await agora(['tasks', 'list', '--client', 'nobody-has-this-id']);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('No tasks match these filters.\n');
+  });
+
   it('emulates two clients and passes the verdict', async () => {
     const run = await agora(['tasks', 'emulate', '--clients', '2', '--tasks', '50']);
     expect(run.stdout).toContain('PASS: all 100 tasks acknowledged and stored exactly once');
@@ -446,6 +452,10 @@ describe('the agora tasks commands', () => {
       expect({ args: usage[index], code: run.code }).toEqual({ args: usage[index], code: 2 });
       expect(run.stderr).toMatch(/error:|agora: /);
     });
+    expect(usageRuns[0]?.stderr.trim()).toBe(
+      "error: command-argument value 'abc' is invalid for argument 'id'. a task id is a whole " +
+        'number such as 42, as the id column of `agora tasks list` shows.',
+    );
     expect(usageRuns[5]?.stderr).toContain("does not declare scaling: 'shared-port'");
     expect(usageRuns[6]?.stderr).toContain('--cluster cannot use --embedded');
     for (const run of helpRuns) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.js';
+import { launchBrowser, saveScreenshot, sidewaysOverflow, viewports } from '../support/browser.js';
 import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
 
 let browser: Browser;
@@ -20,6 +20,8 @@ beforeAll(async () => {
     AGORA_VOTE_PORT: String(ports.vote),
     AGORA_RESULT_PORT: String(ports.result),
     AGORA_WORKER_PORT: String(ports.worker),
+    AGORA_VOTE_PUBLIC_URL: `http://127.0.0.1:${ports.vote}/`,
+    AGORA_RESULT_PUBLIC_URL: `http://127.0.0.1:${ports.result}/`,
     AGORA_DATA_DIR: await mkdtemp(join(tmpdir(), 'agora-voting-')),
     LOG_LEVEL: 'warn',
   };
@@ -37,11 +39,32 @@ afterAll(async () => {
   await killAll();
 });
 
+it('shows "no votes yet" before the first vote, at desktop and phone width, in both languages', async () => {
+  for (const [width, viewport] of Object.entries(viewports)) {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${ports.result}/`);
+    await page.locator('#live', { hasText: 'live' }).waitFor();
+    expect(await page.locator('#total').textContent()).toBe('No votes yet');
+    expect(await page.locator('[data-option="a"] .percent').textContent()).toBe('–');
+    expect(await sidewaysOverflow(page)).toBe(0);
+    await saveScreenshot(page, `result-empty-${width}`);
+    await page.goto(`http://127.0.0.1:${ports.vote}/`);
+    expect(await sidewaysOverflow(page)).toBe(0);
+    await saveScreenshot(page, `vote-${width}`);
+    await page.getByRole('link', { name: 'Español' }).click();
+    await page.getByText('Aún no has votado').waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('es');
+    await saveScreenshot(page, `vote-es-${width}`);
+    await context.close();
+  }
+});
+
 it('shows a vote on the open result page without reload', async () => {
   const results = await (await browser.newContext()).newPage();
   await results.goto(`http://127.0.0.1:${ports.result}/`);
   await results.locator('#live', { hasText: 'live' }).waitFor();
-  expect(await results.locator('#total').textContent()).toBe('0 votes');
+  expect(await results.locator('#total').textContent()).toBe('No votes yet');
 
   const voter = await (await browser.newContext()).newPage();
   await voter.goto(`http://127.0.0.1:${ports.vote}/`);
@@ -58,4 +81,46 @@ it('shows a vote on the open result page without reload', async () => {
     .locator('[data-option="b"] .percent', { hasText: '100%' })
     .waitFor({ timeout: 10_000 });
   expect(await results.locator('#total').textContent()).toBe('1 vote');
+
+  // The vote page links to the results and back; the reload after a vote does not post again.
+  await voter.reload();
+  await voter.getByText('You voted for Dogs').waitFor();
+  await voter.getByRole('link', { name: 'See the live results' }).click();
+  await voter.locator('#total', { hasText: '1 vote' }).waitFor();
+  await voter.getByRole('link', { name: 'Cast your vote' }).click();
+  await voter.getByText('You voted for Dogs').waitFor();
+});
+
+it('looks finished with votes in, at desktop and phone width', async () => {
+  // Two more voters for Cats, so the panels and the bar show an uneven split.
+  for (let index = 0; index < 2; index += 1) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${ports.vote}/`);
+    await page.getByRole('button', { name: 'Cats' }).click();
+    await page.getByText('You voted for Cats').waitFor();
+    await context.close();
+  }
+  for (const [width, viewport] of Object.entries(viewports)) {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${ports.result}/`);
+    await page.locator('#total', { hasText: '3 votes' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-option="a"] .percent').textContent()).toBe('66.7%');
+    expect(await sidewaysOverflow(page)).toBe(0);
+    await saveScreenshot(page, `result-${width}`);
+    await context.close();
+  }
+  // One voter, who has voted, seen at both widths.
+  const context = await browser.newContext({ viewport: viewports.desktop });
+  const page = await context.newPage();
+  await page.goto(`http://127.0.0.1:${ports.vote}/`);
+  await page.getByRole('button', { name: 'Dogs' }).click();
+  await page.getByText('You voted for Dogs').waitFor();
+  for (const [width, viewport] of Object.entries(viewports)) {
+    await page.setViewportSize(viewport);
+    expect(await sidewaysOverflow(page)).toBe(0);
+    await saveScreenshot(page, `vote-chosen-${width}`);
+  }
+  await context.close();
 });

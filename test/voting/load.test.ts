@@ -84,7 +84,30 @@ it('stores each of 50 voters once, with their last acknowledged vote, on top of 
   expect(report.verification?.expected).toEqual(report.verification?.stored);
   const stored = report.verification?.stored as Record<'a' | 'b', number>;
   expect(stored.a + stored.b).toBe(before + 50);
+  expect(report.verification?.store).toBe(`embedded PGlite, read through result at ${resultUrl}`);
+  expect(output).toContain(`store:    embedded PGlite, read through result at ${resultUrl}`);
   expect(output).toContain('result: PASSED (exit code 0)');
+});
+
+it('spreads the open model over -u distinct voters', async () => {
+  const before = await tallyTotal();
+  const resultUrl = `http://127.0.0.1:${ports.result}/`;
+  const { exitCode, report, output } = await loadVoting([
+    '--result-url',
+    resultUrl,
+    '--rate',
+    '200',
+    '--users',
+    '60',
+    '--total',
+    '60',
+  ]);
+
+  // One voter per arrival, however fast the earlier voters were answered.
+  expect(exitCode, output).toBe(0);
+  expect(report.acknowledged).toBe(60);
+  const stored = report.verification?.stored as Record<'a' | 'b', number>;
+  expect(stored.a + stored.b).toBe(before + 60);
 });
 
 it('exits 3 and names each option whose stored count differs from the acknowledged votes', async () => {

@@ -61,6 +61,36 @@ describe('the vote service', () => {
     expect(await broker.streamLength(votesStream)).toBe(before + 1);
   });
 
+  it('answers a browser form post with a redirect to GET /, which shows the vote', async () => {
+    const response = await fetch(base, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': form, accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+      body: 'vote=b',
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/');
+    const cookie = response.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const page = await (await fetch(base, { headers: { cookie } })).text();
+    expect(page).toContain('You voted for Dogs');
+  });
+
+  it('speaks Spanish to a browser that asks for it, with a switch back to English', async () => {
+    const page = await (
+      await fetch(base, { headers: { 'accept-language': 'es-ES,es;q=0.9' } })
+    ).text();
+    expect(page).toContain('<html lang="es">');
+    expect(page).toContain('Aún no has votado');
+    expect(page).toContain('href="?lang=en"');
+    const english = await fetch(`${base}/?lang=en`, { headers: { 'accept-language': 'es' } });
+    expect(english.headers.get('set-cookie')).toContain('lang=en');
+    expect(await english.text()).toContain('You have not voted yet');
+    expect((await fetch(`${base}/favicon.ico`)).status).toBe(200);
+  });
+
   it('keeps one voter id across votes, so voting again changes the same vote', async () => {
     const first = await post('{"vote":"a"}', 'application/json');
     expect(first.status).toBe(202);

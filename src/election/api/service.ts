@@ -26,6 +26,7 @@ import {
   type Summary,
 } from './schemas.js';
 import { serveDashboard } from './static.js';
+import { addVerifyRoutes } from './verify.js';
 import { IngestRate } from './live-rate.js';
 import { electionMigrations } from '../migrations.js';
 import { storedChannel } from '../protocol.js';
@@ -157,6 +158,8 @@ export const electionApiService = defineService({
         live.add(reply.raw);
       },
     );
+
+    addVerifyRoutes(app, sql);
 
     await serveDashboard(app);
 

@@ -1,5 +1,5 @@
 /**
- * Serves the built dashboard (`vite build` writes it to `dist/web`) at `/`. When it was never
+ * Serves the built dashboard (`vite build` writes it to `dist/web/election-dashboard`) at `/`. When it was never
  * built, `/` says so and how to build it, instead of a bare 404.
  */
 import { existsSync } from 'node:fs';
@@ -9,18 +9,19 @@ import fastifyStatic from '@fastify/static';
 import type { HttpServer } from '../../platform/http/server.js';
 
 /**
- * `dist/web`, found from this file: compiled it sits in `dist/src/election/api/`, run from source
- * (tests) in `src/election/api/`.
+ * `dist/web/election-dashboard`, found from this file: compiled it sits in
+ * `dist/src/election/api/`, run from source (tests) in `src/election/api/`.
  */
 export function dashboardDir(): string {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-  return basename(root) === 'dist' ? join(root, 'web') : join(root, 'dist', 'web');
+  const built = basename(root) === 'dist' ? root : join(root, 'dist');
+  return join(built, 'web', 'election-dashboard');
 }
 
 const notBuiltPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Election dashboard not built</title></head>
 <body><h1>The election dashboard is not built</h1>
-<p>Run <code>npm run build</code> (it also builds the dashboard into <code>dist/web</code>),
+<p>Run <code>npm run build</code> (it also builds the dashboard into <code>dist/web/election-dashboard</code>),
 then reload. The JSON API under <code>/api/</code> works without it.</p></body></html>`;
 
 export async function serveDashboard(app: HttpServer, dir = dashboardDir()): Promise<void> {

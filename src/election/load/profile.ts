@@ -2,7 +2,8 @@
  * `agora load election`: ballots (from a seed-format JSON file, or generated from Guatemala's
  * reference data) sent over three routes by weight — the gateway's gRPC and Redis routes and
  * gRPC straight to election-grpc — each with a client-chosen id that retries reuse; then every
- * acknowledged ballot must be in Postgres exactly once (exit 3 otherwise).
+ * acknowledged ballot must be stored exactly once (exit 3 otherwise), in the store the running
+ * election-api uses (embedded PGlite or Postgres), or in the Postgres --database-url names.
  */
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
@@ -13,7 +14,7 @@ import type { LoadProfile } from '../../load/command.js';
 import { parseBallot } from '../ballot.js';
 import { defaultGrpcAddress } from '../protocol.js';
 import { defaultRetryPolicy, loadRoutes, type LoadRoute } from './routes.js';
-import { electionScenario, type FileBallot } from './scenario.js';
+import { electionScenario, type FileBallot, type VerifyIn } from './scenario.js';
 
 /** `gateway-grpc=1,gateway-redis=1,grpc-direct=1`; routes left out get weight 0. */
 export function parseRouteWeights(raw: string): Map<LoadRoute, number> {
@@ -80,12 +81,23 @@ function parseSchema(raw: string): string {
   }
 }
 
-function parseGatewayUrl(raw: string): URL {
+function parseUrlOption(flag: string, raw: string, example: string): URL {
   try {
     return new URL(raw);
   } catch {
-    throw new UsageError(`--url "${raw}" is not a URL such as http://127.0.0.1:3001/`);
+    throw new UsageError(`${flag} "${raw}" is not a URL such as ${example}`);
   }
+}
+
+/** The running election-api unless a Postgres is named: the store the stack actually uses. */
+function verifyIn(own: Record<string, unknown>): VerifyIn {
+  if (typeof own.databaseUrl === 'string') {
+    return { kind: 'database', url: own.databaseUrl, schema: String(own.dbSchema) };
+  }
+  return {
+    kind: 'api',
+    url: parseUrlOption('--api-url', String(own.apiUrl), 'http://127.0.0.1:3000/'),
+  };
 }
 
 export const electionLoadProfile: LoadProfile = {
@@ -93,8 +105,8 @@ export const electionLoadProfile: LoadProfile = {
   description:
     'Ballots (from --data, or generated from Guatemala’s departments, municipalities and ' +
     'parties) over gateway-grpc, gateway-redis and grpc-direct by --routes weights, retried ' +
-    'with the same id; then every acknowledged ballot must be in Postgres exactly once (exit 3 ' +
-    'otherwise).',
+    'with the same id; then every acknowledged ballot must be stored exactly once (exit 3 ' +
+    'otherwise), checked through election-api in whatever store the stack uses.',
   defaultUrl: (env) => env.AGORA_ELECTION_GATEWAY_URL ?? 'http://127.0.0.1:3001/',
   addOptions(command) {
     command
@@ -129,17 +141,22 @@ export const electionLoadProfile: LoadProfile = {
       )
       .addOption(new Option('--seed <n>', 'seed for generated ballots').argParser(wholeNumber))
       .addOption(
-        new Option('--database-url <url>', 'Postgres to verify against')
-          .env('DATABASE_URL')
-          .default('postgres://postgres@127.0.0.1:5432/postgres'),
+        new Option('--api-url <url>', 'election-api, read to verify whatever store it uses')
+          .env('AGORA_ELECTION_API_URL')
+          .default('http://127.0.0.1:3000/'),
       )
       .addOption(
-        new Option('--db-schema <name>', 'schema holding the ballots table')
+        new Option(
+          '--database-url <url>',
+          'verify in this Postgres directly instead (when election-api is not running)',
+        ),
+      )
+      .addOption(
+        new Option('--db-schema <name>', 'with --database-url: the schema holding the ballots')
           .env('AGORA_DB_SCHEMA')
           .argParser(parseSchema)
           .default('public'),
       )
-      .addOption(new Option('--no-verify', 'skip the check against Postgres'))
       .addOption(
         new Option('--settle-timeout <time>', 'how long verification waits for the Redis route')
           .argParser(parseDuration)
@@ -150,7 +167,7 @@ export const electionLoadProfile: LoadProfile = {
     const settleTimeoutMs = typeof own.settleTimeout === 'number' ? own.settleTimeout : 30_000;
     const weights = own.routes instanceof Map ? (own.routes as Map<LoadRoute, number>) : undefined;
     return electionScenario({
-      gatewayUrl: parseGatewayUrl(run.url.href),
+      gatewayUrl: parseUrlOption('--url', run.url.href, 'http://127.0.0.1:3001/'),
       grpcAddress: String(own.grpcUrl),
       weights: weights ?? new Map(loadRoutes.map((route) => [route, 1])),
       batch: typeof own.batch === 'number' ? own.batch : 1,
@@ -158,9 +175,7 @@ export const electionLoadProfile: LoadProfile = {
       ...(typeof own.seed === 'number' ? { seed: own.seed } : {}),
       retry: { ...defaultRetryPolicy, retries: typeof own.retries === 'number' ? own.retries : 20 },
       timeoutMs: run.timeoutMs,
-      ...(own.verify === false
-        ? {}
-        : { database: { url: String(own.databaseUrl), schema: String(own.dbSchema) } }),
+      ...(run.verify ? { verifyIn: verifyIn(own) } : {}),
       // Leave the core's --verify-timeout room to report what this step found.
       settleTimeoutMs: Math.min(settleTimeoutMs, Math.max(0, run.verifyTimeoutMs - 5_000)),
     });

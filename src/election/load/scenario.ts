@@ -1,11 +1,12 @@
 /**
  * The election load scenario: each request picks a route by weight, takes the next ballots
  * (from a data file in a loop, or generated), sends them with retries that reuse their ids, and
- * reports what was acknowledged; afterwards every acknowledged ballot is looked up in Postgres.
+ * reports what was acknowledged; afterwards every acknowledged ballot is looked up in the store
+ * the running system uses (through election-api), or in a Postgres named by --database-url.
  */
 import { randomBytes } from 'node:crypto';
 import { PgSql } from '../../platform/sql/index.js';
-import type { Scenario } from '../../load/scenario.js';
+import { describeStore, type Scenario, type ScenarioContext } from '../../load/scenario.js';
 import type { Ballot } from '../ballot.js';
 import { BallotsClient } from '../grpc-client.js';
 import {
@@ -17,8 +18,8 @@ import {
   type LoadRoute,
   type RetryPolicy,
 } from './routes.js';
-import { findSummaryDrift } from '../ballot-store.js';
-import { verifyStoredBallots } from './verify.js';
+import { apiBallotsReader } from './verify-api.js';
+import { sqlBallotsReader, verifyStoredBallots, type StoredBallotsReader } from './verify.js';
 import { randomBallot, seededRandom, type BallotFields } from '../reference-data-ballots.js';
 
 export interface ElectionLoadOptions {
@@ -37,11 +38,18 @@ export interface ElectionLoadOptions {
   retry: RetryPolicy;
   /** Per gRPC call, like the HTTP --timeout. */
   timeoutMs: number;
-  /** Where to verify; undefined skips verification (benchmarks). */
-  database?: { url: string; schema: string };
+  /**
+   * Where to read what is stored: through the running election-api (what every stack
+   * offers, embedded or not), or straight from a Postgres named by `--database-url`;
+   * undefined skips verification (benchmarks, `--no-verify`).
+   */
+  verifyIn?: VerifyIn;
   /** How long verification waits for the subscriber to store stream-acknowledged ballots. */
   settleTimeoutMs: number;
 }
+
+export type VerifyIn =
+  { kind: 'api'; url: URL } | { kind: 'database'; url: string; schema: string };
 
 /** A ballot of a data file; `id` only when the file gave one (then every send reuses it). */
 export type FileBallot = BallotFields & { id?: string };
@@ -100,13 +108,12 @@ export function electionScenario(options: ElectionLoadOptions): ElectionScenario
     },
     async verify(record, context) {
       close();
-      const database = options.database;
-      if (database === undefined) {
-        return { ok: true, checked: 0, differences: [], expected: 'nothing: --no-verify' };
+      if (options.verifyIn === undefined) {
+        return { ok: true, checked: 0, differences: [], expected: 'nothing: no store to check' };
       }
-      const sql = new PgSql({ url: database.url, schema: database.schema });
+      const { store, done } = openReader(options.verifyIn, context);
       try {
-        const result = await verifyStoredBallots(sql, {
+        const result = await verifyStoredBallots(store, {
           acknowledged: record.acknowledged.flatMap((batch) => batch.ballots),
           unconfirmed: record.unconfirmed.flatMap((batch) => batch.ballots),
           deadline: Date.now() + options.settleTimeoutMs,
@@ -115,7 +122,7 @@ export function electionScenario(options: ElectionLoadOptions): ElectionScenario
         });
         // The primary key forbids a second row, so a ballot counted twice could only show in
         // the summary tables: they must equal a fresh aggregate of `ballots` too.
-        const drift = await findSummaryDrift(sql);
+        const drift = await store.summaryDrift();
         const differences = [
           ...result.differences,
           ...drift.map((row) => `summary differs from a fresh count of ballots: ${row}`),
@@ -132,13 +139,30 @@ export function electionScenario(options: ElectionLoadOptions): ElectionScenario
           ok: result.ok && drift.length === 0,
           differences,
           expected: { ...asObject(result.expected), acknowledgedByRoute: perRoute },
+          store: await store.describe(),
         };
       } finally {
-        await sql.close();
+        await done();
       }
     },
     close,
   };
+}
+
+/** The reader `verifyIn` names, and what closes it. */
+function openReader(
+  verifyIn: VerifyIn,
+  context: ScenarioContext,
+): { store: StoredBallotsReader; done: () => Promise<void> } {
+  if (verifyIn.kind === 'api') {
+    return {
+      store: apiBallotsReader(verifyIn.url, context.http, context.signal),
+      done: () => Promise.resolve(),
+    };
+  }
+  const sql = new PgSql({ url: verifyIn.url, schema: verifyIn.schema });
+  const described = describeStore('pg', `--database-url ${sql.location}, schema ${sql.schema}`);
+  return { store: sqlBallotsReader(sql, described), done: () => sql.close() };
 }
 
 function asObject(value: unknown): Record<string, never> {

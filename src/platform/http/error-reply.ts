@@ -49,6 +49,16 @@ export function describeValidationIssue(context: string, issue: ValidationIssue)
       return `${where}: unknown field "${field(issue.params.additionalProperty)}"`;
     case 'required':
       return `${where}: missing field "${field(issue.params.missingProperty)}"`;
+    // Sentences a person reads, not Ajv's "must NOT have fewer than 1 characters".
+    case 'minLength':
+      return issue.params.limit === 1
+        ? `${where} must not be empty.`
+        : `${where} must be at least ${String(issue.params.limit)} characters long.`;
+    case 'maxLength':
+      return `${where} must be at most ${String(issue.params.limit)} characters long.`;
+    case 'minimum':
+    case 'maximum':
+      return `${where} must be ${issue.keyword === 'minimum' ? 'at least' : 'at most'} ${String(issue.params.limit)}.`;
     default:
       return `${where} ${issue.message ?? 'is invalid'}`;
   }

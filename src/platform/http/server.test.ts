@@ -74,6 +74,7 @@ describe('the HTTP server factory', () => {
       'body: unknown field "admin"',
     ],
     ['a wrong type', '{"name":{"$gt":""}}', 400, 'invalid_request', 'body.name must be string'],
+    ['an empty string', '{"name":""}', 400, 'invalid_request', 'body.name must not be empty.'],
     [
       'an oversized body',
       JSON.stringify({ name: 'x'.repeat(2048) }),

@@ -40,8 +40,12 @@ export async function bringUp(project: ComposeProject, containers: number): Prom
  * with the environment and networks of the project's container, until its HEALTHCHECK says
  * healthy; then stops it with SIGTERM and returns its exit code.
  */
-export async function readOnlyRun(project: ComposeProject, service: string): Promise<number> {
-  const twin = await project.container(service);
+export async function readOnlyRun(
+  project: ComposeProject,
+  service: string,
+  replica = 1,
+): Promise<number> {
+  const twin = await project.container(service, replica);
   const env = JSON.parse(await inspect(twin, '{{json .Config.Env}}')) as string[];
   const networks = Object.keys(
     JSON.parse(await inspect(twin, '{{json .NetworkSettings.Networks}}')) as Record<

@@ -4,9 +4,8 @@
  * deploy/build-images.sh (stand-ins reused when present, the Agora image from the layer cache).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { waitFor } from '../../support/processes.js';
-import { repoRoot } from '../../support/processes.js';
+import { existsSync, openSync } from 'node:fs';
+import { agoraCli, repoRoot, waitFor } from '../../support/processes.js';
 
 function engineAnswers(): boolean {
   return spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
@@ -17,6 +16,10 @@ function announce(line: string): void {
 }
 
 export default async function setup(): Promise<void> {
+  // The load and emulator runs on this side of the containers use the compiled CLI.
+  if (!existsSync(agoraCli)) {
+    throw new Error(`${agoraCli} is missing: run npm run build (npm test runs it first)`);
+  }
   if (spawnSync('docker', ['--version'], { stdio: 'ignore' }).error !== undefined) {
     throw new Error('docker is missing: apt-get install docker.io docker-compose debootstrap');
   }

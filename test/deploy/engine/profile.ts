@@ -12,6 +12,7 @@ import {
   waitContainerHealthy,
 } from '../../support/containers.js';
 import { toolOutput } from '../../support/deploy-tools.js';
+import { startProcess, type ManagedProcess } from '../../support/processes.js';
 
 /** Brings the project up and waits for at least `containers` healthy containers. */
 export async function bringUp(project: ComposeProject, containers: number): Promise<void> {
@@ -83,4 +84,29 @@ export async function readOnlyRun(
   } finally {
     await removeContainers([id]);
   }
+}
+
+/**
+ * Runs the image with `args` (an `agora` command) on the project's back network with the
+ * environment of the project's `service` container, so that it finds every service by name.
+ */
+export async function runBeside(
+  project: ComposeProject,
+  service: string,
+  args: readonly string[],
+): Promise<ManagedProcess> {
+  const env = JSON.parse(
+    await inspect(await project.container(service), '{{json .Config.Env}}'),
+  ) as string[];
+  return startProcess('docker', [
+    'run',
+    '--rm',
+    '--label',
+    `com.docker.compose.project=${project.name}`,
+    '--network',
+    project.network('back-tier'),
+    ...env.flatMap((pair) => ['-e', pair]),
+    'agora:latest',
+    ...args,
+  ]);
 }

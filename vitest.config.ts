@@ -17,6 +17,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          // The container suite needs a Docker engine: `npm run test:deploy`.
+          exclude: ['test/deploy/engine/**', '**/node_modules/**'],
           globalSetup: ['test/support/global-setup.ts'],
         },
       },

@@ -14,7 +14,8 @@ export interface Stage {
   instructions: Instruction[];
 }
 
-export function parseDockerfile(text: string): Stage[] {
+/** The logical lines: comments dropped, continuations joined. */
+function logicalLines(text: string): string[] {
   const logical: string[] = [];
   let pending = '';
   for (const line of text.split('\n')) {
@@ -28,9 +29,12 @@ export function parseDockerfile(text: string): Stage[] {
     pending = '';
     if (whole !== '') logical.push(whole);
   }
+  return logical;
+}
 
+export function parseDockerfile(text: string): Stage[] {
   const stages: Stage[] = [];
-  for (const line of logical) {
+  for (const line of logicalLines(text)) {
     const match = /^(\S+)\s*(.*)$/s.exec(line);
     if (match?.[1] === undefined) continue;
     const instruction = { keyword: match[1].toUpperCase(), args: (match[2] ?? '').trim() };
@@ -54,4 +58,29 @@ export function execForm(args: string): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The `ARG name=default` values declared before the first FROM (those a FROM can use). */
+export function globalArgs(text: string): Map<string, string> {
+  const args = new Map<string, string>();
+  for (const line of logicalLines(text)) {
+    if (/^FROM\s/i.test(line)) break;
+    const match = /^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?$/i.exec(line);
+    if (match?.[1] !== undefined) args.set(match[1], match[2] ?? '');
+  }
+  return args;
+}
+
+/** A FROM image with `${NAME}` / `$NAME` replaced by the global ARG defaults, as a build does. */
+export function resolveImage(from: string, args: ReadonlyMap<string, string>): string {
+  return from.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_, braced, bare) => {
+      const name = String(braced ?? bare);
+      const value = args.get(name);
+      if (value === undefined)
+        throw new Error(`FROM ${from} uses ARG ${name}, which has no default`);
+      return value;
+    },
+  );
 }

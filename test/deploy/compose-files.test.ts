@@ -7,15 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { envNameOf } from '../src/platform/platform-settings.js';
-import { services } from '../src/services.js';
+import { envNameOf } from '../../src/platform/platform-settings.js';
+import { services } from '../../src/services.js';
 import {
   parseYamlDocuments,
   reportUnregistered,
   tool,
   toolOutput,
-} from './support/deploy-tools.js';
-import { repoRoot } from './support/processes.js';
+} from '../support/deploy-tools.js';
+import { repoRoot } from '../support/processes.js';
 
 interface ComposePort {
   target: number;

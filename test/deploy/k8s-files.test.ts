@@ -5,10 +5,10 @@
  * /readyz and /healthz probes on its HTTP or admin port. Nothing is applied to a cluster.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { healthPortOf } from '../src/cli/health.js';
-import { envNameOf } from '../src/platform/platform-settings.js';
-import { services } from '../src/services.js';
-import { parseYamlDocuments, reportUnregistered, toolOutput } from './support/deploy-tools.js';
+import { healthPortOf } from '../../src/cli/health.js';
+import { envNameOf } from '../../src/platform/platform-settings.js';
+import { services } from '../../src/services.js';
+import { parseYamlDocuments, reportUnregistered, toolOutput } from '../support/deploy-tools.js';
 import {
   containersOf,
   findObject,
@@ -17,7 +17,7 @@ import {
   validateObject,
   type KubeObject,
   type ServicePort,
-} from './support/kubernetes.js';
+} from '../support/kubernetes.js';
 
 const registered = new Set(services.map((service) => service.name));
 const trees = ['base', 'overlays/dev', 'overlays/prod'] as const;

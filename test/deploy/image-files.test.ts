@@ -1,5 +1,5 @@
 /**
- * The one container image, checked without a Docker engine: deploy/Dockerfile read statically
+ * The one container image, checked without a Docker engine (the deploy suite runs it): deploy/Dockerfile read statically
  * (multi-stage, non-root, `agora run <service>`, a health check for every service) and the
  * `agora health` command its HEALTHCHECK runs, against a real service process.
  */
@@ -8,9 +8,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findService } from '../src/services.js';
-import { testRedisUrl, uniqueName } from './support/backends.js';
-import { execForm, parseDockerfile, type Stage } from './support/dockerfile.js';
+import { findService } from '../../src/services.js';
+import { testRedisUrl, uniqueName } from '../support/backends.js';
+import {
+  execForm,
+  globalArgs,
+  parseDockerfile,
+  resolveImage,
+  type Stage,
+} from '../support/dockerfile.js';
 import {
   agoraCli,
   freePort,
@@ -18,10 +24,15 @@ import {
   repoRoot,
   startAgora,
   waitForHttp,
-} from './support/processes.js';
+} from '../support/processes.js';
 
 const run = promisify(execFile);
-const stages = parseDockerfile(readFileSync(join(repoRoot, 'deploy/Dockerfile'), 'utf8'));
+const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  engines: { node: string };
+};
+const dockerfile = readFileSync(join(repoRoot, 'deploy/Dockerfile'), 'utf8');
+const stages = parseDockerfile(dockerfile);
+const args = globalArgs(dockerfile);
 const runtime = stages.at(-1) as Stage;
 
 function argsOf(stage: Stage, keyword: string): string[] {
@@ -38,7 +49,7 @@ async function agora(args: string[], env: NodeJS.ProcessEnv) {
   }
 }
 
-describe('deploy/Dockerfile (read statically: no Docker engine here)', () => {
+describe('deploy/Dockerfile (read statically; npm run test:deploy builds and runs it)', () => {
   it('builds in one stage with npm ci and npm run build, then drops dev dependencies', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const build = stages.find((stage) => stage.name === 'build');
@@ -48,13 +59,26 @@ describe('deploy/Dockerfile (read statically: no Docker engine here)', () => {
     expect(steps).toMatch(/npm prune --omit=dev\b/);
   });
 
-  it('runs from a slim image with only what the build stage made', () => {
-    expect(runtime.from).toMatch(/slim|alpine|distroless|\$\{NODE_IMAGE\}/);
+  it('runs from a slim Node image, resolved as a build resolves its ARG', () => {
+    // The FROM line says ${NODE_IMAGE}; what is checked is the image it names by default.
+    const image = resolveImage(runtime.from, args);
+    expect(image).toMatch(/^node:\d+(\.\d+)*-(bookworm|trixie)-slim$/);
+    const [major] = /\d+/.exec(image) ?? [];
+    const floor = /\d+/.exec(packageJson.engines.node)?.[0];
+    expect(major, 'the base image is the Node major of package.json engines').toBe(floor);
+  });
+
+  it('copies into the runtime only what the build stage made, and no sources', () => {
     const copies = argsOf(runtime, 'COPY');
     expect(copies.length).toBeGreaterThan(0);
     for (const copy of copies) expect(copy).toMatch(/^--from=build /);
     expect(copies.join('\n')).toMatch(/\/app\/dist /);
     expect(copies.join('\n')).toMatch(/\/app\/node_modules /);
+    expect(copies.join('\n')).not.toMatch(/\/app\/src\b/);
+    // The .proto files travel inside dist/, beside the modules that load them.
+    expect(argsOf(stages.find((s) => s.name === 'build') as Stage, 'RUN').join(' ')).toMatch(
+      /-name '\*\.proto' -exec cp --parents \{\} dist\//,
+    );
   });
 
   it('runs as a user other than root', () => {

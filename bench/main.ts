@@ -3,14 +3,14 @@
  * never assert timings; they print what they measured.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Benchmark, LoadSettings } from './benchmark.js';
-import { baselineBenchmark } from './baseline.js';
-import { brokerLogBenchmark } from './broker-log.js';
-import { counterBenchmark } from './counter.js';
-import { electionBenchmark } from './election.js';
-import { newsBenchmark } from './news.js';
-import { tasksBenchmark } from './tasks.js';
-import { votingBenchmark, type VotingSettings } from './voting.js';
+import type { Benchmark, LoadSettings } from './support/benchmark.js';
+import { baselineBenchmark } from './support/baseline.js';
+import { brokerLogBenchmark } from './platform/broker-log.js';
+import { counterBenchmark } from './counter/counter.js';
+import { electionBenchmark } from './election/election.js';
+import { newsBenchmark } from './news/news.js';
+import { tasksBenchmark } from './tasks/tasks.js';
+import { votingBenchmark, type VotingSettings } from './voting/voting.js';
 
 /** The voting benchmark's own options, filled in from the command line before it runs. */
 const votingSettings: VotingSettings = { drainVotes: 1_000_000, batchSize: 2_000, concurrency: 2 };

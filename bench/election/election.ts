@@ -4,10 +4,10 @@
  * the `ballots` stream beside COPY of the same rows; (c) dashboard query p99 with 1,000,000
  * ballots stored. (b) and (c) are the ingest's and the dashboard's own measurements.
  */
-import { runsPart, type Benchmark } from './benchmark.js';
-import { formatElectionDrain, measureElectionDrain } from './election-drain.js';
-import { measureIngest } from './election-ingest.js';
-import { formatDashboardQueries, measureDashboardQueries } from './election-queries.js';
+import { runsPart, type Benchmark } from '../support/benchmark.js';
+import { formatElectionDrain, measureElectionDrain } from './drain.js';
+import { measureIngest } from './ingest.js';
+import { formatDashboardQueries, measureDashboardQueries } from './queries.js';
 
 /** Ballots per request in (a)'s batched part, and its concurrent users. */
 const ingest = { batch: 100, users: 8 };

@@ -3,15 +3,12 @@
  * against the bare node:http baseline, under identical wrk load, one server at a time,
  * alternating over several rounds.
  */
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { baseline } from './baseline.js';
-import { compare, progress, type Benchmark } from './benchmark.js';
-import { printReport } from './report.js';
-import { freePort, startServer, type ServerProcess } from './server-process.js';
-import { assertWrkInstalled } from './wrk.js';
-
-const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+import { baseline } from '../support/baseline.js';
+import { compare, progress, type Benchmark } from '../support/benchmark.js';
+import { printReport } from '../support/report.js';
+import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
+import { assertWrkInstalled } from '../support/wrk.js';
 
 export const counterBenchmark: Benchmark = {
   name: 'counter',

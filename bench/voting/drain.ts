@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { votesStream, workersGroup } from '../src/voting/protocol.js';
-import { progress } from './benchmark.js';
-import { checkpoint } from './checkpoint.js';
-import { watchAcks } from './drain-watch.js';
-import { readMemory, type Memory } from './report.js';
-import type { VotingLab } from './voting-services.js';
+import { votesStream, workersGroup } from '../../src/voting/protocol.js';
+import { progress } from '../support/benchmark.js';
+import { checkpoint } from '../support/checkpoint.js';
+import { watchAcks } from '../support/drain-watch.js';
+import { readMemory, type Memory } from '../support/report.js';
+import type { VotingLab } from './services.js';
 
 const run = promisify(execFile);
 

@@ -5,6 +5,10 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled `agora` command the benchmarks start (dist/bench/support -> dist/src/cli). */
+export const agoraCli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 export interface ServerProcess {
   /** Where wrk sends its requests. */

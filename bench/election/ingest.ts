@@ -5,22 +5,19 @@
  * being gRPC `CastMany` straight to election-grpc.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Agent } from 'undici';
-import { electionScenario } from '../src/election/load/scenario.js';
-import { loadRoutes, type LoadRoute } from '../src/election/load/routes.js';
-import { runScenario } from '../src/load/runner.js';
-import { formatTable } from '../src/platform/table.js';
-import { randomBallot, seededRandom } from '../src/election/reference-data-ballots.js';
-import { startBaseline } from './baseline.js';
-import { progress, type Comparison, type LoadSettings } from './benchmark.js';
-import { printReport, readMemory, type Measurement } from './report.js';
-import { freePort, startServer, type ServerProcess } from './server-process.js';
-import { assertWrkInstalled, luaString, runWrk, type WrkResult } from './wrk.js';
-
-const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+import { electionScenario } from '../../src/election/load/scenario.js';
+import { loadRoutes, type LoadRoute } from '../../src/election/load/routes.js';
+import { runScenario } from '../../src/load/runner.js';
+import { formatTable } from '../../src/platform/table.js';
+import { randomBallot, seededRandom } from '../../src/election/reference-data-ballots.js';
+import { startBaseline } from '../support/baseline.js';
+import { progress, type Comparison, type LoadSettings } from '../support/benchmark.js';
+import { printReport, readMemory, type Measurement } from '../support/report.js';
+import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
+import { assertWrkInstalled, luaString, runWrk, type WrkResult } from '../support/wrk.js';
 
 /** Distinct seed-format ballots wrk picks from at random, so writes spread over many rows. */
 const wrkBallots = 1_000;

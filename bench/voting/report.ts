@@ -2,9 +2,9 @@
  * Prints parts (b) and (c) of the voting benchmark as small tables on stdout. Part (a) is a
  * wrk comparison and prints with report.ts like every other one.
  */
-import type { Memory } from './report.js';
-import type { DrainResult } from './voting-drain.js';
-import type { LatencyResult, Percentiles } from './voting-latency.js';
+import type { Memory } from '../support/report.js';
+import type { DrainResult } from './drain.js';
+import type { LatencyResult, Percentiles } from './latency.js';
 
 export function printDrain(result: DrainResult): void {
   const rows = [

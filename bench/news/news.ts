@@ -6,15 +6,13 @@
  * on each of its areas succeeds again (one node per area, so its areas must move).
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createAdmin } from '../src/news/accounts.js';
-import { NewsClient } from '../src/news/client/client.js';
-import { PgSql } from '../src/platform/sql/index.js';
-import { progress, type Benchmark } from './benchmark.js';
-import { freePort, startServer, type ServerProcess } from './server-process.js';
+import { createAdmin } from '../../src/news/accounts.js';
+import { NewsClient } from '../../src/news/client/client.js';
+import { PgSql } from '../../src/platform/sql/index.js';
+import { progress, type Benchmark } from '../support/benchmark.js';
+import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
-const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const clients = 50;
 const areaCount = 12;
 const failoverRounds = 3;

@@ -9,21 +9,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { Ballot } from '../src/election/ballot.js';
-import { ballotEntryField, ballotsStream, subscribersGroup } from '../src/election/protocol.js';
-import { formatTable } from '../src/platform/table.js';
-import { progress } from './benchmark.js';
-import { checkpoint } from './checkpoint.js';
-import { watchAcks } from './drain-watch.js';
-import { readMemory, type Memory } from './report.js';
-import { freePort, startServer } from './server-process.js';
+import type { Ballot } from '../../src/election/ballot.js';
+import { ballotEntryField, ballotsStream, subscribersGroup } from '../../src/election/protocol.js';
+import { formatTable } from '../../src/platform/table.js';
+import { progress } from '../support/benchmark.js';
+import { checkpoint } from '../support/checkpoint.js';
+import { watchAcks } from '../support/drain-watch.js';
+import { readMemory, type Memory } from '../support/report.js';
+import { agoraCli, freePort, startServer } from '../support/server-process.js';
 
 const run = promisify(execFile);
-const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 export interface ElectionDrainSettings {
   /** Entries pre-filled in the stream (default 200,000). */

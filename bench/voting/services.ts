@@ -4,13 +4,10 @@
  * (`agora run vote|worker|result`), and the clean-up of every key and schema it made.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { progress } from './benchmark.js';
-import { freePort, startServer, type ServerProcess } from './server-process.js';
-
-const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+import { progress } from '../support/benchmark.js';
+import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
 /** One part's private state: every Redis key under `prefix`, every table in `schema`. */
 export interface Namespace {

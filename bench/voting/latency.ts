@@ -6,10 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { Pool, request } from 'undici';
-import { progress } from './benchmark.js';
-import { readMemory, type Memory } from './report.js';
-import type { ServerProcess } from './server-process.js';
-import type { VotingLab, VotingService } from './voting-services.js';
+import { progress } from '../support/benchmark.js';
+import { readMemory, type Memory } from '../support/report.js';
+import type { ServerProcess } from '../support/server-process.js';
+import type { VotingLab, VotingService } from './services.js';
 
 export interface LatencySettings {
   votesPerSecond: number;

@@ -5,21 +5,20 @@
  * election-api on it, and times each dashboard request over HTTP, one at a time.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { build } from 'hdr-histogram-js';
 import { Pool } from 'undici';
-import { electionMigrations } from '../src/election/migrations.js';
-import { electionSystem } from '../src/election/protocol.js';
+import { electionMigrations } from '../../src/election/migrations.js';
+import { electionSystem } from '../../src/election/protocol.js';
 import {
   ballotTypes,
   departments,
   parties,
   pollingStations,
-} from '../src/election/reference-data.js';
-import { migrate } from '../src/platform/sql/migrations.js';
-import { PgSql } from '../src/platform/sql/pg.js';
-import { progress } from './benchmark.js';
-import { freePort, startServer } from './server-process.js';
+} from '../../src/election/reference-data.js';
+import { migrate } from '../../src/platform/sql/migrations.js';
+import { PgSql } from '../../src/platform/sql/pg.js';
+import { progress } from '../support/benchmark.js';
+import { agoraCli, freePort, startServer } from '../support/server-process.js';
 
 export interface DashboardQuerySettings {
   /** Ballots to store before measuring. */
@@ -47,7 +46,6 @@ export interface DashboardQueryFigures {
 }
 
 /** The compiled CLI, beside this file's compiled copy in dist/. */
-const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const warmupRequests = 20;
 const fillChunk = 250_000;
 

@@ -5,15 +5,12 @@
  * schema per server, dropped afterwards. Prints tasks/s and HDR p50/p90/p99 per server.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { build, type Histogram } from 'hdr-histogram-js';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { startBaseline } from './baseline.js';
-import { progress, type Benchmark } from './benchmark.js';
-import { freePort, startServer, type ServerProcess } from './server-process.js';
-
-const agoraCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+import { startBaseline } from '../support/baseline.js';
+import { progress, type Benchmark } from '../support/benchmark.js';
+import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
 const clients = 2;
 const tasksPerClient = 10_000;

@@ -3,14 +3,20 @@
  * (a) vote's `POST /` beside the node:http baseline under wrk; (b) one worker draining a
  * pre-filled stream beside COPY of the same rows; (c) vote-to-result latency at a steady rate.
  */
-import { baseline } from './baseline.js';
-import { compare, progress, runsPart, type Benchmark, type Contender } from './benchmark.js';
-import { printReport } from './report.js';
-import { measureDrain } from './voting-drain.js';
-import { measureLatency } from './voting-latency.js';
-import { printDrain, printLatency } from './voting-report.js';
-import { VotingLab } from './voting-services.js';
-import { assertWrkInstalled, type WrkRequest } from './wrk.js';
+import { baseline } from '../support/baseline.js';
+import {
+  compare,
+  progress,
+  runsPart,
+  type Benchmark,
+  type Contender,
+} from '../support/benchmark.js';
+import { printReport } from '../support/report.js';
+import { measureDrain } from './drain.js';
+import { measureLatency } from './latency.js';
+import { printDrain, printLatency } from './report.js';
+import { VotingLab } from './services.js';
+import { assertWrkInstalled, type WrkRequest } from '../support/wrk.js';
 
 export interface VotingSettings {
   /** Votes pre-filled into the stream for (b). */

@@ -1,6 +1,8 @@
-// Lint rules: typescript-eslint's strict, type-aware set over every TypeScript file.
+// Lint rules: typescript-eslint's strict, type-aware set over every TypeScript file, and one
+// import order.
 import js from '@eslint/js';
 import globals from 'globals';
+import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -12,7 +14,11 @@ export default tseslint.config(
       globals: globals.node,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { 'simple-import-sort': simpleImportSort },
     rules: {
+      // One import order everywhere (packages, then relative), fixed by `eslint --fix`.
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },

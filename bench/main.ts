@@ -3,12 +3,13 @@
  * never assert timings; they print what they measured.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Benchmark, LoadSettings } from './support/benchmark.js';
-import { baselineBenchmark } from './support/baseline.js';
-import { brokerLogBenchmark } from './platform/broker-log.js';
+
 import { counterBenchmark } from './counter/counter.js';
 import { electionBenchmark } from './election/election.js';
 import { newsBenchmark } from './news/news.js';
+import { brokerLogBenchmark } from './platform/broker-log.js';
+import { baselineBenchmark } from './support/baseline.js';
+import type { Benchmark, LoadSettings } from './support/benchmark.js';
 import { tasksBenchmark } from './tasks/tasks.js';
 import { votingBenchmark, type VotingSettings } from './voting/voting.js';
 

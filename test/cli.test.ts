@@ -7,9 +7,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { afterEach, describe, expect, it } from 'vitest';
-import { services } from '../src/services.js';
+
 import { envNameOf } from '../src/platform/platform-settings.js';
+import { services } from '../src/services.js';
 import { testRedisUrl } from './support/backends.js';
 import { agoraCli, freePort, killAll, startProcess, waitForHttp } from './support/processes.js';
 

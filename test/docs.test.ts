@@ -4,7 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { platformSettings } from '../src/platform/platform-settings.js';
 import { services } from '../src/services.js';
 import { repoRoot } from './support/processes.js';

@@ -4,8 +4,9 @@
  * alternating over several rounds.
  */
 import { Redis } from 'ioredis';
+
 import { baseline } from '../support/baseline.js';
-import { compare, progress, type Benchmark } from '../support/benchmark.js';
+import { type Benchmark, compare, progress } from '../support/benchmark.js';
 import { printReport } from '../support/report.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 import { assertWrkInstalled } from '../support/wrk.js';

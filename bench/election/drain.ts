@@ -10,15 +10,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { Redis } from 'ioredis';
 import pg from 'pg';
+
 import type { Ballot } from '../../src/election/ballot.js';
 import { ballotEntryField, ballotsStream, subscribersGroup } from '../../src/election/protocol.js';
 import { formatTable } from '../../src/platform/table.js';
 import { progress } from '../support/benchmark.js';
 import { checkpoint } from '../support/checkpoint.js';
 import { watchAcks } from '../support/drain-watch.js';
-import { readMemory, type Memory } from '../support/report.js';
+import { type Memory, readMemory } from '../support/report.js';
 import { agoraCli, freePort, startServer } from '../support/server-process.js';
 
 const run = promisify(execFile);

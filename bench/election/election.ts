@@ -4,7 +4,7 @@
  * the `ballots` stream beside COPY of the same rows; (c) dashboard query p99 with 1,000,000
  * ballots stored. (b) and (c) are the ingest's and the dashboard's own measurements.
  */
-import { runsPart, type Benchmark } from '../support/benchmark.js';
+import { type Benchmark, runsPart } from '../support/benchmark.js';
 import { formatElectionDrain, measureElectionDrain } from './drain.js';
 import { measureIngest } from './ingest.js';
 import { formatDashboardQueries, measureDashboardQueries } from './queries.js';

@@ -5,17 +5,19 @@
  * being gRPC `CastMany` straight to election-grpc.
  */
 import { randomBytes } from 'node:crypto';
+
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Agent } from 'undici';
+
+import { type LoadRoute, loadRoutes } from '../../src/election/load/routes.js';
 import { electionScenario } from '../../src/election/load/scenario.js';
-import { loadRoutes, type LoadRoute } from '../../src/election/load/routes.js';
+import { randomBallot, seededRandom } from '../../src/election/reference-data-ballots.js';
 import { runScenario } from '../../src/load/runner.js';
 import { formatTable } from '../../src/platform/table.js';
-import { randomBallot, seededRandom } from '../../src/election/reference-data-ballots.js';
 import { startBaseline } from '../support/baseline.js';
-import { progress, type Comparison, type LoadSettings } from '../support/benchmark.js';
-import { printReport, readMemory, type Measurement } from '../support/report.js';
+import { type Comparison, type LoadSettings, progress } from '../support/benchmark.js';
+import { type Measurement, printReport, readMemory } from '../support/report.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 import { assertWrkInstalled, luaString, runWrk, type WrkResult } from '../support/wrk.js';
 

@@ -5,8 +5,10 @@
  * election-api on it, and times each dashboard request over HTTP, one at a time.
  */
 import { randomBytes } from 'node:crypto';
+
 import { build } from 'hdr-histogram-js';
 import { Pool } from 'undici';
+
 import { electionMigrations } from '../../src/election/migrations.js';
 import { electionSystem } from '../../src/election/protocol.js';
 import {

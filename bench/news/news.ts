@@ -6,11 +6,13 @@
  * on each of its areas succeeds again (one node per area, so its areas must move).
  */
 import { randomBytes } from 'node:crypto';
+
 import pg from 'pg';
+
 import { createAdmin } from '../../src/news/accounts.js';
 import { NewsClient } from '../../src/news/client/client.js';
 import { PgSql } from '../../src/platform/sql/index.js';
-import { progress, type Benchmark } from '../support/benchmark.js';
+import { type Benchmark, progress } from '../support/benchmark.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
 const clients = 50;

@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { MemoryBroker, type PersistenceOptions } from '../../src/platform/broker/memory.js';
-import { progress, type Benchmark } from '../support/benchmark.js';
+import { type Benchmark, progress } from '../support/benchmark.js';
 
 interface Mode {
   name: string;

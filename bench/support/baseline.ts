@@ -3,9 +3,10 @@
  * measures it alone (what this machine and wrk can reach at all).
  */
 import { fileURLToPath } from 'node:url';
-import { compare, type Benchmark, type Contender } from './benchmark.js';
+
+import { type Benchmark, compare, type Contender } from './benchmark.js';
 import { printReport } from './report.js';
-import { freePort, startServer, type ServerProcess } from './server-process.js';
+import { freePort, type ServerProcess, startServer } from './server-process.js';
 import { assertWrkInstalled } from './wrk.js';
 
 const serverScript = fileURLToPath(new URL('./baseline-server.js', import.meta.url));

@@ -2,7 +2,7 @@
  * What every benchmark shares: the load settings, the benchmark contract, and `measure`, which
  * warms a server up, loads it with wrk and reads its memory.
  */
-import { readMemory, type Measurement } from './report.js';
+import { type Measurement, readMemory } from './report.js';
 import type { ServerProcess } from './server-process.js';
 import { runWrk, type WrkRequest } from './wrk.js';
 

@@ -5,6 +5,7 @@
  * from the same clean state.
  */
 import type pg from 'pg';
+
 import { progress } from './benchmark.js';
 
 /** Runs CHECKPOINT, or says why not (it needs superuser or pg_checkpoint) and goes on. */

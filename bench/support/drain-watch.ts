@@ -3,7 +3,9 @@
  * (acked = entries-read - pending, from XINFO GROUPS) until every pre-filled entry is acked.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { Redis } from 'ioredis';
+
 import { progress } from './benchmark.js';
 
 const pollMs = 20;

@@ -3,6 +3,7 @@
  * each server compared with the baseline.
  */
 import { readFileSync } from 'node:fs';
+
 import type { Comparison, LoadSettings } from './benchmark.js';
 import type { WrkResult } from './wrk.js';
 

@@ -5,11 +5,13 @@
  * schema per server, dropped afterwards. Prints tasks/s and HDR p50/p90/p99 per server.
  */
 import { randomBytes } from 'node:crypto';
+
 import { build, type Histogram } from 'hdr-histogram-js';
 import pg from 'pg';
 import { Pool } from 'undici';
+
 import { startBaseline } from '../support/baseline.js';
-import { progress, type Benchmark } from '../support/benchmark.js';
+import { type Benchmark, progress } from '../support/benchmark.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
 const clients = 2;

@@ -8,12 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import pg from 'pg';
+
 import { votesStream, workersGroup } from '../../src/voting/protocol.js';
 import { progress } from '../support/benchmark.js';
 import { checkpoint } from '../support/checkpoint.js';
 import { watchAcks } from '../support/drain-watch.js';
-import { readMemory, type Memory } from '../support/report.js';
+import { type Memory, readMemory } from '../support/report.js';
 import type { VotingLab } from './services.js';
 
 const run = promisify(execFile);

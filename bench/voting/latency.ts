@@ -4,10 +4,12 @@
  * to the first `results` event on result's SSE stream whose total includes it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { build, type Histogram } from 'hdr-histogram-js';
 import { Pool, request } from 'undici';
+
 import { progress } from '../support/benchmark.js';
-import { readMemory, type Memory } from '../support/report.js';
+import { type Memory, readMemory } from '../support/report.js';
 import type { ServerProcess } from '../support/server-process.js';
 import type { VotingLab, VotingService } from './services.js';
 

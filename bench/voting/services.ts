@@ -4,8 +4,10 @@
  * (`agora run vote|worker|result`), and the clean-up of every key and schema it made.
  */
 import { randomBytes } from 'node:crypto';
+
 import { Redis } from 'ioredis';
 import pg from 'pg';
+
 import { progress } from '../support/benchmark.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 

@@ -5,18 +5,18 @@
  */
 import { baseline } from '../support/baseline.js';
 import {
+  type Benchmark,
   compare,
+  type Contender,
   progress,
   runsPart,
-  type Benchmark,
-  type Contender,
 } from '../support/benchmark.js';
 import { printReport } from '../support/report.js';
+import { assertWrkInstalled, type WrkRequest } from '../support/wrk.js';
 import { measureDrain } from './drain.js';
 import { measureLatency } from './latency.js';
 import { printDrain, printLatency } from './report.js';
 import { VotingLab } from './services.js';
-import { assertWrkInstalled, type WrkRequest } from '../support/wrk.js';
 
 export interface VotingSettings {
   /** Votes pre-filled into the stream for (b). */

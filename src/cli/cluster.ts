@@ -6,6 +6,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { backoffDelay } from '../platform/backoff.js';
 import type { Env } from '../platform/config.js';
 import { UsageError } from '../platform/errors.js';

@@ -5,19 +5,20 @@
  * those answer first, reports a process that dies (restarting is the platform's job: Compose,
  * Kubernetes), and on Ctrl-C stops every process it started.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
 import { openBroker } from '../platform/broker/index.js';
 import type { Env } from '../platform/config.js';
+import { UsageError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { redisUrlOf } from '../platform/platform-settings.js';
 import { portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { openSql } from '../platform/sql/index.js';
-import { UsageError } from '../platform/errors.js';
-import { prepare } from './in-process.js';
 import { formatTable } from '../platform/table.js';
+import { prepare } from './in-process.js';
 
 const defaultRedisUrl = 'redis://127.0.0.1:6379';
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { settings } from '../platform/config.js';
 import { defineService, type ServiceDefinition } from '../platform/service.js';
 import { healthPortOf, healthPorts } from './health.js';

@@ -5,21 +5,23 @@
  * load on a system (`load`).
  */
 import cluster from 'node:cluster';
+
 import { Command, InvalidArgumentError, Option } from 'commander';
+
 import { addLoadCommands } from '../load/command.js';
 import { httpLoadProfile } from '../load/http-profile.js';
-import { findService, services, systems } from '../services.js';
+import { UsageError } from '../platform/errors.js';
 import { portForRun, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
+import { formatTable } from '../platform/table.js';
 import { version } from '../platform/version.js';
+import { findService, services, systems } from '../services.js';
 import { runClusterPrimary } from './cluster.js';
 import { runDistributed } from './distributed.js';
 import { exitWithError } from './fail.js';
-import { UsageError } from '../platform/errors.js';
+import { checkHealth } from './health.js';
 import { runInProcess } from './in-process.js';
 import { printStatus } from './status.js';
-import { checkHealth } from './health.js';
-import { formatTable } from '../platform/table.js';
 
 function parsePort(raw: string): number {
   const port = Number(raw);

@@ -3,7 +3,7 @@
  * broker of `agora up`, which forgets the count at a restart), in English or Spanish.
  */
 import { faviconLink } from '../platform/http/favicon.js';
-import { languageSwitch, type Language } from '../platform/http/language.js';
+import { type Language, languageSwitch } from '../platform/http/language.js';
 import type { CounterBackend } from './hits.js';
 
 export const counterColor = '#0f766e';

@@ -4,6 +4,7 @@
  * what holds the count (Redis, or the embedded broker).
  */
 import { Type } from '@fastify/type-provider-typebox';
+
 import { addFavicon } from '../platform/http/favicon.js';
 import { chooseLanguage } from '../platform/http/language.js';
 import { createHttpServer, listen } from '../platform/http/server.js';

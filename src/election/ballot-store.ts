@@ -16,10 +16,10 @@ import { GroupCommit } from '../platform/sql/group-commit.js';
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
 import type { Ballot, Route } from './ballot.js';
 import {
+  type RecentBallot,
   recentBallotsCount,
   recentBallotsKey,
   storedChannel,
-  type RecentBallot,
   type StoredNotification,
 } from './protocol.js';
 

@@ -3,6 +3,7 @@
  * a message naming the field (and the array index) at fault.
  */
 import { describe, expect, it } from 'vitest';
+
 import { ValidationError } from '../platform/errors.js';
 import { ballotIdPattern, parseBallot, parseBallots } from './ballot.js';
 

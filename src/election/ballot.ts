@@ -4,6 +4,7 @@
  * (HTTP gateway, gRPC, stream entries) checks untrusted input here, once.
  */
 import { randomUUID } from 'node:crypto';
+
 import { ValidationError } from '../platform/errors.js';
 
 export const ballotFields = ['sede', 'municipio', 'departamento', 'papeleta', 'partido'] as const;

@@ -1,6 +1,7 @@
 /** The gRPC address forms AGORA_ELECTION_GRPC_URL accepts, and which errors may be retried. */
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+
 import { grpcAddressOf, isRetryableGrpcError } from './grpc-client.js';
 
 describe('grpcAddressOf', () => {

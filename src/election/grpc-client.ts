@@ -4,10 +4,11 @@
  * instead of callbacks. The gateway uses it; so can any other Node client.
  */
 import * as grpc from '@grpc/grpc-js';
+
 import type { Ballot } from './ballot.js';
 import {
-  ballotsService,
   type BallotMessage,
+  ballotsService,
   type CastManyReply,
   type CastReply,
 } from './grpc-proto.js';

@@ -4,10 +4,10 @@
  */
 import {
   ballotTypes,
+  type Department,
   departments,
   parties,
   pollingStations,
-  type Department,
 } from './reference-data.js';
 
 /** The seed's ballot: exactly these five fields (the `id` is the sender's to add). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { randomBallot, seededRandom } from './reference-data-ballots.js';
+
 import { ballotTypes, departments, parties, pollingStations } from './reference-data.js';
+import { randomBallot, seededRandom } from './reference-data-ballots.js';
 
 describe('the reference data', () => {
   it("holds Guatemala's 22 departments and 340 municipalities, none twice in a department", () => {

@@ -2,10 +2,11 @@
  * The options every `agora load <system>` command shares, checked and parsed into a typed
  * RunOptions with one-line errors.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+
 import { UsageError } from '../platform/errors.js';
 import type { LoadModel } from './runner.js';
-import { parseFailureLimit, type FailureLimit, type Thresholds } from './thresholds.js';
+import { type FailureLimit, parseFailureLimit, type Thresholds } from './thresholds.js';
 
 export interface RunOptions {
   url: URL;

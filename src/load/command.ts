@@ -3,6 +3,7 @@
  * cli-options.ts plus the profile's own.
  */
 import type { Command } from 'commander';
+
 import {
   addLoadOptions,
   interruptSignal,

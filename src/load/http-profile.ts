@@ -4,6 +4,7 @@
  */
 import { Option } from 'commander';
 import { request } from 'undici';
+
 import type { LoadProfile } from './command.js';
 import { errorReason, type Scenario } from './scenario.js';
 

@@ -1,5 +1,7 @@
 import { PassThrough } from 'node:stream';
+
 import { describe, expect, it } from 'vitest';
+
 import { LoadStats } from './histogram.js';
 import { createLiveView } from './live-view.js';
 import type { LiveTick } from './runner.js';

@@ -3,6 +3,7 @@
  * written as JSON (also when the run was interrupted).
  */
 import { rename, writeFile } from 'node:fs/promises';
+
 import { formatTable } from '../platform/table.js';
 import type { RouteSummary, SecondSummary } from './histogram.js';
 import type { LoadModel, RunResult, StopReason } from './runner.js';

@@ -2,9 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+
 import { Command } from 'commander';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import {
   addLoadOptions,
   parseRunOptions,
@@ -13,7 +15,7 @@ import {
 } from './cli-options.js';
 import { httpScenario } from './http-profile.js';
 import type { LoadReport } from './report.js';
-import { runLoad, type LoadIo } from './run-load.js';
+import { type LoadIo, runLoad } from './run-load.js';
 import { errorReason, type Scenario } from './scenario.js';
 import { startTestTarget, type TestTarget } from './test-target.js';
 

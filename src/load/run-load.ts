@@ -3,6 +3,7 @@
  * scenario, run it with the live view, verify, write the report, and return the exit code.
  */
 import { Agent } from 'undici';
+
 import { UsageError } from '../platform/errors.js';
 import type { RunOptions } from './cli-options.js';
 import { createLiveView } from './live-view.js';

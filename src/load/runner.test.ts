@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
-import { runScenario, type LoadModel, type RunPlan } from './runner.js';
-import { arrivalsWithin } from './schedule.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { type LoadModel, type RunPlan, runScenario } from './runner.js';
 import { errorReason, type Scenario } from './scenario.js';
+import { arrivalsWithin } from './schedule.js';
 import { startTestTarget, type TestTarget } from './test-target.js';
 
 interface Visitor {

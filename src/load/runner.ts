@@ -4,10 +4,12 @@
  */
 import { setMaxListeners } from 'node:events';
 import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
+
 import type { Dispatcher } from 'undici';
-import { arrivalOffsetMs, type ArrivalRate } from './schedule.js';
-import { LoadStats, notSentRoute, unroutedRoute, type SecondSummary } from './histogram.js';
+
+import { LoadStats, notSentRoute, type SecondSummary, unroutedRoute } from './histogram.js';
 import { errorReason, type Outcome, type RunRecord, type Scenario } from './scenario.js';
+import { arrivalOffsetMs, type ArrivalRate } from './schedule.js';
 
 export interface OpenModel {
   kind: 'open';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { arrivalOffsetMs, arrivalsWithin } from './schedule.js';
 
 describe('the arrival timeline', () => {

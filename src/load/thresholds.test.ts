@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RouteReport, LoadReport } from './report.js';
+
+import type { LoadReport, RouteReport } from './report.js';
 import { checkThresholds, exitCodeOf, parseFailureLimit } from './thresholds.js';
 
 function route(name: string, requests: number, failed: number, p99: number): RouteReport {

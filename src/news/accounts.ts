@@ -3,10 +3,11 @@
  * only in the database (the seed took it from the client), checked on every admin operation.
  */
 import { randomUUID } from 'node:crypto';
+
 import { isUniqueViolation } from '../platform/sql/errors.js';
 import type { SqlQueryable } from '../platform/sql/sql.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
-import { NewsError, type LoginResult, type UserView } from './protocol.js';
+import { type LoginResult, NewsError, type UserView } from './protocol.js';
 import { issueToken } from './tokens.js';
 
 interface UserRow {

@@ -3,6 +3,7 @@
  * client, the agent's node pings and the tests use it.
  */
 import { connect } from 'node:net';
+
 import { parseAddress } from './address.js';
 import { NewsError, protocolVersion, type ResponseFrame } from './protocol.js';
 

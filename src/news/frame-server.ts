@@ -4,16 +4,17 @@
  * the nodes serve with it; frame-client.ts is the other side.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+
 import { UnavailableError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import {
   errorFrame,
+  type FrameId,
   idOf,
   maxFrameBytes,
   NewsError,
   parseRequest,
   protocolVersion,
-  type FrameId,
   type RequestFrame,
   type ResponseFrame,
 } from './protocol.js';

@@ -3,7 +3,7 @@
  * `scrypt$N$r$p$salt$hash` so the cost can be raised later without breaking old hashes.
  * Comparison is constant-time.
  */
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto';
 
 const cost = { N: 16_384, r: 8, p: 1 };
 const keyBytes = 32;

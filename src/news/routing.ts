@@ -5,8 +5,8 @@
  * one advisory lock so several agents never plan at once.
  */
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
+import { type Assignment, type AssignmentPlan, planAssignments } from './agent/routing-plan.js';
 import { NewsError } from './protocol.js';
-import { planAssignments, type Assignment, type AssignmentPlan } from './agent/routing-plan.js';
 
 export interface RoutingOptions {
   /** How many live nodes serve each area (fewer when fewer are alive). */

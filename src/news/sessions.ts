@@ -8,10 +8,11 @@
  * trusted with every account and news item, so it adds no one who could forge a token.
  */
 import { randomBytes } from 'node:crypto';
+
 import { ConfigError } from '../platform/errors.js';
 import type { SqlQueryable } from '../platform/sql/sql.js';
 import { NewsError } from './protocol.js';
-import { verifyToken, type TokenClaims } from './tokens.js';
+import { type TokenClaims, verifyToken } from './tokens.js';
 
 const minSecretChars = 32;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { issueToken, verifyToken, type TokenClaims } from './tokens.js';
+
+import { issueToken, type TokenClaims, verifyToken } from './tokens.js';
 
 const secret = Buffer.from('a secret of the deployment, long enough');
 const now = Math.floor(Date.now() / 1000);

@@ -4,6 +4,7 @@
  * asking the agent. A token carries its session id so logout can revoke it before it expires.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+
 import { NewsError } from './protocol.js';
 
 export interface TokenClaims {

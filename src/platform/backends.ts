@@ -3,10 +3,10 @@
  * Postgres when configured, embedded ones (the embedded broker and PGlite, both kept under the
  * data directory) when allowed and not.
  */
-import { openBroker, type Broker } from './broker/index.js';
+import { type Broker, openBroker } from './broker/index.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
-import { redisUrlOf, type PlatformConfig } from './platform-settings.js';
+import { type PlatformConfig, redisUrlOf } from './platform-settings.js';
 import type { Backend } from './service.js';
 import { openSql, type Sql } from './sql/index.js';
 

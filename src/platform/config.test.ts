@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { loadConfig, settings } from './config.js';
 import { ConfigError } from './errors.js';
 

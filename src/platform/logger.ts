@@ -2,7 +2,7 @@
  * Structured JSON logs (pino); pretty-printed when stdout is a terminal. Request logs are at
  * debug level: a line per request would cost a third of a fast service's throughput.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 

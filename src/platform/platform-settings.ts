@@ -2,7 +2,7 @@
  * Settings every service shares: bind address, logging, and where Redis and Postgres are.
  * The seeds' REDIS_HOST / REDIS_PORT keep working beside REDIS_URL.
  */
-import { loadConfig, settings, type ConfigOf, type Env } from './config.js';
+import { type ConfigOf, type Env, loadConfig, settings } from './config.js';
 import { logLevels } from './logger.js';
 
 export const platformSettings = {

@@ -5,9 +5,9 @@
  */
 import type { Backends } from './backends.js';
 import type { Broker } from './broker/broker.js';
-import { loadConfig, readSetting, settings, type Env } from './config.js';
+import { type Env, loadConfig, readSetting, settings } from './config.js';
 import { Readiness } from './health.js';
-import { createHttpServer, listen, type HttpServer } from './http/server.js';
+import { createHttpServer, type HttpServer, listen } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 import { envNameOf } from './platform-settings.js';

@@ -4,6 +4,7 @@
  * `agora up --distributed` and `agora run`; a service never knows which.
  */
 import type { Registry } from 'prom-client';
+
 import type { Broker } from './broker/broker.js';
 import type { ConfigOf, SettingsSpec } from './config.js';
 import type { Readiness } from './health.js';

@@ -5,6 +5,7 @@
  * line in that list (see src/platform/README.md).
  */
 import type { Command } from 'commander';
+
 import type { LoadProfile } from '../load/command.js';
 import type { ServiceDefinition, SystemName } from './service.js';
 

@@ -3,6 +3,7 @@
  * commands and the emulator. It makes one attempt per call: retrying is the caller's choice.
  */
 import { Pool } from 'undici';
+
 import {
   clientIdHeader,
   idempotencyKeyHeader,

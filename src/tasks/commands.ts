@@ -3,9 +3,10 @@
  * commands against the task API at --url (default AGORA_TASKS_URL or port 9000).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+
 import { formatTable } from '../platform/table.js';
 import type { TasksClient } from './client.js';
-import { taskStatuses, tokenPattern, type TaskStatus } from './protocol.js';
+import { type TaskStatus, taskStatuses, tokenPattern } from './protocol.js';
 
 function defaultUrl(env: NodeJS.ProcessEnv): string {
   return env.AGORA_TASKS_URL ?? 'http://127.0.0.1:9000';

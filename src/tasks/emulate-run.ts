@@ -3,10 +3,12 @@
  * one's progress, reads every client's tasks back, prints a verdict and returns the exit code.
  */
 import { randomBytes } from 'node:crypto';
+
 import cliProgress from 'cli-progress';
+
 import { formatTable } from '../platform/table.js';
 import { TasksClient } from './client.js';
-import { isSound, judge, sendTasks, type ClientVerdict, type SendOutcome } from './emulate.js';
+import { type ClientVerdict, isSound, judge, type SendOutcome, sendTasks } from './emulate.js';
 
 export interface EmulateOptions {
   url: string;

@@ -3,8 +3,9 @@
  * up on what will not, and a verdict that names lost, duplicated and misfiled tasks.
  */
 import { describe, expect, it } from 'vitest';
-import { TasksApiError, type CreateResult } from './client.js';
-import { idempotencyKeyOf, judge, isSound, sendTasks, type SendOutcome } from './emulate.js';
+
+import { type CreateResult, TasksApiError } from './client.js';
+import { idempotencyKeyOf, isSound, judge, type SendOutcome, sendTasks } from './emulate.js';
 import type { Task } from './protocol.js';
 
 function task(id: number, key: string | null): Task {

@@ -4,6 +4,7 @@
  * from the service and judged: every acknowledged task stored exactly once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { backoffDelay } from '../platform/backoff.js';
 import { TasksApiError, type TasksClient } from './client.js';
 import type { Task } from './protocol.js';

@@ -4,6 +4,7 @@
  * them into the OpenAPI document at /docs.
  */
 import { Type } from '@fastify/type-provider-typebox';
+
 import { tokenPattern } from './protocol.js';
 
 const title = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });

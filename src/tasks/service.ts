@@ -4,10 +4,11 @@
  * workers sharing the port, or containers behind a balancer) serve one truth.
  */
 import { hostname } from 'node:os';
+
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
 import { tasksMigrations } from './migrations.js';
-import { tasksSystem, type StatusReport } from './protocol.js';
+import { type StatusReport, tasksSystem } from './protocol.js';
 import { RequestCounts } from './request-counts.js';
 import { addTaskRoutes } from './routes.js';
 import { statusSchema } from './schemas.js';

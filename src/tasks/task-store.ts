@@ -4,10 +4,11 @@
  * commit): the route answers 201 only after that.
  */
 import { createHash } from 'node:crypto';
+
 import { AgoraError } from '../platform/errors.js';
 import type { Outcome } from '../platform/sql/group-commit.js';
 import type { SqlQueryable } from '../platform/sql/sql.js';
-import { statusOf, taskStatuses, type Task, type TaskPage, type TaskStatus } from './protocol.js';
+import { statusOf, type Task, type TaskPage, type TaskStatus, taskStatuses } from './protocol.js';
 
 /** A key sent again with a different title or description: a client bug, not a retry. */
 export class IdempotencyKeyReusedError extends AgoraError {

@@ -4,7 +4,7 @@
  */
 import type { StreamEntry } from '../platform/broker/broker.js';
 import type { ParsedEntry } from '../platform/consumer/stream-consumer.js';
-import { isVoteOption, voterIdPattern, type VoteOption } from './protocol.js';
+import { isVoteOption, type VoteOption, voterIdPattern } from './protocol.js';
 
 export interface CastVote {
   /** The stream entry id, `<ms>-<seq>`, acked once the vote is committed. */

@@ -2,7 +2,7 @@
  * What the two options are called (the seed's OPTION_A / OPTION_B, default Cats and Dogs),
  * shared by the vote and result pages.
  */
-import { settings, type ConfigOf } from '../platform/config.js';
+import { type ConfigOf, settings } from '../platform/config.js';
 import type { VoteOption } from './protocol.js';
 
 export const labelSettings = {

@@ -1,6 +1,7 @@
 /** The arithmetic of `agora load voting`'s verification: what the tally may hold after a run. */
 import { describe, expect, it } from 'vitest';
-import { tallyBounds, tallyDifferences, type CastVote } from './load-profile.js';
+
+import { type CastVote, tallyBounds, tallyDifferences } from './load-profile.js';
 
 const none = { a: 0, b: 0 };
 const vote = (voterId: string | undefined, sequence: number, option: 'a' | 'b'): CastVote => ({

@@ -4,9 +4,10 @@
  * acknowledged votes, on top of the tally read before the run.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { Option } from 'commander';
 import { request } from 'undici';
-import { UsageError } from '../platform/errors.js';
+
 import { parseDuration } from '../load/cli-options.js';
 import type { LoadProfile } from '../load/command.js';
 import {
@@ -17,7 +18,8 @@ import {
   type ScenarioContext,
   type VerificationResult,
 } from '../load/scenario.js';
-import { isVoteOption, voteOptions, type VoteOption } from './protocol.js';
+import { UsageError } from '../platform/errors.js';
+import { isVoteOption, type VoteOption, voteOptions } from './protocol.js';
 
 export interface VotingLoadOptions {
   /** Where the result service answers `GET /api/results`. */

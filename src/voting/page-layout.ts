@@ -3,7 +3,7 @@
  * links between the pages and the language switch, and a layout that holds at phone width.
  */
 import { faviconLink } from '../platform/http/favicon.js';
-import { languageSwitch, type Language } from '../platform/http/language.js';
+import { type Language, languageSwitch } from '../platform/http/language.js';
 import { escapeHtml } from './labels.js';
 
 /** Option a and b, as on the buttons, the panels and the bar. */

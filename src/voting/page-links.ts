@@ -4,6 +4,7 @@
  * used with the other service's port.
  */
 import type { FastifyRequest } from 'fastify';
+
 import { settings } from '../platform/config.js';
 
 export const pageLinkSettings = {

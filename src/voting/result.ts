@@ -4,19 +4,20 @@
  * "relation does not exist" when it starts before the worker.
  */
 import { Type } from '@fastify/type-provider-typebox';
+
 import { SqlUnavailableError, UnavailableError } from '../platform/errors.js';
+import { addFavicon } from '../platform/http/favicon.js';
+import { chooseLanguage } from '../platform/http/language.js';
 import { LiveStream } from '../platform/http/live-stream.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import { defineService } from '../platform/service.js';
-import { addFavicon } from '../platform/http/favicon.js';
-import { chooseLanguage } from '../platform/http/language.js';
 import { labelSettings, labelsOf } from './labels.js';
+import { votingMigrations } from './migrations.js';
 import { optionColors } from './page-layout.js';
 import { pageHref, pageLinkSettings } from './page-links.js';
-import { votingMigrations } from './migrations.js';
 import { talliesChannel } from './protocol.js';
 import { renderResultPage } from './result-page.js';
-import { resultsOf, type Results } from './results.js';
+import { type Results, resultsOf } from './results.js';
 import { selectTally } from './vote-store.js';
 
 const resultsSchema = Type.Object({

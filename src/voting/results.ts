@@ -1,7 +1,7 @@
 /**
  * What the result page and API show: each option's votes and share, and the total in words.
  */
-import { voteOptions, type Tally, type VoteOption } from './protocol.js';
+import { type Tally, type VoteOption, voteOptions } from './protocol.js';
 
 export interface OptionResult {
   option: VoteOption;

@@ -3,7 +3,8 @@
  * counts move for new voters, changed votes, repeated votes and late, older entries.
  */
 import { describe, expect, it } from 'vitest';
-import { isLater, parseVoteEntry, type CastVote } from './cast-vote.js';
+
+import { type CastVote, isLater, parseVoteEntry } from './cast-vote.js';
 import type { VoteOption } from './protocol.js';
 import {
   addDeltas,
@@ -11,8 +12,8 @@ import {
   collapseToNewest,
   deltasOfNewVoters,
   planOverwrites,
-  tallyOf,
   type StoredVote,
+  tallyOf,
 } from './tally.js';
 
 function cast(voterId: string, vote: VoteOption, id: string): CastVote {

@@ -2,8 +2,8 @@
  * The arithmetic of a batch, without a database: keep each voter's newest vote, decide which
  * stored votes it overwrites, and how many counts move between options.
  */
-import { isLater, type CastVote, type StreamPosition } from './cast-vote.js';
-import { voteOptions, type Tally, type VoteOption } from './protocol.js';
+import { type CastVote, isLater, type StreamPosition } from './cast-vote.js';
+import { type Tally, type VoteOption, voteOptions } from './protocol.js';
 
 /** A voter's row in `votes` as the batch found it. */
 export interface StoredVote extends StreamPosition {

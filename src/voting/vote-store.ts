@@ -10,15 +10,15 @@ import {
 } from '../platform/sql/errors.js';
 import type { Sql, SqlQueryable } from '../platform/sql/sql.js';
 import type { CastVote } from './cast-vote.js';
-import { voteOptions, type Tally, type VoteOption } from './protocol.js';
+import { type Tally, type VoteOption, voteOptions } from './protocol.js';
 import {
   addDeltas,
   changedOptions,
   collapseToNewest,
   deltasOfNewVoters,
   planOverwrites,
-  tallyOf,
   type StoredVote,
+  tallyOf,
 } from './tally.js';
 
 export interface AppliedBatch {

@@ -5,21 +5,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+
 import formbody from '@fastify/formbody';
 import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { settings } from '../platform/config.js';
 import { BrokerUnavailableError } from '../platform/errors.js';
 import { describeValidationIssue, type ValidationIssue } from '../platform/http/error-reply.js';
-import { createHttpServer, listen } from '../platform/http/server.js';
-import { defineService } from '../platform/service.js';
 import { addFavicon } from '../platform/http/favicon.js';
 import { chooseLanguage, type Language } from '../platform/http/language.js';
+import { createHttpServer, listen } from '../platform/http/server.js';
+import { defineService } from '../platform/service.js';
 import { labelSettings, labelsOf } from './labels.js';
 import { optionColors } from './page-layout.js';
 import { pageHref, pageLinkSettings } from './page-links.js';
 import { pageText } from './page-text.js';
-import { isVoteOption, voteEntry, votesStream, type VoteOption } from './protocol.js';
+import { isVoteOption, voteEntry, type VoteOption, votesStream } from './protocol.js';
 import { renderVotePage } from './vote-page.js';
 import { readCookies, VoterCookies } from './voter-cookies.js';
 

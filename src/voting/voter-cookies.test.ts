@@ -4,6 +4,7 @@
  */
 import { Signer } from '@fastify/cookie';
 import { describe, expect, it } from 'vitest';
+
 import { readCookies, VoterCookies } from './voter-cookies.js';
 
 const newId = () => 'fresh-voter';

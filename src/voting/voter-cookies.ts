@@ -6,7 +6,8 @@
  * both Set-Cookie lines are constant but for the value, so they are built once.
  */
 import { Signer } from '@fastify/cookie';
-import { voterIdPattern, type VoteOption } from './protocol.js';
+
+import { type VoteOption, voterIdPattern } from './protocol.js';
 
 const yearInSeconds = 365 * 24 * 60 * 60;
 const voterAttributes = `; Max-Age=${yearInSeconds}; Path=/; HttpOnly; SameSite=Lax`;

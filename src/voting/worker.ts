@@ -7,7 +7,7 @@
  */
 import { consumerSettings, startConsumerService } from '../platform/consumer/consumer-service.js';
 import { defineService } from '../platform/service.js';
-import { parseVoteEntry, type CastVote } from './cast-vote.js';
+import { type CastVote, parseVoteEntry } from './cast-vote.js';
 import { votingMigrations } from './migrations.js';
 import { deadLetterStream, talliesChannel, votesStream, workersGroup } from './protocol.js';
 import { applyBatch } from './vote-store.js';

@@ -4,8 +4,10 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { testRedisUrl, uniqueName } from '../support/backends.js';
 import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
 

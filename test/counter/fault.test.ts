@@ -3,15 +3,16 @@
  * again once it is back, without restarting the counter.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import {
   agoraCli,
   freePort,
   killAll,
+  type ManagedProcess,
   startPrivateRedis,
   startProcess,
   waitFor,
   waitForHttp,
-  type ManagedProcess,
 } from '../support/processes.js';
 
 let redisPort: number;

@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { envNameOf } from '../../src/platform/platform-settings.js';
 import { services } from '../../src/services.js';
 import {

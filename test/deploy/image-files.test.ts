@@ -7,7 +7,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { findService } from '../../src/services.js';
 import { testRedisUrl, uniqueName } from '../support/backends.js';
 import {

@@ -5,6 +5,7 @@
  * /readyz and /healthz probes on its HTTP or admin port. Nothing is applied to a cluster.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { healthPortOf } from '../../src/cli/health.js';
 import { envNameOf } from '../../src/platform/platform-settings.js';
 import { services } from '../../src/services.js';
@@ -13,10 +14,10 @@ import {
   containersOf,
   findObject,
   isKubeObject,
-  probePort,
-  validateObject,
   type KubeObject,
+  probePort,
   type ServicePort,
+  validateObject,
 } from '../support/kubernetes.js';
 
 const registered = new Set(services.map((service) => service.name));

@@ -4,8 +4,7 @@
  * unknown places a 404, and the SSE stream reports a batch after it is stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBroker } from '../../src/platform/broker/redis.js';
-import { PgSql } from '../../src/platform/sql/pg.js';
+
 import type {
   BallotsPage,
   DepartmentVotes,
@@ -17,6 +16,8 @@ import type {
 } from '../../src/election/api/schemas.js';
 import type { Ballot, Route } from '../../src/election/ballot.js';
 import { storeBallots } from '../../src/election/ballot-store.js';
+import { RedisBroker } from '../../src/platform/broker/redis.js';
+import { PgSql } from '../../src/platform/sql/pg.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
 import {
   agoraCli,

@@ -5,10 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
-import { waitFor } from '../support/processes.js';
-import { MemoryBroker, RedisBroker, type Broker } from '../../src/platform/broker/index.js';
-import { PgSql, PgliteSql, migrate, type Sql } from '../../src/platform/sql/index.js';
+
 import type { Ballot } from '../../src/election/ballot.js';
 import {
   findSummaryDrift,
@@ -18,10 +15,14 @@ import {
 import { electionMigrations } from '../../src/election/migrations.js';
 import {
   electionSystem,
+  type RecentBallot,
   recentBallotsKey,
   storedChannel,
-  type RecentBallot,
 } from '../../src/election/protocol.js';
+import { type Broker, MemoryBroker, RedisBroker } from '../../src/platform/broker/index.js';
+import { migrate, PgliteSql, PgSql, type Sql } from '../../src/platform/sql/index.js';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
+import { waitFor } from '../support/processes.js';
 
 const redisAdmin = new Redis(testRedisUrl, { lazyConnect: true });
 afterAll(() => {

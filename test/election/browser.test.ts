@@ -6,6 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import type { Ballot } from '../../src/election/ballot.js';
 import { storeBallots } from '../../src/election/ballot-store.js';
 import { randomBallot, seededRandom } from '../../src/election/reference-data-ballots.js';

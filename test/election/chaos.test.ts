@@ -9,14 +9,16 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { LoadReport } from '../../src/load/report.js';
+
 import { ballotsStream, subscribersGroup } from '../../src/election/protocol.js';
+import type { LoadReport } from '../../src/load/report.js';
 import { testDatabaseUrl } from '../support/backends.js';
 import {
-  startElectionIngest,
   type ElectionIngest,
   type IngestService,
+  startElectionIngest,
 } from '../support/election-load-services.js';
 import { killAll, startAgora, waitFor } from '../support/processes.js';
 import { seededRandom } from '../support/random.js';

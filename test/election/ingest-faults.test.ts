@@ -4,9 +4,9 @@
  * restart; election-grpc answers UNAVAILABLE while Postgres is away; the subscriber reclaims a
  * dead subscriber's entries and dead-letters the ones it cannot parse.
  */
-import { openPgProxy } from '../support/pg-proxy.js';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { findSummaryDrift, storeBallots } from '../../src/election/ballot-store.js';
 import { electionGatewayService } from '../../src/election/gateway/service.js';
 import { BallotsClient } from '../../src/election/grpc-client.js';
@@ -20,7 +20,8 @@ import {
 } from '../../src/election/protocol.js';
 import { electionSubscriberService } from '../../src/election/subscriber/service.js';
 import { RedisBroker } from '../../src/platform/broker/index.js';
-import { PgSql, migrate } from '../../src/platform/sql/index.js';
+import { migrate, PgSql } from '../../src/platform/sql/index.js';
+import { testDatabaseUrl } from '../support/backends.js';
 import {
   openWorld,
   post,
@@ -29,7 +30,7 @@ import {
   waitStored,
   type World,
 } from '../support/election-ingest-world.js';
-import { testDatabaseUrl } from '../support/backends.js';
+import { openPgProxy } from '../support/pg-proxy.js';
 import { freePort, waitFor, waitForHttp } from '../support/processes.js';
 
 const worlds: World[] = [];

@@ -5,20 +5,21 @@
  * entries it held, and each ballot is stored exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { findSummaryDrift } from '../../src/election/ballot-store.js';
 import { BallotsClient } from '../../src/election/grpc-client.js';
 import { ballotsStream, subscribersGroup } from '../../src/election/protocol.js';
 import { RedisBroker } from '../../src/platform/broker/index.js';
 import { PgSql } from '../../src/platform/sql/index.js';
-import { countBallots, post, seedBallot, waitStored } from '../support/election-ingest-world.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
+import { countBallots, post, seedBallot, waitStored } from '../support/election-ingest-world.js';
 import {
   freePort,
   killAll,
+  type ManagedProcess,
   startAgora,
   waitFor,
   waitForHttp,
-  type ManagedProcess,
 } from '../support/processes.js';
 
 const prefix = `${uniqueName('ingestproc')}:`;

@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { findSummaryDrift } from '../../src/election/ballot-store.js';
 import { BallotsClient } from '../../src/election/grpc-client.js';
 import { ballotsStream, grpcServiceName } from '../../src/election/protocol.js';

@@ -6,7 +6,9 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import type { LoadReport } from '../../src/load/report.js';
 import { freePort, killAll, startAgora, waitForHttp } from '../support/processes.js';
 

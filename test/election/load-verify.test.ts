@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgSql } from '../../src/platform/sql/index.js';
-import { testDatabaseUrl, uniqueName } from '../support/backends.js';
+
 import type { Ballot } from '../../src/election/ballot.js';
 import { sqlBallotsReader, verifyStoredBallots } from '../../src/election/load/verify.js';
+import { PgSql } from '../../src/platform/sql/index.js';
+import { testDatabaseUrl, uniqueName } from '../support/backends.js';
 
 const schema = uniqueName('electionverify');
 const sql = new PgSql({ url: testDatabaseUrl, schema });

@@ -7,13 +7,15 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { LoadReport } from '../../src/load/report.js';
+
 import { electionMigrations } from '../../src/election/migrations.js';
 import { electionSystem } from '../../src/election/protocol.js';
-import { PgSql, migrate } from '../../src/platform/sql/index.js';
+import type { LoadReport } from '../../src/load/report.js';
+import { migrate, PgSql } from '../../src/platform/sql/index.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
-import { startElectionIngest, type ElectionIngest } from '../support/election-load-services.js';
+import { type ElectionIngest, startElectionIngest } from '../support/election-load-services.js';
 import { killAll, startAgora } from '../support/processes.js';
 
 let ingest: ElectionIngest;

@@ -4,12 +4,14 @@
  * Each gets its error (or a close), and the server answers the next client normally.
  */
 import { connect } from 'node:net';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { parseAddress } from '../../src/news/address.js';
 import { exchange } from '../../src/news/frame-client.js';
 import { maxFrameBytes, type ResponseFrame } from '../../src/news/protocol.js';
 import { uniqueName } from '../support/backends.js';
-import { dropSchema, startNewsCluster, type NewsCluster } from '../support/news.js';
+import { dropSchema, type NewsCluster, startNewsCluster } from '../support/news.js';
 
 const schema = uniqueName('news_bad');
 let cluster: NewsCluster;

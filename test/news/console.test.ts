@@ -7,10 +7,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import { createAdmin } from '../../src/news/accounts.js';
 import { uniqueName } from '../support/backends.js';
-import { dropSchema, startNewsCluster, type NewsCluster } from '../support/news.js';
+import { dropSchema, type NewsCluster, startNewsCluster } from '../support/news.js';
 import { agoraCli, waitFor } from '../support/processes.js';
 
 const run = promisify(execFile);

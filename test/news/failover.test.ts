@@ -5,13 +5,14 @@
  * is lost. The node restarts and rejoins; the agent restarts and every session stays valid.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import { createAdmin } from '../../src/news/accounts.js';
 import { NewsClient } from '../../src/news/client/client.js';
-import { uniqueName } from '../support/backends.js';
-import { dropSchema, newsTestEnv, startNewsProcess, waitUntilServing } from '../support/news.js';
 import { PgSql } from '../../src/platform/sql/index.js';
+import { uniqueName } from '../support/backends.js';
 import { testDatabaseUrl } from '../support/backends.js';
-import { freePort, killAll, waitFor, type ManagedProcess } from '../support/processes.js';
+import { dropSchema, newsTestEnv, startNewsProcess, waitUntilServing } from '../support/news.js';
+import { freePort, killAll, type ManagedProcess, waitFor } from '../support/processes.js';
 
 const schema = uniqueName('news_fail');
 const env = { ...newsTestEnv(schema), NEWS_AREA_REPLICAS: '1' };

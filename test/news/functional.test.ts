@@ -7,12 +7,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { createAdmin } from '../../src/news/accounts.js';
 import { callNews } from '../../src/news/frame-client.js';
 import { NewsError, type NewsView } from '../../src/news/protocol.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
-import { dropSchema, newsTestEnv, startNewsCluster, type NewsCluster } from '../support/news.js';
+import { dropSchema, type NewsCluster, newsTestEnv, startNewsCluster } from '../support/news.js';
 import { agoraCli } from '../support/processes.js';
 
 const schema = uniqueName('news_fn');

@@ -4,12 +4,13 @@
  * passwords, each refused with its code and nothing changed; hostile text stored literally.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { createAdmin } from '../../src/news/accounts.js';
 import { callNews } from '../../src/news/frame-client.js';
 import { NewsError } from '../../src/news/protocol.js';
 import { issueToken, verifyToken } from '../../src/news/tokens.js';
 import { uniqueName } from '../support/backends.js';
-import { dropSchema, startNewsCluster, testSecret, type NewsCluster } from '../support/news.js';
+import { dropSchema, type NewsCluster, startNewsCluster, testSecret } from '../support/news.js';
 
 const schema = uniqueName('news_sec');
 let cluster: NewsCluster;

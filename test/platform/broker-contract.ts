@@ -3,10 +3,11 @@
  * driver (see broker.test.ts). Each test works under a key prefix of its own.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { uniqueName } from '../support/backends.js';
-import { BrokerUnavailableError } from '../../src/platform/errors.js';
+
 import type { Broker, StreamEntry } from '../../src/platform/broker/broker.js';
 import { NoGroupError, WrongTypeError } from '../../src/platform/broker/errors.js';
+import { BrokerUnavailableError } from '../../src/platform/errors.js';
+import { uniqueName } from '../support/backends.js';
 
 export interface BrokerContractOptions {
   /** Removes what a test left under its prefix (e.g. Redis keys); runs after each test. */

@@ -5,12 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
-import { testRedisUrl } from '../support/backends.js';
-import { describeBrokerContract } from './broker-contract.js';
+
 import { MemoryBroker, MemoryStore } from '../../src/platform/broker/memory.js';
 import { RedisBroker } from '../../src/platform/broker/redis.js';
+import { testRedisUrl } from '../support/backends.js';
+import { describeBrokerContract } from './broker-contract.js';
 
 const admin = new Redis(testRedisUrl);
 afterAll(() => {

@@ -5,13 +5,15 @@
  * schema gate does this for all of them; a new SQL service needs a probe here.
  */
 import { randomUUID } from 'node:crypto';
+
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
+
 import { BallotsClient } from '../../src/election/grpc-client.js';
 import { callNews } from '../../src/news/frame-client.js';
 import { RedisBroker } from '../../src/platform/broker/index.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { startService, type RunningService } from '../../src/platform/runtime.js';
+import { type RunningService, startService } from '../../src/platform/runtime.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { services } from '../../src/services.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';

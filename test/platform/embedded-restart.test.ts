@@ -7,7 +7,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, afterEach, expect, it } from 'vitest';
+
 import { encodeRecord } from '../../src/platform/broker/memory-log.js';
 import { PgliteSql } from '../../src/platform/sql/pglite.js';
 import {

@@ -2,6 +2,7 @@
  * The embedded broker kept in its log: what a restart finds, rewrites, and damaged files.
  * A "crash" here is a store abandoned without close(), its file opened by a new store.
  */
+import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
@@ -13,18 +14,19 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { BrokerLogCorruptError, BrokerLogLockedError } from '../../src/platform/broker/errors.js';
-import { encodeRecord } from '../../src/platform/broker/memory-log.js';
 import {
   MemoryBroker,
   MemoryStore,
   type PersistenceOptions,
 } from '../../src/platform/broker/memory.js';
+import { encodeRecord } from '../../src/platform/broker/memory-log.js';
 
 interface LogLine {
   level: number;

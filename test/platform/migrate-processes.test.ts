@@ -4,10 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { afterEach, describe, expect, it } from 'vitest';
+
+import { PgSql } from '../../src/platform/sql/pg.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
 import { killAll, repoRoot, startProcess } from '../support/processes.js';
-import { PgSql } from '../../src/platform/sql/pg.js';
 
 const childScript = join(repoRoot, 'test/support/migrate-child.mjs');
 const compiledSql = join(repoRoot, 'dist/src/platform/sql/index.js');

@@ -4,8 +4,9 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testRedisUrl, uniqueName } from '../support/backends.js';
+
 import { RedisBroker } from '../../src/platform/broker/redis.js';
+import { testRedisUrl, uniqueName } from '../support/backends.js';
 
 describe('redis broker: appends grouped per event-loop turn', () => {
   const opened: { close: () => Promise<unknown> }[] = [];

@@ -5,15 +5,16 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { RedisBroker } from '../../src/platform/broker/redis.js';
+import { BrokerUnavailableError } from '../../src/platform/errors.js';
 import {
   freePort,
   killAll,
+  type ManagedProcess,
   startPrivateRedis,
   waitFor,
-  type ManagedProcess,
 } from '../support/processes.js';
-import { BrokerUnavailableError } from '../../src/platform/errors.js';
-import { RedisBroker } from '../../src/platform/broker/redis.js';
 
 interface LogLine {
   level: number;

@@ -3,7 +3,7 @@
  * driver (see sql.test.ts). Each test works in a schema of its own, dropped afterwards.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { uniqueName } from '../support/backends.js';
+
 import { SqlUnavailableError, UnavailableError } from '../../src/platform/errors.js';
 import {
   isSerializationFailure,
@@ -11,8 +11,9 @@ import {
   retryTransaction,
 } from '../../src/platform/sql/errors.js';
 import { GroupCommit, type Outcome } from '../../src/platform/sql/group-commit.js';
-import { MigrationError, migrate, type Migration } from '../../src/platform/sql/migrations.js';
+import { migrate, type Migration, MigrationError } from '../../src/platform/sql/migrations.js';
 import type { Sql } from '../../src/platform/sql/sql.js';
+import { uniqueName } from '../support/backends.js';
 
 /** Text that would break or change a statement if it were ever spliced into the SQL. */
 const hostileTexts = [

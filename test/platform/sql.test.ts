@@ -5,17 +5,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import pg from 'pg';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { testDatabaseUrl, uniqueName } from '../support/backends.js';
-import { freePort } from '../support/processes.js';
+
 import { SqlUnavailableError } from '../../src/platform/errors.js';
-import { describeSqlContract } from './sql-contract.js';
-import { MigrationError, migrateWhenReady } from '../../src/platform/sql/migrations.js';
+import { migrateWhenReady, MigrationError } from '../../src/platform/sql/migrations.js';
 import { PgSql } from '../../src/platform/sql/pg.js';
 import { PgliteSql } from '../../src/platform/sql/pglite.js';
 import type { SqlQueryable } from '../../src/platform/sql/sql.js';
+import { testDatabaseUrl, uniqueName } from '../support/backends.js';
+import { freePort } from '../support/processes.js';
+import { describeSqlContract } from './sql-contract.js';
 
 describeSqlContract('pg', (schema) => Promise.resolve(new PgSql({ url: testDatabaseUrl, schema })));
 describeSqlContract('pglite', (schema) => PgliteSql.open({ schema }));

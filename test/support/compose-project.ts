@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { stringify } from 'yaml';
+
 import { parseYamlDocuments, tool, toolOutput } from './deploy-tools.js';
 import { waitFor } from './processes.js';
 

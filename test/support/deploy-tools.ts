@@ -4,7 +4,9 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+
 import { parseAllDocuments } from 'yaml';
+
 import { repoRoot } from './processes.js';
 
 const run = promisify(execFile);

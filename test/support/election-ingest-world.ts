@@ -5,14 +5,15 @@
  */
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { RedisBroker, type Broker } from '../../src/platform/broker/index.js';
-import { startService, type RunningService } from '../../src/platform/runtime.js';
-import type { ServiceDefinition } from '../../src/platform/service.js';
-import { PgSql, type Sql } from '../../src/platform/sql/index.js';
+
 import type { Ballot } from '../../src/election/ballot.js';
 import { electionGatewayService } from '../../src/election/gateway/service.js';
 import { electionGrpcService } from '../../src/election/grpc/service.js';
 import { electionSubscriberService } from '../../src/election/subscriber/service.js';
+import { type Broker, RedisBroker } from '../../src/platform/broker/index.js';
+import { type RunningService, startService } from '../../src/platform/runtime.js';
+import type { ServiceDefinition } from '../../src/platform/service.js';
+import { PgSql, type Sql } from '../../src/platform/sql/index.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from './backends.js';
 import { freePort, waitFor, waitForHttp } from './processes.js';
 

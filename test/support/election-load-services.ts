@@ -4,9 +4,10 @@
  * the load and chaos tests; each service can be killed and started again on the same port.
  */
 import { Redis } from 'ioredis';
+
 import { PgSql } from '../../src/platform/sql/index.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from './backends.js';
-import { freePort, startAgora, waitForHttp, type ManagedProcess } from './processes.js';
+import { freePort, type ManagedProcess, startAgora, waitForHttp } from './processes.js';
 
 export type IngestService = 'election-grpc' | 'election-gateway' | 'election-subscriber';
 

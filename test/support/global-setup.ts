@@ -14,9 +14,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { agoraCli, freePort, startProcess, waitFor, type ManagedProcess } from './processes.js';
+
+import { agoraCli, freePort, type ManagedProcess, startProcess, waitFor } from './processes.js';
 
 const defaultRedisUrl = 'redis://127.0.0.1:6379';
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/test';

@@ -3,6 +3,7 @@
 // Plain JavaScript over the compiled code, since Node 20 cannot run TypeScript: npm run build.
 // Usage: node migrate-child.mjs <database url> <schema>
 import { createInterface } from 'node:readline';
+
 import { migrate, openSql } from '../../dist/src/platform/sql/index.js';
 
 /** Each migration logs its version and this process, so the test sees who applied what. */

@@ -3,16 +3,17 @@
  * private Postgres schema (real sockets, real Postgres), or as `agora run` processes.
  */
 import pg from 'pg';
+
 import { newsAgentService } from '../../src/news/agent/service.js';
-import { newsNodeService } from '../../src/news/node/service.js';
 import { NewsClient } from '../../src/news/client/client.js';
+import { callNews } from '../../src/news/frame-client.js';
+import { newsNodeService } from '../../src/news/node/service.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { startService, type RunningService } from '../../src/platform/runtime.js';
+import { type RunningService, startService } from '../../src/platform/runtime.js';
 import type { ServiceDefinition } from '../../src/platform/service.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { testDatabaseUrl } from './backends.js';
-import { freePort, startAgora, waitFor, type ManagedProcess } from './processes.js';
-import { callNews } from '../../src/news/frame-client.js';
+import { freePort, type ManagedProcess, startAgora, waitFor } from './processes.js';
 
 export const testSecret = 'news-test-secret-at-least-32-characters-long';
 

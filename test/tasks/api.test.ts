@@ -4,6 +4,7 @@
  * (also raced), /status and /docs, and the `agora tasks` commands against it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { PgSql } from '../../src/platform/sql/index.js';
 import type { StatusReport, Task, TaskPage } from '../../src/tasks/protocol.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';

@@ -4,18 +4,19 @@
  * 10,000 tasks each at high concurrency, first undisturbed, then while one worker is SIGKILLed
  * and forked again. Every acknowledged task must be stored exactly once, and nothing more.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from 'undici';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import { PgSql } from '../../src/platform/sql/index.js';
 import type { StatusReport } from '../../src/tasks/protocol.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
 import {
   freePort,
   killAll,
+  type ManagedProcess,
   startAgora,
   waitFor,
   waitForHttp,
-  type ManagedProcess,
 } from '../support/processes.js';
 
 const tasksPerClient = 10_000;

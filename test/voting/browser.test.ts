@@ -5,8 +5,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import { launchBrowser, saveScreenshot, sidewaysOverflow, viewports } from '../support/browser.js';
 import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
 

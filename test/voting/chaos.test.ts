@@ -5,24 +5,25 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import { RedisBroker } from '../../src/platform/broker/index.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import {
   voteEntry,
+  type VoteOption,
   votesStream,
   workersGroup,
-  type VoteOption,
 } from '../../src/voting/protocol.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
-import { seededRandom } from '../support/random.js';
 import {
   freePort,
   killAll,
+  type ManagedProcess,
   startAgora,
   waitFor,
   waitForHttp,
-  type ManagedProcess,
 } from '../support/processes.js';
+import { seededRandom } from '../support/random.js';
 
 const voters = 5_000;
 const votes = 20_000;

@@ -5,7 +5,9 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import type { LoadReport } from '../../src/load/report.js';
 import { startTestTarget } from '../../src/load/test-target.js';
 import { freePort, killAll, startAgora, waitFor, waitForHttp } from '../support/processes.js';

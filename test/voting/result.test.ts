@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { RedisBroker } from '../../src/platform/broker/redis.js';
 import { talliesChannel } from '../../src/voting/protocol.js';
 import type { Results } from '../../src/voting/results.js';

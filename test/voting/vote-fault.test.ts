@@ -3,15 +3,16 @@
  * while it is gone, and votes accepted again once it is back, without restarting vote.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import {
   agoraCli,
   freePort,
   killAll,
+  type ManagedProcess,
   startPrivateRedis,
   startProcess,
   waitFor,
   waitForHttp,
-  type ManagedProcess,
 } from '../support/processes.js';
 
 let redisPort: number;

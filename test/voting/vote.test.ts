@@ -3,6 +3,7 @@
  * one voter keeps one id, and every malformed request is refused with nothing queued.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { RedisBroker } from '../../src/platform/broker/redis.js';
 import { votesStream } from '../../src/voting/protocol.js';
 import { testRedisUrl, uniqueName } from '../support/backends.js';

@@ -6,25 +6,26 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
-import { openPgProxy } from '../support/pg-proxy.js';
-import { waitFor } from '../support/processes.js';
-import { MemoryBroker, RedisBroker, type Broker } from '../../src/platform/broker/index.js';
-import { startService, type RunningService } from '../../src/platform/runtime.js';
-import { PgSql, PgliteSql, migrate, type Sql } from '../../src/platform/sql/index.js';
+
+import { type Broker, MemoryBroker, RedisBroker } from '../../src/platform/broker/index.js';
+import { type RunningService, startService } from '../../src/platform/runtime.js';
+import { migrate, PgliteSql, PgSql, type Sql } from '../../src/platform/sql/index.js';
 import { parseVoteEntry } from '../../src/voting/cast-vote.js';
 import { votingMigrations } from '../../src/voting/migrations.js';
 import {
   deadLetterStream,
   talliesChannel,
+  type Tally,
   voteEntry,
+  type VoteOption,
   votesStream,
   workersGroup,
-  type Tally,
-  type VoteOption,
 } from '../../src/voting/protocol.js';
 import { applyBatch, selectTally } from '../../src/voting/vote-store.js';
 import { workerService } from '../../src/voting/worker.js';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
+import { openPgProxy } from '../support/pg-proxy.js';
+import { waitFor } from '../support/processes.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const redisAdmin = new Redis(testRedisUrl, { lazyConnect: true });

@@ -1,6 +1,7 @@
 // Builds the election dashboard into dist/web/election-dashboard, where election-api serves it.
 // In development (`npx vite --config web/election-dashboard/vite.config.ts`) /api goes to an election-api on port 3000.
 import { fileURLToPath } from 'node:url';
+
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { IngestRate } from './live-rate.js';
 
 describe('IngestRate', () => {

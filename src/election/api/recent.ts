@@ -4,9 +4,10 @@
  * so an item that does not match the shape is skipped rather than shown half.
  */
 import { Value } from 'typebox/value';
+
 import type { Broker } from '../../platform/broker/broker.js';
-import { recentBallot, type RecentBallot } from './schemas.js';
 import { recentBallotsCount, recentBallotsKey } from '../protocol.js';
+import { type RecentBallot, recentBallot } from './schemas.js';
 
 export async function readRecentBallots(broker: Broker): Promise<RecentBallot[]> {
   const items = await broker.recent(recentBallotsKey, recentBallotsCount);

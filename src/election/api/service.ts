@@ -7,30 +7,9 @@
 import { LiveStream } from '../../platform/http/live-stream.js';
 import { createHttpServer, listen } from '../../platform/http/server.js';
 import { defineService } from '../../platform/service.js';
-import { readRecentBallots } from './recent.js';
-import {
-  ballotsPage,
-  ballotsQuery,
-  departmentShareQuery,
-  departmentVotes,
-  municipalityShareQuery,
-  noQuery,
-  options,
-  partyShare,
-  recentBallots,
-  sedeVotes,
-  summary,
-  topDepartmentsQuery,
-  topSedesQuery,
-  type Options,
-  type Summary,
-} from './schemas.js';
-import { serveDashboard } from './static.js';
-import { addVerifyRoutes } from './verify.js';
-import { IngestRate } from './live-rate.js';
 import { electionMigrations } from '../migrations.js';
 import { storedChannel } from '../protocol.js';
-import { selectBallotsPage } from './queries-ballots.js';
+import { IngestRate } from './live-rate.js';
 import {
   selectDepartmentShare,
   selectMunicipalityShare,
@@ -39,6 +18,27 @@ import {
   selectTopDepartments,
   selectTopSedes,
 } from './queries.js';
+import { selectBallotsPage } from './queries-ballots.js';
+import { readRecentBallots } from './recent.js';
+import {
+  ballotsPage,
+  ballotsQuery,
+  departmentShareQuery,
+  departmentVotes,
+  municipalityShareQuery,
+  noQuery,
+  type Options,
+  options,
+  partyShare,
+  recentBallots,
+  sedeVotes,
+  type Summary,
+  summary,
+  topDepartmentsQuery,
+  topSedesQuery,
+} from './schemas.js';
+import { serveDashboard } from './static.js';
+import { addVerifyRoutes } from './verify.js';
 
 /** How often the total is sampled for the ingest rate. */
 const rateSampleMs = 1_000;

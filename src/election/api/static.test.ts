@@ -1,7 +1,9 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { Readiness } from '../../platform/health.js';
 import { createHttpServer, type HttpServer } from '../../platform/http/server.js';
 import { createLogger } from '../../platform/logger.js';

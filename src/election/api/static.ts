@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import fastifyStatic from '@fastify/static';
+
 import type { HttpServer } from '../../platform/http/server.js';
 
 /**

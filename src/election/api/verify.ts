@@ -4,9 +4,10 @@
  * reads the store through them, because an embedded stack's PGlite has one writer: the
  * running stack.
  */
-import { Type, type Static } from '@fastify/type-provider-typebox';
-import type { Sql } from '../../platform/sql/index.js';
+import { type Static, Type } from '@fastify/type-provider-typebox';
+
 import type { HttpServer } from '../../platform/http/server.js';
+import type { Sql } from '../../platform/sql/index.js';
 import { ballotIdPattern, maxFieldLength } from '../ballot.js';
 import { findSummaryDrift } from '../ballot-store.js';
 import { readStoredBallots } from '../load/verify.js';

@@ -1,5 +1,6 @@
 /** The ingest split: weights parse strictly, and the pick follows them. */
 import { describe, expect, it } from 'vitest';
+
 import { parseRouteWeights, pickRoute } from './routing.js';
 
 describe('parseRouteWeights', () => {

@@ -4,19 +4,20 @@
  * weight (the seed's ingress split). The body is the seed's ballot JSON or an array of them; the
  * answer is 201 only once every ballot is durable (committed, or in the stream).
  */
-import { status as grpcStatus } from '@grpc/grpc-js';
 import { Type } from '@fastify/type-provider-typebox';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type { FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+
 import { settings } from '../../platform/config.js';
 import { AgoraError, ValidationError } from '../../platform/errors.js';
 import { createHttpServer, listen } from '../../platform/http/server.js';
 import type { Logger } from '../../platform/logger.js';
 import { defineService } from '../../platform/service.js';
-import { parseBallots, type Ballot, type Route } from '../ballot.js';
+import { type Ballot, parseBallots, type Route } from '../ballot.js';
 import { BallotsClient, isServiceError } from '../grpc-client.js';
-import { pickRoute, routeWeightsSetting } from './routing.js';
 import { ballotEntry, ballotsStream, defaultGrpcAddress } from '../protocol.js';
+import { pickRoute, routeWeightsSetting } from './routing.js';
 
 const gatewaySettings = {
   grpcUrl: settings.string('AGORA_ELECTION_GRPC_URL', {

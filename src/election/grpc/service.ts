@@ -7,20 +7,21 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { Counter, type Registry } from 'prom-client';
+
 import { settings } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import { defineService } from '../../platform/service.js';
-import { parseBallot, type Ballot } from '../ballot.js';
+import { type Ballot, parseBallot } from '../ballot.js';
 import { groupedBallotStore, storeBallots, type StoreResult } from '../ballot-store.js';
 import {
-  ballotsService,
   type BallotMessage,
+  ballotsService,
   type CastManyReply,
   type CastReply,
 } from '../grpc-proto.js';
-import { GrpcRefusal, serviceError, toGrpcStatus } from './status.js';
 import { electionMigrations } from '../migrations.js';
 import { defaultGrpcPort, grpcServiceName } from '../protocol.js';
+import { GrpcRefusal, serviceError, toGrpcStatus } from './status.js';
 
 const grpcSettings = {
   maxStreamBallots: settings.integer(

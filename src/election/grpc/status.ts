@@ -3,7 +3,8 @@
  * a database or broker that does not answer is UNAVAILABLE (retry later), anything else INTERNAL
  * with no internals shown.
  */
-import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
+import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
+
 import { UnavailableError, ValidationError } from '../../platform/errors.js';
 
 /** A status a handler passes to its callback. */

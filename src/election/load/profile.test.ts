@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+
 import { startTestTarget } from '../../load/test-target.js';
-import { sendWithRetries, type Attempt } from './routes.js';
 import { parseRouteWeights, readBallotFile } from './profile.js';
-import { electionScenario, type ElectionLoadOptions } from './scenario.js';
+import { type Attempt, sendWithRetries } from './routes.js';
+import { type ElectionLoadOptions, electionScenario } from './scenario.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agora-election-load-'));
 afterAll(() => {

@@ -6,14 +6,16 @@
  * election-api uses (embedded PGlite or Postgres), or in the Postgres --database-url names.
  */
 import { readFile } from 'node:fs/promises';
+
 import { InvalidArgumentError, Option } from 'commander';
-import { UsageError } from '../../platform/errors.js';
-import { checkSchemaName } from '../../platform/sql/index.js';
+
 import { parseDuration } from '../../load/cli-options.js';
 import type { LoadProfile } from '../../load/command.js';
+import { UsageError } from '../../platform/errors.js';
+import { checkSchemaName } from '../../platform/sql/index.js';
 import { parseBallot } from '../ballot.js';
 import { defaultGrpcAddress } from '../protocol.js';
-import { defaultRetryPolicy, loadRoutes, type LoadRoute } from './routes.js';
+import { defaultRetryPolicy, type LoadRoute, loadRoutes } from './routes.js';
 import { electionScenario, type FileBallot, type VerifyIn } from './scenario.js';
 
 /** `gateway-grpc=1,gateway-redis=1,grpc-direct=1`; routes left out get weight 0. */

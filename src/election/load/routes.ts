@@ -5,12 +5,14 @@
  * with the SAME ids, so the server's idempotency turns retries into at most one stored copy.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import * as grpc from '@grpc/grpc-js';
 import { request } from 'undici';
-import { backoffDelay } from '../../platform/backoff.js';
+
 import { errorReason, type ScenarioContext } from '../../load/scenario.js';
+import { backoffDelay } from '../../platform/backoff.js';
 import type { Ballot } from '../ballot.js';
-import { isServiceError, type BallotsClient } from '../grpc-client.js';
+import { type BallotsClient, isServiceError } from '../grpc-client.js';
 
 export const loadRoutes = ['gateway-grpc', 'gateway-redis', 'grpc-direct'] as const;
 export type LoadRoute = (typeof loadRoutes)[number];

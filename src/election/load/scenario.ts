@@ -5,22 +5,23 @@
  * the running system uses (through election-api), or in a Postgres named by --database-url.
  */
 import { randomBytes } from 'node:crypto';
-import { PgSql } from '../../platform/sql/index.js';
+
 import { describeStore, type Scenario, type ScenarioContext } from '../../load/scenario.js';
+import { PgSql } from '../../platform/sql/index.js';
 import type { Ballot } from '../ballot.js';
 import { BallotsClient } from '../grpc-client.js';
+import { type BallotFields, randomBallot, seededRandom } from '../reference-data-ballots.js';
 import {
+  type Attempt,
   castDirect,
+  type LoadRoute,
   loadRoutes,
   postToGateway,
-  sendWithRetries,
-  type Attempt,
-  type LoadRoute,
   type RetryPolicy,
+  sendWithRetries,
 } from './routes.js';
+import { sqlBallotsReader, type StoredBallotsReader, verifyStoredBallots } from './verify.js';
 import { apiBallotsReader } from './verify-api.js';
-import { sqlBallotsReader, verifyStoredBallots, type StoredBallotsReader } from './verify.js';
-import { randomBallot, seededRandom, type BallotFields } from '../reference-data-ballots.js';
 
 export interface ElectionLoadOptions {
   /** The gateway (election-gateway), for the two gateway routes. */

@@ -3,7 +3,8 @@
  * `agora load election` checks the store whichever one the stack uses (an embedded PGlite
  * has one writer, the running stack, so the load process cannot open it).
  */
-import { request, type Dispatcher } from 'undici';
+import { type Dispatcher, request } from 'undici';
+
 import { describeStore } from '../../load/scenario.js';
 import type { StoredBallots, SummaryDrift } from '../api/verify.js';
 import { verifyIdsPerRequest } from '../api/verify.js';

@@ -5,9 +5,10 @@
  * deadline. Unconfirmed ballots may or may not be stored; either is fine, twice is not.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SqlQueryable } from '../../platform/sql/index.js';
+
 import type { VerificationResult } from '../../load/scenario.js';
-import { ballotFields, type Ballot } from '../ballot.js';
+import type { SqlQueryable } from '../../platform/sql/index.js';
+import { type Ballot, ballotFields } from '../ballot.js';
 import { findSummaryDrift } from '../ballot-store.js';
 
 /** Ids per query: `id = ANY($1)` with a parameter array, never string-built SQL. */

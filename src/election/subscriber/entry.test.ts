@@ -1,5 +1,6 @@
 /** Stream entries: the gateway's entries parse, anything else is refused with a reason. */
 import { describe, expect, it } from 'vitest';
+
 import { ballotEntry } from '../protocol.js';
 import { parseBallotEntry } from './entry.js';
 

@@ -6,7 +6,7 @@
 import type { StreamEntry } from '../../platform/broker/broker.js';
 import type { ParsedEntry } from '../../platform/consumer/stream-consumer.js';
 import { ValidationError } from '../../platform/errors.js';
-import { parseBallot, type Ballot } from '../ballot.js';
+import { type Ballot, parseBallot } from '../ballot.js';
 import { ballotEntryField } from '../protocol.js';
 
 export interface QueuedBallot {

@@ -4,6 +4,7 @@
  * nodes' areas move to live ones, a rejoined node takes a share, new areas find a node).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { Logger } from '../../platform/logger.js';
 import type { Sql } from '../../platform/sql/sql.js';
 import { aliveNodes, markNodeDead, rebalance, type RoutingOptions } from '../routing.js';

@@ -7,14 +7,14 @@ import type { Sql } from '../../platform/sql/sql.js';
 import { createAdmin, findUser, login, registerUser, requireAdmin } from '../accounts.js';
 import type { FrameHandler } from '../frame-server.js';
 import {
+  type AreaView,
   idField,
   limits,
   NewsError,
   passwordField,
-  textField,
-  type AreaView,
   type RequestFrame,
   type RouteResult,
+  textField,
 } from '../protocol.js';
 import {
   areaOfNews,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planAssignments, type Assignment } from './routing-plan.js';
+
+import { type Assignment, planAssignments } from './routing-plan.js';
 
 function apply(current: Assignment[], plan: ReturnType<typeof planAssignments>): Assignment[] {
   const key = (a: Assignment) => `${a.area}@${a.node}`;

@@ -5,15 +5,15 @@
  * side by side and restart without losing anything.
  */
 import { defineService } from '../../platform/service.js';
-import { agentHandler, agentOps, bootstrapAdmin } from './ops.js';
 import { callNews } from '../frame-client.js';
-import { listenFrames, type FrameHandler } from '../frame-server.js';
-import { runHealthChecks } from './health-check.js';
+import { type FrameHandler, listenFrames } from '../frame-server.js';
 import { requestMetrics } from '../metrics.js';
 import { newsMigrations } from '../migrations.js';
 import { NewsError } from '../protocol.js';
 import { loadSecret, requireStrongSecret } from '../sessions.js';
 import { agentSettings } from '../settings.js';
+import { runHealthChecks } from './health-check.js';
+import { agentHandler, agentOps, bootstrapAdmin } from './ops.js';
 
 const pingTimeoutMs = 1_000;
 

@@ -6,13 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { backoffDelay } from '../../platform/backoff.js';
 import { callNews, UnreachableError } from '../frame-client.js';
 import {
-  maxNewsPerRead,
-  NewsError,
   type AreaView,
   type LoginResult,
+  maxNewsPerRead,
+  NewsError,
   type NewsView,
   type RouteResult,
   type UserView,

@@ -3,25 +3,26 @@
  * subcommands (`--json` for machines). The session token is kept in the user config file.
  */
 import type { Command } from 'commander';
+
+import { UsageError } from '../../platform/errors.js';
 import { loadPlatformConfig } from '../../platform/platform-settings.js';
-import { migrate } from '../../platform/sql/migrations.js';
 import { openSql } from '../../platform/sql/index.js';
+import { migrate } from '../../platform/sql/migrations.js';
 import { createAdmin } from '../accounts.js';
-import { defaultAgentAddress, NewsClient } from './client.js';
-import { clearClientConfig, configPath, readClientConfig, writeClientConfig } from './config.js';
-import { runConsole } from './console.js';
 import { newsMigrations } from '../migrations.js';
-import { formatAreas, formatNews } from './output.js';
-import { readPassword } from './password-input.js';
 import {
   charCount,
   limits,
+  type LoginResult,
   NewsError,
   newsSystem,
   textField,
-  type LoginResult,
 } from '../protocol.js';
-import { UsageError } from '../../platform/errors.js';
+import { defaultAgentAddress, NewsClient } from './client.js';
+import { clearClientConfig, configPath, readClientConfig, writeClientConfig } from './config.js';
+import { runConsole } from './console.js';
+import { formatAreas, formatNews } from './output.js';
+import { readPassword } from './password-input.js';
 
 interface NewsOptions {
   agent: string;

@@ -5,10 +5,11 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
+
+import { NewsError, type UserView } from '../protocol.js';
 import { NewsClient } from './client.js';
 import { clearClientConfig, readClientConfig, writeClientConfig } from './config.js';
 import { formatAreas, formatNews } from './output.js';
-import { NewsError, type UserView } from '../protocol.js';
 
 export interface ConsoleOptions {
   agent: string;

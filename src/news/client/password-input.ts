@@ -3,6 +3,7 @@
  * AGORA_NEWS_PASSWORD, or a prompt that does not echo when a terminal is attached.
  */
 import { createInterface } from 'node:readline';
+
 import { UsageError } from '../../platform/errors.js';
 
 export async function readPassword(options: { passwordStdin?: boolean }): Promise<string> {

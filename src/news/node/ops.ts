@@ -4,17 +4,10 @@
  * Subscribes and posts of one event-loop turn are committed together (group commit).
  */
 import { randomUUID } from 'node:crypto';
+
 import { GroupCommit } from '../../platform/sql/group-commit.js';
 import type { Sql } from '../../platform/sql/sql.js';
 import type { FrameHandler } from '../frame-server.js';
-import {
-  deleteNews,
-  postNewsMany,
-  readNews,
-  servedArea,
-  subscribeMany,
-  unsubscribe,
-} from './news-store.js';
 import {
   idField,
   limits,
@@ -24,6 +17,14 @@ import {
   textField,
 } from '../protocol.js';
 import { authenticate } from '../sessions.js';
+import {
+  deleteNews,
+  postNewsMany,
+  readNews,
+  servedArea,
+  subscribeMany,
+  unsubscribe,
+} from './news-store.js';
 
 export const nodeOps = ['ping', 'subscribe', 'unsubscribe', 'news', 'post', 'delete'] as const;
 

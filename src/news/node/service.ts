@@ -4,17 +4,18 @@
  * It announces its advertised address in Postgres and heartbeats there; the agent routes to it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { ConfigError } from '../../platform/errors.js';
 import { defineService } from '../../platform/service.js';
 import { parseAddress } from '../address.js';
-import { listenFrames, type FrameHandler } from '../frame-server.js';
-import { ConfigError } from '../../platform/errors.js';
+import { type FrameHandler, listenFrames } from '../frame-server.js';
 import { requestMetrics } from '../metrics.js';
 import { newsMigrations } from '../migrations.js';
-import { nodeHandler, nodeOps } from './ops.js';
 import { NewsError } from '../protocol.js';
 import { announceNode, withdrawNode } from '../routing.js';
 import { loadSecret, requireStrongSecret } from '../sessions.js';
 import { nodeSettings } from '../settings.js';
+import { nodeHandler, nodeOps } from './ops.js';
 
 export const newsNodeService = defineService({
   name: 'news-node',

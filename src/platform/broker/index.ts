@@ -4,19 +4,19 @@
  */
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
-import type { FsyncPolicy } from './memory-log.js';
 import { MemoryBroker } from './memory.js';
+import type { FsyncPolicy } from './memory-log.js';
 import { RedisBroker } from './redis.js';
 
 export type * from './broker.js';
 export { BrokerLogCorruptError, NoGroupError } from './errors.js';
-export type { FsyncPolicy } from './memory-log.js';
 export {
   MemoryBroker,
-  MemoryStore,
   type MemoryBrokerOptions,
+  MemoryStore,
   type PersistenceOptions,
 } from './memory.js';
+export type { FsyncPolicy } from './memory-log.js';
 export { RedisBroker, type RedisBrokerOptions } from './redis.js';
 
 export interface OpenBrokerOptions {

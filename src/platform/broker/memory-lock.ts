@@ -5,6 +5,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { BrokerLogLockedError } from './errors.js';
 
 /** Claims `directory` for this process; the returned function gives it back. */

@@ -4,24 +4,25 @@
  * write (and one fsync) per event-loop turn; rewritten compactly, atomically, when it grows.
  */
 import {
+  close,
   closeSync,
   existsSync,
   fdatasync,
   fsync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
+  open,
   openSync,
   readFileSync,
+  rename,
   rmSync,
   write,
-  close,
-  rename,
-  open,
-  ftruncateSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
+
 import type { Logger } from '../logger.js';
 import { BrokerLogCorruptError } from './errors.js';
 import { lockDirectory } from './memory-lock.js';

@@ -4,6 +4,7 @@
  * a data directory it keeps everything but pub/sub in an append-only log (see memory-log.ts).
  */
 import { join } from 'node:path';
+
 import { BrokerUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type {

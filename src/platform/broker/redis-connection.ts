@@ -3,6 +3,7 @@
  * with backoff, and a promise for the first connection attempt.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+
 import { backoffDelay } from '../backoff.js';
 
 /** Also bounds how long a command issued before the first connection waits for it. */

@@ -3,6 +3,7 @@
  * and one per consumer for blocking stream reads. It reconnects forever and fails fast meanwhile.
  */
 import type { Redis, RedisOptions } from 'ioredis';
+
 import { BrokerUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type {
@@ -16,9 +17,9 @@ import type {
 import { NoGroupError, WrongTypeError } from './errors.js';
 import { AppendBatches, defineAppendCommand } from './redis-appends.js';
 import { commandTimeoutMs, type Connection, openConnection } from './redis-connection.js';
-import { defineUpkeepCommands, forgetIdleConsumers, trimAcked } from './redis-upkeep.js';
 import { entriesOfAutoClaim, entriesOfRead, pendingCountOf } from './redis-replies.js';
 import { Subscriptions } from './redis-subscriptions.js';
+import { defineUpkeepCommands, forgetIdleConsumers, trimAcked } from './redis-upkeep.js';
 
 export interface RedisBrokerOptions {
   url: string;

@@ -10,12 +10,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+
 import { Counter, Histogram, type Registry } from 'prom-client';
+
 import type { StreamEntry } from '../broker/broker.js';
-import { settings, type ConfigOf } from '../config.js';
+import { type ConfigOf, settings } from '../config.js';
 import { createHttpServer, listen } from '../http/server.js';
 import type { ServiceContext, ServiceHandle } from '../service.js';
-import { StreamConsumer, type ConsumerEvent, type ParsedEntry } from './stream-consumer.js';
+import { type ConsumerEvent, type ParsedEntry, StreamConsumer } from './stream-consumer.js';
 
 export interface ConsumerSettingsOptions {
   /** The variables' prefix: `VOTE` gives VOTE_BATCH_SIZE, VOTE_BLOCK_MS, ... */

@@ -10,10 +10,10 @@
  * processes long gone, which would otherwise pile up, a few per process start.
  */
 import { backoffDelay } from '../backoff.js';
-import { UnavailableError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { Broker, StreamEntry } from '../broker/broker.js';
 import { NoGroupError } from '../broker/errors.js';
+import { UnavailableError } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 /** An entry turned into the item to store, or why it never can be. */
 export type ParsedEntry<T> = { ok: true; item: T } | { ok: false; reason: string };

@@ -3,6 +3,7 @@
  * Known errors keep their message; anything unexpected is a 500 with no internals shown.
  */
 import type { FastifyError } from 'fastify';
+
 import { AgoraError } from '../errors.js';
 
 export interface ErrorBody {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { chooseLanguage, fromAcceptLanguage } from './language.js';
 
 describe('choosing a page language', () => {

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { createLogger } from '../logger.js';
 import { LiveStream } from './live-stream.js';
 

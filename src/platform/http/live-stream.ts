@@ -6,6 +6,7 @@
  * not sent again. A comment line now and then keeps proxies from closing an idle stream.
  */
 import type { ServerResponse } from 'node:http';
+
 import { retryWithBackoff } from '../backoff.js';
 import type { Broker, Unsubscribe } from '../broker/broker.js';
 import type { Logger } from '../logger.js';

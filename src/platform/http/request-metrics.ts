@@ -13,6 +13,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
+
 import type { Logger } from '../logger.js';
 
 type Observe = (seconds: number) => void;

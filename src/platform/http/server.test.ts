@@ -1,10 +1,11 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { NotFoundError } from '../errors.js';
 import { Readiness } from '../health.js';
 import { createLogger } from '../logger.js';
 import { createMetricsRegistry } from '../metrics.js';
-import { createHttpServer, listen, type HttpServer } from './server.js';
+import { createHttpServer, type HttpServer, listen } from './server.js';
 
 let app: HttpServer;
 let base: string;

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { Registry } from 'prom-client';
+
 import type { Readiness } from '../health.js';
 import type { Logger } from '../logger.js';
 import { toErrorReply } from './error-reply.js';

@@ -4,6 +4,7 @@
  * seam: stores ask these functions instead.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { backoffDelay } from '../backoff.js';
 import type { Sql, SqlQueryable } from './sql.js';
 

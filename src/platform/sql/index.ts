@@ -7,25 +7,25 @@ import { PgSql } from './pg.js';
 import { PgliteSql } from './pglite.js';
 import type { Sql } from './sql.js';
 
-export type { QueryResult, Sql, SqlQueryable } from './sql.js';
 export type { CopyValue } from './copy.js';
 export {
   isSerializationFailure,
   isUniqueViolation,
   retryTransaction,
-  sqlStateOf,
   type RetryTransactionOptions,
+  sqlStateOf,
 } from './errors.js';
 export { GroupCommit, type GroupCommitOptions, type Outcome } from './group-commit.js';
-export { PgSql, checkSchemaName, type PgSqlOptions } from './pg.js';
-export { PgliteSql, type PgliteSqlOptions } from './pglite.js';
 export {
-  MigrationError,
   migrate,
   migrateWhenReady,
-  type Migration,
   type MigrateWhenReadyOptions,
+  type Migration,
+  MigrationError,
 } from './migrations.js';
+export { checkSchemaName, PgSql, type PgSqlOptions } from './pg.js';
+export { PgliteSql, type PgliteSqlOptions } from './pglite.js';
+export type { QueryResult, Sql, SqlQueryable } from './sql.js';
 
 export interface OpenSqlOptions {
   /** postgres://... ; when set, dataDir is ignored. */

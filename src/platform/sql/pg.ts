@@ -4,8 +4,10 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
+
 import { SqlUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { copyStatement, copyText, type CopyValue } from './copy.js';

@@ -3,10 +3,12 @@
  * It is one connection, so transactions run one at a time and a plain query waits for them.
  */
 import { mkdir } from 'node:fs/promises';
-import { PGlite, types, type Results, type Transaction } from '@electric-sql/pglite';
+
+import { PGlite, type Results, type Transaction, types } from '@electric-sql/pglite';
+
 import { SqlUnavailableError } from '../errors.js';
-import { checkSchemaName } from './pg.js';
 import { copyStatement, copyText, type CopyValue } from './copy.js';
+import { checkSchemaName } from './pg.js';
 import type { QueryResult, Sql, SqlQueryable } from './sql.js';
 
 export interface PgliteSqlOptions {

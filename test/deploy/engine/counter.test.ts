@@ -3,6 +3,7 @@
  * counter and then Redis, recreate each (Redis on its volume), and the count is kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { ComposeProject } from '../../support/compose-project.js';
 import { stopContainer } from '../../support/containers.js';
 import { toolOutput } from '../../support/deploy-tools.js';

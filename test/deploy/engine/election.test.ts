@@ -5,6 +5,7 @@
  * and straight to gRPC, and its verification against Postgres passes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { ComposeProject } from '../../support/compose-project.js';
 import { stopContainer } from '../../support/containers.js';
 import { bringUp, readOnlyRun, runBeside } from './profile.js';

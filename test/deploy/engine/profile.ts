@@ -12,7 +12,7 @@ import {
   waitContainerHealthy,
 } from '../../support/containers.js';
 import { toolOutput } from '../../support/deploy-tools.js';
-import { startProcess, type ManagedProcess } from '../../support/processes.js';
+import { type ManagedProcess, startProcess } from '../../support/processes.js';
 
 /** Brings the project up and waits for at least `containers` healthy containers. */
 export async function bringUp(project: ComposeProject, containers: number): Promise<void> {

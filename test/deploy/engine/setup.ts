@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
+
 import { agoraCli, repoRoot, waitFor } from '../../support/processes.js';
 
 function engineAnswers(): boolean {

@@ -5,10 +5,11 @@
  * `docker kill` while an emulator runs, and every acknowledged task is stored once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { ComposeProject } from '../../support/compose-project.js';
 import { stopContainer } from '../../support/containers.js';
 import { toolOutput } from '../../support/deploy-tools.js';
-import { startProcess, waitFor, type ManagedProcess } from '../../support/processes.js';
+import { type ManagedProcess, startProcess, waitFor } from '../../support/processes.js';
 import { bringUp, readOnlyRun } from './profile.js';
 
 interface TaskPage {

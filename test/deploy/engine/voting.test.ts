@@ -5,6 +5,7 @@
  * the load's verification (every voter's last acknowledged vote, tally exact) passes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { ComposeProject } from '../../support/compose-project.js';
 import { inspect, stopContainer, waitContainerHealthy } from '../../support/containers.js';
 import { agoraCli, startProcess, waitFor } from '../../support/processes.js';

@@ -3,8 +3,8 @@
  * party shares for a department and a municipality, the top polling stations, the last five
  * ballots and the table of all ballots, each reloaded when the live stream reports new ballots.
  */
-import { language, t } from './i18n.js';
 import { useState } from 'react';
+
 import {
   apiPath,
   type DepartmentVotes,
@@ -21,6 +21,7 @@ import { RecentBallotsTable } from './components/RecentBallotsTable.js';
 import { SummaryBar } from './components/SummaryBar.js';
 import { TopDepartmentsChart } from './components/TopDepartmentsChart.js';
 import { TopSedesChart } from './components/TopSedesChart.js';
+import { language, t } from './i18n.js';
 import { useApi } from './useApi.js';
 import { useLiveSummary } from './useLiveSummary.js';
 

@@ -4,6 +4,7 @@
  * flicker on every update.
  */
 import { useEffect, useState } from 'react';
+
 import { getJson } from './api.js';
 
 export interface ApiState<T> {

@@ -4,6 +4,7 @@
  * reconnects by itself; `connected` says whether the stream is up.
  */
 import { useEffect, useRef, useState } from 'react';
+
 import type { Summary } from './api.js';
 
 const minReloadMs = 500;

@@ -1,7 +1,8 @@
 /** The ballots table's filters: pickers for what the data holds, free text for the sede. */
-import { t } from '../i18n.js';
 import { useId } from 'react';
+
 import type { Options } from '../api.js';
+import { t } from '../i18n.js';
 import { Picker } from './Picker.js';
 
 export interface Filters {

@@ -2,13 +2,14 @@
  * Seed 004's table of all ballots, newest first, paged on the server: "next" follows the
  * keyset cursor the API returns, "previous" goes back along the cursors already seen.
  */
-import { t } from '../i18n.js';
 import { useState } from 'react';
+
 import { apiPath, type BallotsPage, type Options } from '../api.js';
 import { formatCount, formatTime } from '../format.js';
+import { t } from '../i18n.js';
 import { useApi } from '../useApi.js';
 import { useDebounced } from '../useDebounced.js';
-import { BallotFilters, noFilters, type Filters } from './BallotFilters.js';
+import { BallotFilters, type Filters, noFilters } from './BallotFilters.js';
 import { Panel } from './Panel.js';
 
 const pageSize = 20;

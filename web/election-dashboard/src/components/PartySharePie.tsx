@@ -1,9 +1,10 @@
 /** Seed 004's pie charts: each party's share of the votes in one department or municipality. */
-import { t } from '../i18n.js';
 import { Legend, Pie, PieChart, ResponsiveContainer, Tooltip } from 'recharts';
+
 import type { PartyShare } from '../api.js';
 import { colorOf } from '../colors.js';
 import { formatCount, formatPercent } from '../format.js';
+import { t } from '../i18n.js';
 import { EmptyChart } from './EmptyChart.js';
 
 interface PartySharePieProps {

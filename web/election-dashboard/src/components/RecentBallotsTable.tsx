@@ -1,7 +1,7 @@
 /** Seed 004's table of the last five ballots stored, read from Redis. */
-import { t } from '../i18n.js';
 import type { RecentBallots } from '../api.js';
 import { formatTime } from '../format.js';
+import { t } from '../i18n.js';
 import { EmptyChart } from './EmptyChart.js';
 
 export function RecentBallotsTable({ data }: { data: RecentBallots | undefined }) {

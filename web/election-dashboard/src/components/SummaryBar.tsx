@@ -1,7 +1,7 @@
 /** The headline figures: ballots stored, per route, the ingest rate and whether it is live. */
-import { t } from '../i18n.js';
 import type { Summary } from '../api.js';
 import { formatCount, formatRate } from '../format.js';
+import { t } from '../i18n.js';
 
 interface SummaryBarProps {
   summary: Summary | undefined;

@@ -1,8 +1,9 @@
 /** Seed 004's bar chart: the departments with the most votes for the chosen ballot type. */
-import { t } from '../i18n.js';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+
 import type { DepartmentVotes } from '../api.js';
 import { formatCount } from '../format.js';
+import { t } from '../i18n.js';
 import { EmptyChart } from './EmptyChart.js';
 
 export function TopDepartmentsChart({ data }: { data: DepartmentVotes | undefined }) {

@@ -3,7 +3,6 @@
  * long ("Escuela Oficial Rural Mixta No. 2, Mixco"), so each is written over its bar rather
  * than squeezed into an axis (see SedeLabel).
  */
-import { t } from '../i18n.js';
 import {
   Bar,
   BarChart,
@@ -14,8 +13,10 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+
 import type { SedeVotes } from '../api.js';
 import { formatCount } from '../format.js';
+import { t } from '../i18n.js';
 import { EmptyChart } from './EmptyChart.js';
 import { SedeLabel } from './SedeLabel.js';
 

@@ -87,31 +87,63 @@ export const electionApiService = defineService({
     });
     const ok = <T>(schema: T) => ({ 200: schema });
 
-    app.get('/api/summary', { schema: { querystring: noQuery, response: ok(summary) } }, () =>
-      readSummary(),
+    app.get(
+      '/api/summary',
+      {
+        schema: {
+          summary: 'Totals per route and the ingest rate',
+          querystring: noQuery,
+          response: ok(summary),
+        },
+      },
+      () => readSummary(),
     );
 
     app.get(
       '/api/ballots',
-      { schema: { querystring: ballotsQuery, response: ok(ballotsPage) } },
+      {
+        schema: {
+          summary: 'Stored ballots, filtered and paged (keyset cursor or offset)',
+          querystring: ballotsQuery,
+          response: ok(ballotsPage),
+        },
+      },
       (request) => selectBallotsPage(sql, request.query),
     );
 
     app.get(
       '/api/top-departments',
-      { schema: { querystring: topDepartmentsQuery, response: ok(departmentVotes) } },
+      {
+        schema: {
+          summary: 'Departments with the most votes for a ballot paper',
+          querystring: topDepartmentsQuery,
+          response: ok(departmentVotes),
+        },
+      },
       (request) => selectTopDepartments(sql, request.query.papeleta, request.query.limit),
     );
 
     app.get(
       '/api/party-share/department',
-      { schema: { querystring: departmentShareQuery, response: ok(partyShare) } },
+      {
+        schema: {
+          summary: "Each party's share in a department",
+          querystring: departmentShareQuery,
+          response: ok(partyShare),
+        },
+      },
       (request) => selectDepartmentShare(sql, request.query.papeleta, request.query.departamento),
     );
 
     app.get(
       '/api/party-share/municipality',
-      { schema: { querystring: municipalityShareQuery, response: ok(partyShare) } },
+      {
+        schema: {
+          summary: "Each party's share in a municipality",
+          querystring: municipalityShareQuery,
+          response: ok(partyShare),
+        },
+      },
       (request) => {
         const { papeleta, departamento, municipio } = request.query;
         return selectMunicipalityShare(sql, papeleta, departamento, municipio);
@@ -120,29 +152,51 @@ export const electionApiService = defineService({
 
     app.get(
       '/api/top-sedes',
-      { schema: { querystring: topSedesQuery, response: ok(sedeVotes) } },
+      {
+        schema: {
+          summary: 'Polling stations with the most votes',
+          querystring: topSedesQuery,
+          response: ok(sedeVotes),
+        },
+      },
       (request) => selectTopSedes(sql, request.query.papeleta, request.query.limit),
     );
 
     app.get(
       '/api/recent',
-      { schema: { querystring: noQuery, response: ok(recentBallots) } },
+      {
+        schema: {
+          summary: 'The most recently stored ballots',
+          querystring: noQuery,
+          response: ok(recentBallots),
+        },
+      },
       async () => ({ items: await readRecentBallots(ctx.broker) }),
     );
 
     let cachedOptions: { at: number; value: Promise<Options> } | undefined;
-    app.get('/api/options', { schema: { querystring: noQuery, response: ok(options) } }, () => {
-      const now = Date.now();
-      if (cachedOptions === undefined || now - cachedOptions.at > optionsCacheMs) {
-        const value = selectOptions(sql);
-        // A failed read is not kept: the next request tries again.
-        value.catch(() => {
-          if (cachedOptions?.value === value) cachedOptions = undefined;
-        });
-        cachedOptions = { at: now, value };
-      }
-      return cachedOptions.value;
-    });
+    app.get(
+      '/api/options',
+      {
+        schema: {
+          summary: 'What the pickers offer: ballot papers, departments, municipalities',
+          querystring: noQuery,
+          response: ok(options),
+        },
+      },
+      () => {
+        const now = Date.now();
+        if (cachedOptions === undefined || now - cachedOptions.at > optionsCacheMs) {
+          const value = selectOptions(sql);
+          // A failed read is not kept: the next request tries again.
+          value.catch(() => {
+            if (cachedOptions?.value === value) cachedOptions = undefined;
+          });
+          cachedOptions = { at: now, value };
+        }
+        return cachedOptions.value;
+      },
+    );
 
     app.get(
       '/api/stream',

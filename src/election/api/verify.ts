@@ -52,14 +52,29 @@ export type SummaryDrift = Static<typeof summaryDrift>;
 export function addVerifyRoutes(app: HttpServer, sql: Sql): void {
   app.post(
     '/api/verify/ballots',
-    { schema: { body: verifyBallotsBody, response: { 200: storedBallots } } },
+    {
+      schema: {
+        summary: 'Which of these ballot ids are stored, and with what fields (load verification)',
+        body: verifyBallotsBody,
+        response: { 200: storedBallots },
+      },
+    },
     async (request) => ({
       store: sql.driver,
       ballots: await readStoredBallots(sql, request.body.ids),
     }),
   );
-  app.get('/api/verify/summaries', { schema: { response: { 200: summaryDrift } } }, async () => ({
-    store: sql.driver,
-    drift: await findSummaryDrift(sql),
-  }));
+  app.get(
+    '/api/verify/summaries',
+    {
+      schema: {
+        summary: 'Summary rows that differ from a recount of the ballots (load verification)',
+        response: { 200: summaryDrift },
+      },
+    },
+    async () => ({
+      store: sql.driver,
+      drift: await findSummaryDrift(sql),
+    }),
+  );
 }

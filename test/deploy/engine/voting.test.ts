@@ -94,7 +94,7 @@ describe('voting profile in containers', () => {
     expect(votesFor(after, 'a')).toBe(votesFor(before, 'a') + 1000);
     expect(votesFor(after, 'b')).toBe(votesFor(before, 'b') + 2000);
     const page = await (await fetch(`${resultUrl}/`)).text();
-    expect(page).toContain(`${after.total} votes`);
+    expect(page).toContain(`${after.total.toLocaleString('en')} votes`);
   });
 
   it('loses no acknowledged vote while a worker, Redis and Postgres each crash and restart', async () => {

@@ -11,14 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { BallotsClient } from '../../src/election/grpc-client.js';
 import { callNews } from '../../src/news/frame-client.js';
-import { RedisBroker } from '../../src/platform/broker/index.js';
-import { createLogger } from '../../src/platform/logger.js';
-import { type RunningService, startService } from '../../src/platform/runtime.js';
-import { PgSql } from '../../src/platform/sql/index.js';
+import type { RunningService } from '../../src/platform/runtime.js';
 import { services } from '../../src/services.js';
-import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
+import { testDatabaseUrl } from '../support/backends.js';
+import { startInProcess } from '../support/in-process.js';
 import { openPgProxy } from '../support/pg-proxy.js';
-import { freePort, waitFor } from '../support/processes.js';
+import { waitFor } from '../support/processes.js';
 
 /** Asks a service for work that needs its database: refused while missing, served once back. */
 interface Probe {
@@ -150,22 +148,13 @@ describe('a service whose database is missing at start', () => {
       const probe = probes[name];
       if (probe === undefined) throw new Error(`no probe for ${name}`);
       const proxy = await openPgProxy(testDatabaseUrl);
-      const schema = uniqueName('late');
-      const sql = new PgSql({ url: proxy.url, schema });
-      const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: `${schema}:` });
-      const env: Record<string, string> = {};
-      if (definition.admin !== undefined) env[definition.admin.variable] = String(await freePort());
-      const service = await startService(definition, {
-        env,
-        logger: createLogger({ level: 'silent' }),
-        backends: { sql, broker, describe: () => [], close: () => Promise.resolve() },
-        host: '127.0.0.1',
-        port: 0,
+      const { service, remove } = await startInProcess(definition, {
+        label: 'late',
+        databaseUrl: proxy.url,
       });
       cleanups.push(async () => {
-        await service.stop();
-        await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-        await Promise.all([sql.close(), broker.close(), proxy.close()]);
+        await remove();
+        await proxy.close();
       });
 
       const waiting = await readyz(service);

@@ -4,13 +4,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { RedisBroker } from '../../src/platform/broker/index.js';
-import { createLogger } from '../../src/platform/logger.js';
-import { type RunningService, startService } from '../../src/platform/runtime.js';
-import { PgSql } from '../../src/platform/sql/index.js';
+import type { RunningService } from '../../src/platform/runtime.js';
 import { services } from '../../src/services.js';
-import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
-import { freePort } from '../support/processes.js';
+import { startInProcess } from '../support/in-process.js';
 
 interface OpenApiDocument {
   openapi: string;
@@ -26,23 +22,8 @@ afterAll(async () => {
 async function start(name: string): Promise<RunningService> {
   const definition = services.find((service) => service.name === name);
   if (definition === undefined) throw new Error(`no service ${name}`);
-  const schema = uniqueName('openapi');
-  const sql = new PgSql({ url: testDatabaseUrl, schema });
-  const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: `${schema}:` });
-  const env: Record<string, string> = {};
-  if (definition.admin !== undefined) env[definition.admin.variable] = String(await freePort());
-  const service = await startService(definition, {
-    env,
-    logger: createLogger({ level: 'silent' }),
-    backends: { sql, broker, describe: () => [], close: () => Promise.resolve() },
-    host: '127.0.0.1',
-    port: 0,
-  });
-  cleanups.push(async () => {
-    await service.stop();
-    await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-    await Promise.all([sql.close(), broker.close()]);
-  });
+  const { service, remove } = await startInProcess(definition, { label: 'openapi' });
+  cleanups.push(remove);
   return service;
 }
 

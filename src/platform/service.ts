@@ -69,8 +69,8 @@ export interface ServiceHandle {
 
 /*
  * Bare `ServiceDefinition` is the registry's type: a list holds definitions of every settings
- * and needs type. `out` keeps that assignable: `start` is a method (bivariant in its context),
- * which the conditional context type would otherwise make invariant.
+ * and needs type. `out` keeps each assignable to it: `start` is a method, so bivariant in its
+ * context, which TypeScript's variance measurement of `config` would otherwise make invariant.
  */
 export interface ServiceDefinition<
   out S extends SettingsSpec = SettingsSpec,
@@ -84,8 +84,8 @@ export interface ServiceDefinition<
   portAliases?: readonly string[];
   /**
    * The HTTP admin port (/healthz, /readyz, /metrics) of a service whose `defaultPort` speaks
-   * another protocol (gRPC, NDJSON over TCP) or none at all (a stream consumer). Absent: those
-   * routes are on `defaultPort`. Health checks and the deployment files (deploy/) probe it.
+   * another protocol (gRPC, NDJSON over TCP); the platform serves it. Absent: those routes are on
+   * `defaultPort` (a stream consumer's only port). Health checks and deploy/ probe it.
    */
   admin?: AdminPort;
   needs: N;

@@ -61,7 +61,7 @@ export type ServiceContext<
 > = BaseContext<S> & BackendsOf<N>;
 
 export interface ServiceHandle {
-  /** Where a client reaches it (its HTTP URL, or its admin URL when it has no public one). */
+  /** Where a client reaches it: http://, grpc:// or tcp://; the runtime knows the admin URL. */
   url: string;
   /** Stops taking work, finishes or hands back what is in flight, closes, within a bound. */
   stop(): Promise<void>;

@@ -93,7 +93,7 @@ export class VotingLab {
         DATABASE_URL: this.databaseUrl,
         AGORA_REDIS_PREFIX: namespace.prefix,
         AGORA_DB_SCHEMA: namespace.schema,
-        AGORA_VOTE_SECRET: `bench-${this.#run}`,
+        AGORA_VOTE_SECRET: `bench-${this.#run}-vote-secret-of-32-characters-or-more`,
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
         ...options.env,

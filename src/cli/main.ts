@@ -77,7 +77,8 @@ program
   .description(
     'Run every service (or the ones named). In one process with embedded backends by default ' +
       '(PGlite, the embedded broker; real ones when DATABASE_URL / REDIS_URL are set), or one process ' +
-      'per service with --distributed.',
+      'per service with --distributed. Development mode (AGORA_DEV=1) unless AGORA_DEV is set: ' +
+      'public development secrets run with a warning.',
   )
   .argument('[services...]', 'only these services')
   .option('--distributed', 'one OS process per service replica; real Redis and Postgres required')
@@ -90,18 +91,21 @@ program
     async (names: string[], options: { distributed?: boolean; replicas?: Map<string, number> }) => {
       const replicas = options.replicas ?? new Map<string, number>();
       const selected = selectServices(names);
+      // `up` is a development machine's command: public development secrets may run (with a
+      // warning) unless AGORA_DEV says otherwise; `agora run`, what containers run, never.
+      const env = { AGORA_DEV: '1', ...process.env };
       if (options.distributed === true) {
         for (const name of replicas.keys()) {
           if (findService(name) === undefined) throw unknownService(name);
         }
-        await runDistributed(selected, { env: process.env, replicas });
+        await runDistributed(selected, { env, replicas });
         return;
       }
       if (replicas.size > 0) throw new UsageError('--replicas needs --distributed');
       await runInProcess(selected, {
-        env: process.env,
+        env,
         allowEmbedded: true,
-        portOf: (definition) => portForUp(definition, process.env),
+        portOf: (definition) => portForUp(definition, env),
         onStarted: (running, backends, backedBy) => {
           const rows = running.map((service) => [
             service.definition.name,

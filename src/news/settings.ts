@@ -6,6 +6,7 @@ import { settings } from '../platform/config.js';
 
 export const sharedSettings = {
   secret: settings.string('AGORA_NEWS_SECRET', {
+    secret: true,
     description:
       'Signs session tokens; the same on every agent and node. Unset: one is generated and kept in Postgres.',
   }),
@@ -44,6 +45,7 @@ export const agentSettings = {
   adminPassword: settings.string('NEWS_ADMIN_PASSWORD', {
     description: "The password of NEWS_ADMIN_NAME's admin (at least 8 characters, as at login).",
     minLength: 8,
+    secret: true,
   }),
 };
 

@@ -50,6 +50,33 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  it('never echoes a secret setting, whatever is wrong with it', () => {
+    const secrets = { password: settings.string('PASSWORD', { minLength: 8, secret: true }) };
+    const error = (() => {
+      try {
+        loadConfig(secrets, { PASSWORD: 'hunter2' });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error.message).toBe(
+      'PASSWORD must be a string of at least 8 characters, got a value of 7 characters (not shown)',
+    );
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['rediz://:s3cret@cache:6380', 'rediz://***@cache:6380'],
+    ['ftp://app:pa/ss@db:5432/x', 'ftp://***@db:5432/x'],
+    ['http://user:p@ss@db/x', 'http://***@db/x'],
+  ])('masks the user and password of a refused URL: %s', (raw, masked) => {
+    const error = configError({ REDIS_URL: raw });
+    expect(error.message).toBe(
+      `REDIS_URL must be a URL starting with redis://, got ${JSON.stringify(masked)}`,
+    );
+  });
+
   it('refuses a required setting that is unset', () => {
     const required = { secret: settings.string('SECRET', { required: true }) };
     expect(() => loadConfig(required, {})).toThrow(

@@ -18,6 +18,8 @@ export interface Setting<T> {
   /** Used when no variable is set; `undefined` makes the setting optional. */
   fallback: T | undefined;
   required: boolean;
+  /** A password or key: an error line never shows its value. */
+  secret?: boolean;
   parse(raw: string): T | undefined;
 }
 
@@ -27,6 +29,8 @@ interface SettingOptions<T> {
   description?: string;
   /** Refuse to start when unset and there is no default. */
   required?: boolean;
+  /** A password or key: never echoed in an error line. */
+  secret?: boolean;
 }
 
 /** A setting with a default or marked required always has a value; any other may be undefined. */
@@ -42,6 +46,7 @@ function define<T>(variable: string, expects: string, parse: (raw: string) => T 
     description: options.description ?? '',
     fallback: options.default,
     required: options.required ?? false,
+    secret: options.secret ?? false,
     parse,
   });
 }
@@ -125,6 +130,20 @@ export type ConfigOf<S extends SettingsSpec> = {
   [K in keyof S]: S[K] extends Setting<infer T> ? T : never;
 };
 
+/**
+ * A refused value as an error line may show it: a secret only by its length, and a URL's
+ * user and password (`postgres://app:pw@db`) masked, since error lines end up in shared logs.
+ */
+function shown(spec: Setting<unknown>, raw: string): string {
+  if (spec.secret === true) return `a value of ${raw.length} characters (not shown)`;
+  return JSON.stringify(maskUserinfo(raw));
+}
+
+/** `scheme://user:password@host` -> `scheme://***@host`, also in a string that is no valid URL. */
+export function maskUserinfo(text: string): string {
+  return text.replace(/(\/\/)\S*@/g, '$1***@');
+}
+
 /** Reads one setting; throws ConfigError naming the variable when the value is wrong. */
 export function readSetting<T>(spec: Setting<T>, env: Env): T | undefined {
   for (const variable of [spec.variable, ...spec.aliases]) {
@@ -134,7 +153,7 @@ export function readSetting<T>(spec: Setting<T>, env: Env): T | undefined {
     if (value === undefined) {
       throw new ConfigError(
         variable,
-        `${variable} must be ${spec.expects}, got ${JSON.stringify(raw)}`,
+        `${variable} must be ${spec.expects}, got ${shown(spec, raw)}`,
       );
     }
     return value;

@@ -5,7 +5,18 @@
 import { type ConfigOf, type Env, loadConfig, settings } from './config.js';
 import { logLevels } from './logger.js';
 
+/**
+ * Development mode: a service may then run with the public development secrets. `agora up`
+ * turns it on unless AGORA_DEV is set; `agora run` (what containers run) never does.
+ */
+export const developmentSetting = settings.boolean('AGORA_DEV', {
+  default: false,
+  description:
+    'Development mode (on under agora up): public development secrets are allowed, with a warning.',
+});
+
 export const platformSettings = {
+  development: developmentSetting,
   host: settings.string('HOST', {
     default: '127.0.0.1',
     description: 'Address services bind to (0.0.0.0 in the container image).',

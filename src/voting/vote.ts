@@ -16,6 +16,7 @@ import { describeValidationIssue, type ValidationIssue } from '../platform/http/
 import { addFavicon } from '../platform/http/favicon.js';
 import { chooseLanguage, type Language } from '../platform/http/language.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
+import { developmentSetting } from '../platform/platform-settings.js';
 import { defineService } from '../platform/service.js';
 import { labelSettings, labelsOf } from './labels.js';
 import { optionColors } from './page-layout.js';
@@ -23,6 +24,7 @@ import { pageHref, pageLinkSettings } from './page-links.js';
 import { pageText } from './page-text.js';
 import { isVoteOption, voteEntry, type VoteOption, votesStream } from './protocol.js';
 import { renderVotePage } from './vote-page.js';
+import { checkVoteSecret, developmentSecret } from './vote-secret.js';
 import { readCookies, VoterCookies } from './voter-cookies.js';
 
 const voteBody = Type.Object(
@@ -37,7 +39,6 @@ const voteAccepted = Type.Object({
 const formAnswer = Type.Unknown({
   description: 'The page again, for a form post without text/html in Accept.',
 });
-const developmentSecret = 'agora-development-secret-change-me-in-production';
 const htmlType = 'text/html; charset=utf-8';
 /** The result service's port, for the link to it when no public URL is set. */
 const resultDefaultPort = 8081;
@@ -55,21 +56,18 @@ export const voteService = defineService({
     resultPublicUrl: pageLinkSettings.resultPublicUrl,
     cookieSecret: settings.string('AGORA_VOTE_SECRET', {
       default: developmentSecret,
-      description: 'Signs voter_id cookies; every vote replica needs the same one.',
+      secret: true,
+      description:
+        'Signs voter_id cookies; every vote replica needs the same one, of 32 characters or more.',
     }),
+    development: developmentSetting,
   },
 
   async start(ctx) {
     const labels = labelsOf(ctx.config);
     const instance = `${hostname()}:${process.pid}`;
-    if (ctx.config.cookieSecret === developmentSecret) {
-      ctx.logger.warn(
-        'AGORA_VOTE_SECRET is unset, so voter cookies are signed with the public development ' +
-          'key: fine on this machine; before others vote, set it to a random value, the same ' +
-          'for every vote replica (export AGORA_VOTE_SECRET=$(openssl rand -hex 32); see ' +
-          'src/voting/README.md).',
-      );
-    }
+    const secretWarning = checkVoteSecret(ctx.config.cookieSecret, ctx.config.development);
+    if (secretWarning !== undefined) ctx.logger.warn(secretWarning);
 
     const cookies = new VoterCookies(ctx.config.cookieSecret);
 

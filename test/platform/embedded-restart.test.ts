@@ -12,6 +12,7 @@ import { afterAll, afterEach, expect, it } from 'vitest';
 
 import { encodeRecord } from '../../src/platform/broker/memory-log.js';
 import { PgliteSql } from '../../src/platform/sql/pglite.js';
+import { testVoteSecret } from '../support/backends.js';
 import {
   agoraCli,
   freePort,
@@ -42,7 +43,7 @@ async function stackEnv(): Promise<{ env: NodeJS.ProcessEnv; urls: Record<string
   // Entries a killed worker held are taken over after a second, not the default's wait.
   env.VOTE_RECLAIM_IDLE_MS = '1000';
   // A secret of its own, so the vote service has no reason to warn.
-  env.AGORA_VOTE_SECRET = 'embedded-restart-test-secret';
+  env.AGORA_VOTE_SECRET = testVoteSecret;
   const urls: Record<string, string> = {};
   for (const service of services) {
     const port = await freePort();

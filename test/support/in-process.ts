@@ -7,7 +7,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { type RunningService, startService } from '../../src/platform/runtime.js';
 import type { ServiceDefinition } from '../../src/platform/service.js';
 import { PgSql } from '../../src/platform/sql/index.js';
-import { testDatabaseUrl, testRedisUrl, uniqueName } from './backends.js';
+import { testDatabaseUrl, testRedisUrl, testVoteSecret, uniqueName } from './backends.js';
 import { freePort } from './processes.js';
 
 export interface InProcessService {
@@ -23,7 +23,7 @@ export async function startInProcess(
   const schema = uniqueName(options.label);
   const sql = new PgSql({ url: options.databaseUrl ?? testDatabaseUrl, schema });
   const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: `${schema}:` });
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { AGORA_VOTE_SECRET: testVoteSecret };
   if (definition.admin !== undefined) env[definition.admin.variable] = String(await freePort());
   const service = await startService(definition, {
     env,

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import { testVoteSecret } from '../support/backends.js';
 import {
   agoraCli,
   freePort,
@@ -28,7 +29,12 @@ beforeAll(async () => {
   redis = await startPrivateRedis(redisPort);
   const port = await freePort();
   startProcess(process.execPath, [agoraCli, 'run', 'vote', '--port', String(port)], {
-    env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}`, LOG_LEVEL: 'error' },
+    env: {
+      ...process.env,
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      AGORA_VOTE_SECRET: testVoteSecret,
+      LOG_LEVEL: 'error',
+    },
   });
   base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/readyz`, { status: 200, timeoutMs: 15_000 });

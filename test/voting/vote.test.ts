@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RedisBroker } from '../../src/platform/broker/redis.js';
 import { votesStream } from '../../src/voting/protocol.js';
-import { testRedisUrl, uniqueName } from '../support/backends.js';
+import { testRedisUrl, testVoteSecret, uniqueName } from '../support/backends.js';
 import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
 
 const prefix = `${uniqueName('vote')}:`;
@@ -20,7 +20,7 @@ beforeAll(async () => {
       ...process.env,
       REDIS_URL: testRedisUrl,
       AGORA_REDIS_PREFIX: prefix,
-      AGORA_VOTE_SECRET: 'test-secret',
+      AGORA_VOTE_SECRET: testVoteSecret,
       OPTION_A: 'Tacos <3',
       LOG_LEVEL: 'warn',
     },
@@ -164,5 +164,28 @@ describe('the vote service', () => {
     expect(response.status).toBe(status);
     expect(await response.text()).toMatch(text);
     expect(await broker.streamLength(votesStream)).toBe(length);
+  });
+});
+
+describe('the vote secret outside development mode', () => {
+  it.each([
+    ['unset', undefined],
+    ['the published development value', 'change-me-development-only'],
+    ['short', 'hunter2-is-short'],
+  ])('refuses to start when it is %s, without echoing it', async (_case, secret) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: testRedisUrl, LOG_LEVEL: 'warn' };
+    delete env.AGORA_DEV;
+    delete env.AGORA_VOTE_SECRET;
+    if (secret !== undefined) env.AGORA_VOTE_SECRET = secret;
+    const port = await freePort();
+    const vote = startProcess(process.execPath, [agoraCli, 'run', 'vote', '--port', String(port)], {
+      env,
+    });
+    const exit = await vote.exited;
+    expect(exit.code).not.toBe(0);
+    expect(vote.stderr()).toMatch(/AGORA_VOTE_SECRET .*at least 32 characters/);
+    if (secret !== undefined) expect(vote.output()).not.toContain(secret);
+    // The vote service started with a strong secret still serves its voters.
+    expect((await fetch(base)).status).toBe(200);
   });
 });

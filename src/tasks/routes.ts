@@ -3,7 +3,7 @@
  * Every write is committed before its answer is sent; the creates of one event-loop turn are
  * committed together (group commit), each answered after that commit.
  */
-import { NotFoundError } from '../platform/errors.js';
+import { AgoraError, NotFoundError } from '../platform/errors.js';
 import type { HttpServer } from '../platform/http/server.js';
 import { GroupCommit } from '../platform/sql/group-commit.js';
 import type { Sql } from '../platform/sql/sql.js';
@@ -39,11 +39,22 @@ export function addTaskRoutes(app: HttpServer, prefix: string, sql: Sql): void {
       },
     },
     async (request, reply) => {
+      const clientId = request.headers[clientIdHeader];
+      const idempotencyKey = request.headers[idempotencyKeyHeader];
+      // Keys are scoped by client: without one, two clients picking the same key would share
+      // one namespace and get each other's task.
+      if (idempotencyKey !== undefined && clientId === undefined) {
+        throw new AgoraError(
+          'client_id_required',
+          400,
+          'Idempotency-Key needs X-Client-Id: keys are scoped by the client that sends them.',
+        );
+      }
       const { task, created } = await creates.write({
         title: request.body.title,
         description: request.body.description ?? '',
-        clientId: request.headers[clientIdHeader] ?? '',
-        idempotencyKey: request.headers[idempotencyKeyHeader],
+        clientId: clientId ?? '',
+        idempotencyKey,
       });
       if (!created) void reply.header(replayedHeader, 'true');
       return reply.status(201).header('location', `${prefix}/${task.id}`).send(task);

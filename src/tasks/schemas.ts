@@ -5,10 +5,23 @@
  */
 import { Type } from '@fastify/type-provider-typebox';
 
+import { describedPattern } from '../platform/http/error-reply.js';
 import { tokenPattern } from './protocol.js';
 
-const title = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
-const description = Type.String({ maxLength: 2_000 });
+/** No control characters (NUL, ESC, newlines...): a title is one line of text. */
+const title = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: describedPattern('^(?=.*\\S)[^\\p{Cc}]*$', 'must hold text and no control characters'),
+});
+/** Lines and tabs, but no other control character (Postgres refuses NUL in text). */
+const description = Type.String({
+  maxLength: 2_000,
+  pattern: describedPattern(
+    '^[^\\p{Cc}]*(?:[\\t\\n\\r][^\\p{Cc}]*)*$',
+    'must have no control characters but tabs and line breaks',
+  ),
+});
 const maxId = Number.MAX_SAFE_INTEGER;
 /** protocol.ts's taskStatuses, spelt out so the type keeps its literals. */
 const status = Type.Union([Type.Literal('pending'), Type.Literal('done')]);
@@ -53,7 +66,8 @@ export const createHeaders = Type.Object({
   'x-client-id': Type.Optional(
     Type.String({
       pattern: tokenPattern,
-      description: "Who sends the task (the seed's client1, client2); scopes idempotency keys.",
+      description:
+        "Who sends the task (the seed's client1, client2); scopes idempotency keys, so Idempotency-Key needs it.",
     }),
   ),
 });

@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgSql } from '../../src/platform/sql/index.js';
 import type { StatusReport, Task, TaskPage } from '../../src/tasks/protocol.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
-import { freePort, killAll, startAgora, waitForHttp } from '../support/processes.js';
+import {
+  freePort,
+  killAll,
+  type ManagedProcess,
+  startAgora,
+  waitForHttp,
+} from '../support/processes.js';
 
 const schema = uniqueName('tasks_api');
 const sql = new PgSql({ url: testDatabaseUrl, schema });
@@ -19,10 +25,13 @@ const env = {
   LOG_LEVEL: 'warn',
 };
 let base: string;
+let service: ManagedProcess;
 
 beforeAll(async () => {
   const port = await freePort();
-  startAgora(['run', 'tasks', '--port', String(port)], { env });
+  service = startAgora(['run', 'tasks', '--port', String(port)], {
+    env: { ...env, LOG_FORMAT: 'json' },
+  });
   base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/readyz`, { timeoutMs: 30_000 });
 });
@@ -273,6 +282,63 @@ describe('refusing what is wrong, with nothing written', () => {
     ],
     ['DELETE of a missing task', 'DELETE', '/tasks/999999', undefined, 404, 'not_found', '999999'],
     ['an unknown route', 'GET', '/tasks/1/comments', undefined, 404, 'not_found', 'No route'],
+    ...(
+      [
+        [
+          'a NUL byte in the title',
+          { title: 'a\u0000b' },
+          'body.title must hold text and no control',
+        ],
+        ['an escape in the title', { title: '\u001b[31mred' }, 'body.title must hold text'],
+        ['a newline in the title', { title: 'two\nlines' }, 'body.title must hold text'],
+        ['a C1 control in the title', { title: 'a\u0085b' }, 'body.title must hold text'],
+        ['a NUL in the description', { title: 'a', description: 'x\u0000' }, 'body.description'],
+        ['a boolean title', { title: true }, 'body.title must be string'],
+        ['a numeric title', { title: 3 }, 'body.title must be string'],
+      ] as const
+    ).map(
+      ([name, body, message]) =>
+        [name, 'POST', '/tasks', body, 400, 'invalid_request', message] as const,
+    ),
+    ...(
+      [
+        ['done as the text "true"', { done: 'true' }],
+        ['done as 0', { done: 0 }],
+        ['done as null', { done: null }],
+      ] as const
+    ).map(
+      ([name, body]) =>
+        [
+          name,
+          'PATCH',
+          '/tasks/1',
+          body,
+          400,
+          'invalid_request',
+          'body.done must be boolean',
+        ] as const,
+    ),
+    ...['0x10', '16.0', '1e1', '%2016'].map(
+      (id) =>
+        [
+          `the id ${id}, not decimal digits`,
+          'GET',
+          `/tasks/${id}`,
+          undefined,
+          400,
+          'invalid_request',
+          'params.id must be a number written in decimal digits',
+        ] as const,
+    ),
+    [
+      'a limit in hexadecimal',
+      'GET',
+      '/tasks?limit=0x10',
+      undefined,
+      400,
+      'invalid_request',
+      'querystring.limit must be a number written in decimal digits',
+    ],
   ] as const)('%s', async (_name, method, path, body, status, code, message) => {
     const before = await storedCount();
     const response = await fetch(`${base}${path}`, {
@@ -289,6 +355,21 @@ describe('refusing what is wrong, with nothing written', () => {
     expect(error.code).toBe(code);
     expect(error.message).toContain(message);
     expect(await storedCount()).toBe(before);
+  });
+
+  it('refuses an Idempotency-Key without X-Client-Id, so two clients cannot share a key', async () => {
+    const before = await storedCount();
+    const response = await post('/tasks', { title: 'a' }, { 'idempotency-key': 'shared' });
+    expect(response.status).toBe(400);
+    expect(await errorOf(response)).toEqual({
+      code: 'client_id_required',
+      message: 'Idempotency-Key needs X-Client-Id: keys are scoped by the client that sends them.',
+    });
+    expect(await storedCount()).toBe(before);
+  });
+
+  it('logs refused input at no error level: the service wrote no error line', () => {
+    expect(service.output()).not.toMatch(/"level":50|request failed/);
   });
 
   it('refuses a malformed Idempotency-Key or X-Client-Id, naming the header', async () => {

@@ -41,6 +41,15 @@ export interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
+/** What each pattern a schema declared with `describedPattern` means, for its error message. */
+const patternMeanings = new Map<string, string>();
+
+/** A schema pattern whose refusal reads "body.title must hold text ..." rather than the regex. */
+export function describedPattern(pattern: string, meaning: string): string {
+  patternMeanings.set(pattern, meaning);
+  return pattern;
+}
+
 /** "body: unknown field "x"" rather than Ajv's "body must NOT have additional properties". */
 export function describeValidationIssue(context: string, issue: ValidationIssue): string {
   const where = `${context}${issue.instancePath.replaceAll('/', '.')}`;
@@ -60,6 +69,10 @@ export function describeValidationIssue(context: string, issue: ValidationIssue)
     case 'minimum':
     case 'maximum':
       return `${where} must be ${issue.keyword === 'minimum' ? 'at least' : 'at most'} ${String(issue.params.limit)}.`;
+    case 'pattern': {
+      const meaning = patternMeanings.get(String(issue.params.pattern));
+      return `${where} ${meaning ?? issue.message ?? 'is invalid'}${meaning === undefined ? '' : '.'}`;
+    }
     default:
       return `${where} ${issue.message ?? 'is invalid'}`;
   }

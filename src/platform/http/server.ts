@@ -13,6 +13,7 @@ import type { Readiness } from '../health.js';
 import type { Logger } from '../logger.js';
 import { toErrorReply } from './error-reply.js';
 import { recordRequestMetrics } from './request-metrics.js';
+import { createValidatorCompiler } from './validator.js';
 
 /** What the server needs of its service; a ServiceContext has all of it. */
 export interface HttpServerOptions {
@@ -35,7 +36,7 @@ const defaultBodyLimit = 64 * 1024;
 
 /**
  * Builds the server. Routes are added after it resolves: the OpenAPI plugin must be loaded
- * first to see them.
+ * first to see them. Bodies are validated as sent, never coerced (`validator.ts`).
  */
 export async function createHttpServer(service: HttpServerOptions, limits: HttpServerLimits = {}) {
   const { version, logger, metrics, readiness } = service;
@@ -44,8 +45,8 @@ export async function createHttpServer(service: HttpServerOptions, limits: HttpS
     // A log line per request costs about a third of a fast service's throughput: debug only.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyLimit ?? defaultBodyLimit,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
+  base.setValidatorCompiler(createValidatorCompiler());
   const { recordUnmatched } = recordRequestMetrics(base, metrics, logger);
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(swagger, {

@@ -6,6 +6,7 @@
  * both can be recomputed, so a Redis error there is logged, never thrown.
  */
 import type { Broker } from '../platform/broker/broker.js';
+import { ConflictError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import {
   isSerializationFailure,
@@ -31,8 +32,14 @@ export interface StoreResult {
 }
 
 export interface StoreOptions {
-  /** Told about best-effort steps (recent list, notification) that failed. */
+  /** Told about best-effort steps (recent list, notification) that failed, and skipped conflicts. */
   logger?: Logger;
+  /**
+   * A ballot whose id is stored (or repeated in the call) with other fields: `refuse` (the
+   * default) throws BallotConflictError and stores nothing of the call; `skip` keeps the stored
+   * one and counts it a duplicate, for the stream subscriber, which has no client to tell.
+   */
+  onConflict?: 'refuse' | 'skip';
   /**
    * A hint that every ballot is new (as the last batch's were): they are loaded with COPY,
    * and the idempotent insert runs instead only when one turns out to be stored already.
@@ -64,14 +71,24 @@ export async function storeBallots(
   options: StoreOptions = {},
 ): Promise<StoreResult> {
   if (ballots.length === 0) return { stored: [], duplicates: [] };
-  // Every writer inserts and bumps in the same (sorted) order, so two transactions that share
-  // ids or summary rows wait for each other instead of deadlocking.
-  const unique = [...new Map(ballots.map((ballot) => [ballot.id, ballot])).values()].sort((a, b) =>
-    compareText(a.id, b.id),
-  );
+  const refuse = options.onConflict !== 'skip';
+  const unique = firstOfEachId(ballots);
+  const repeated = conflictsWith(ballots, new Map(unique.map((ballot) => [ballot.id, ballot])));
+  if (refuse && repeated.length > 0) throw new BallotConflictError(repeated);
   const copied = options.firstTime === true ? await copyNewBallots(sql, unique, route) : undefined;
   const inserted =
-    copied ?? (await retryTransaction(sql, (tx) => insertAndSummarize(tx, unique, route)));
+    copied ??
+    (await retryTransaction(sql, async (tx) => {
+      const rows = await insertAndSummarize(tx, unique, route);
+      // A known id: the stored ballot must be this one, else it is a conflict, not a retry.
+      const known = await storedBallotsOf(tx, ballots, rows);
+      const conflicts = conflictsWith(ballots, known);
+      if (refuse && conflicts.length > 0) throw new BallotConflictError(conflicts);
+      if (conflicts.length > 0) {
+        options.logger?.warn({ ids: conflicts }, 'ballots conflict with stored ones: skipped');
+      }
+      return rows;
+    }));
   const result = splitResult(ballots, new Set(inserted.map((row) => row.id)));
   if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
   return result;
@@ -93,13 +110,19 @@ export function groupedBallotStore(
   const group = new GroupCommit<readonly Ballot[], StoreResult & { inserted: InsertedRow[] }>({
     sql: () => sql,
     writeBatch: async (tx, calls) => {
-      const unique = [...new Map(calls.flat().map((ballot) => [ballot.id, ballot])).values()].sort(
-        (a, b) => compareText(a.id, b.id),
-      );
+      const all = calls.flat();
+      const unique = firstOfEachId(all);
       const rows = unique.length === 0 ? [] : await insertAndSummarize(tx, unique, route);
       const byId = new Map(rows.map((row) => [row.id, row]));
+      // What each id holds now: inserted by this batch (the first call's) or stored before.
+      const holds = new Map<string, Ballot>([...(await storedBallotsOf(tx, all, rows)), ...byId]);
       const seen = new Set<string>();
       return calls.map((ballots) => {
+        const conflicts = conflictsWith(ballots, holds);
+        if (conflicts.length > 0) {
+          for (const { id } of ballots) seen.add(id);
+          return { error: new BallotConflictError(conflicts) };
+        }
         const result = splitResult(ballots, new Set(byId.keys()), seen);
         const inserted = result.stored.flatMap((id) => byId.get(id) ?? []);
         return { value: { ...result, inserted } };
@@ -225,6 +248,62 @@ async function insertAndSummarize(
     route,
   ]);
   return rows;
+}
+
+/**
+ * A ballot id sent again with other fields: a client bug or a forgery, never a retry, so it is
+ * refused (409, gRPC ALREADY_EXISTS) rather than answered as a harmless duplicate.
+ */
+export class BallotConflictError extends ConflictError {
+  constructor(readonly ids: readonly string[]) {
+    super(
+      'ballot_conflict',
+      `Ballot ${ids.map((id) => JSON.stringify(id)).join(', ')} is already stored with other ` +
+        'fields; a retry must send the same ballot. Nothing of this request was stored.',
+      { details: { conflicts: ids } },
+    );
+  }
+}
+
+const ballotFields = ['sede', 'municipio', 'departamento', 'papeleta', 'partido'] as const;
+
+/**
+ * The first ballot of each id, in id order: every writer inserts and bumps in the same order,
+ * so two transactions that share ids or summary rows wait for each other, never deadlock.
+ */
+function firstOfEachId(ballots: readonly Ballot[]): Ballot[] {
+  const first = new Map<string, Ballot>();
+  for (const ballot of ballots) if (!first.has(ballot.id)) first.set(ballot.id, ballot);
+  return [...first.values()].sort((a, b) => compareText(a.id, b.id));
+}
+
+/** The ids among `ballots` whose ballot in `held` has other fields. */
+function conflictsWith(ballots: readonly Ballot[], held: ReadonlyMap<string, Ballot>): string[] {
+  const ids = new Set<string>();
+  for (const ballot of ballots) {
+    const other = held.get(ballot.id);
+    if (other !== undefined && ballotFields.some((field) => other[field] !== ballot[field])) {
+      ids.add(ballot.id);
+    }
+  }
+  return [...ids];
+}
+
+/** The stored ballots of the ids that this statement did not insert (`rows`: what it did). */
+async function storedBallotsOf(
+  tx: SqlQueryable,
+  ballots: readonly Ballot[],
+  rows: readonly InsertedRow[],
+): Promise<Map<string, Ballot>> {
+  const inserted = new Set(rows.map((row) => row.id));
+  const known = [...new Set(ballots.map((b) => b.id).filter((id) => !inserted.has(id)))];
+  if (known.length === 0) return new Map();
+  const { rows: stored } = await tx.query<Ballot>(
+    `SELECT id, sede, municipio, departamento, papeleta, partido FROM ballots
+     WHERE id = ANY($1::text[])`,
+    [known],
+  );
+  return new Map(stored.map((ballot) => [ballot.id, ballot]));
 }
 
 /** `seen`: the ids of calls before this one in the same batch, which a repeat does not store. */

@@ -30,6 +30,13 @@ export class ValidationError extends AgoraError {
   }
 }
 
+/** The request contradicts what is stored (the same id with other content): 409. */
+export class ConflictError extends AgoraError {
+  constructor(code: string, message: string, options?: AgoraErrorOptions) {
+    super(code, 409, message, options);
+  }
+}
+
 export class NotFoundError extends AgoraError {
   constructor(message: string) {
     super('not_found', 404, message);

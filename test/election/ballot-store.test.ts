@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import type { Ballot } from '../../src/election/ballot.js';
 import {
+  BallotConflictError,
   findSummaryDrift,
   groupedBallotStore,
   storeBallots,
@@ -195,6 +196,32 @@ describe.each(Object.entries(pairs))('storeBallots with %s', (_name, openPair) =
     await waitFor(() => notes.length > 0);
     expect(JSON.parse(notes[0] ?? '')).toEqual({ route: 'redis', stored: 7 });
     await unsubscribe();
+  });
+
+  it('refuses a known id with other fields, storing nothing of the call; skip keeps the first', async () => {
+    const { sql, broker } = await open(openPair);
+    await storeBallots(sql, broker, [ballot('k1')], 'grpc');
+    const forged = ballot('k1', { partido: 'OTHER' });
+    await expect(storeBallots(sql, broker, [ballot('k2'), forged], 'grpc')).rejects.toBeInstanceOf(
+      BallotConflictError,
+    );
+    await expect(
+      storeBallots(sql, broker, [ballot('k3'), ballot('k3', { sede: 'x' })], 'grpc'),
+    ).rejects.toMatchObject({ status: 409, ids: ['k3'] });
+    const cast = groupedBallotStore(sql, broker, 'grpc');
+    const [honest, conflicting] = await Promise.allSettled([cast([ballot('k4')]), cast([forged])]);
+    expect(honest).toMatchObject({ status: 'fulfilled', value: { stored: ['k4'] } });
+    expect(conflicting).toMatchObject({ status: 'rejected', reason: { code: 'ballot_conflict' } });
+    expect(await count(sql, 'SELECT count(*)::int AS n FROM ballots')).toBe(2);
+    const skipped = await storeBallots(sql, broker, [forged, ballot('k5')], 'redis', {
+      onConflict: 'skip',
+    });
+    expect(skipped).toEqual({ stored: ['k5'], duplicates: ['k1'] });
+    const { rows } = await sql.query<{ partido: string }>(
+      "SELECT partido FROM ballots WHERE id = 'k1'",
+    );
+    expect(rows).toEqual([{ partido: ballot('k1').partido }]);
+    expect(await findSummaryDrift(sql)).toEqual([]);
   });
 
   it('does not fail a committed write when the broker is gone', async () => {

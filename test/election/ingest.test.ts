@@ -137,6 +137,39 @@ describe('a ballot id is stored once', () => {
   });
 });
 
+describe('a ballot id stored with other fields is a conflict, not a duplicate', () => {
+  it('POST /ingest/grpc answers 409 and stores nothing of the request', async () => {
+    const ballot = { ...seedBallot(), id: 'conflict-http' };
+    expect((await post(`${gateway}/ingest/grpc`, ballot)).status).toBe(201);
+    const before = await countBallots(world.sql);
+    const other = { ...ballot, partido: `${ballot.partido}-forged` };
+    const fresh = { ...seedBallot(), id: 'conflict-http-fresh' };
+    const answer = await post(`${gateway}/ingest/grpc`, [fresh, other]);
+    expect(answer.status).toBe(409);
+    expect(answer.body.error?.code).toBe('ballot_conflict');
+    expect(answer.body.error?.message).toContain('"conflict-http" is already stored');
+    expect(await countBallots(world.sql)).toBe(before);
+    // The same ballot again is still a harmless retry.
+    expect((await post(`${gateway}/ingest/grpc`, ballot)).status).toBe(201);
+  });
+
+  it('gRPC Cast and CastMany answer ALREADY_EXISTS; the stored ballot stays as it was', async () => {
+    const ballot = { ...seedBallot(), id: 'conflict-grpc' };
+    expect(await client.cast(ballot)).toEqual({ id: ballot.id, duplicate: false });
+    const other = { ...ballot, sede: `${ballot.sede} (other)` };
+    await expect(client.cast(other)).rejects.toMatchObject({ code: grpc.status.ALREADY_EXISTS });
+    await expect(
+      client.castMany([{ ...seedBallot(), id: 'conflict-grpc-new' }, other]),
+    ).rejects.toMatchObject({ code: grpc.status.ALREADY_EXISTS });
+    const { rows } = await world.sql.query<{ sede: string }>(
+      'SELECT sede FROM ballots WHERE id = ANY($1::text[])',
+      [[ballot.id, 'conflict-grpc-new']],
+    );
+    expect(rows).toEqual([{ sede: ballot.sede }]);
+    expect(await client.cast(ballot)).toEqual({ id: ballot.id, duplicate: true });
+  });
+});
+
 describe('bad ballots', () => {
   const good = seedBallot();
   it.each([
@@ -210,8 +243,12 @@ describe('bad ballots', () => {
 describe('after a mixed run', () => {
   it('the summaries equal a fresh aggregate of the ballots', async () => {
     const ids: string[] = [];
+    // A repeated id is the same ballot again (a retry): the same id with other fields would be
+    // a conflict.
+    const sent = new Map<string, ReturnType<typeof seedBallot>>();
+    const ballotOf = (id: string) => sent.get(id) ?? sent.set(id, seedBallot({ id })).get(id);
     const batches = Array.from({ length: 12 }, (_, i) =>
-      Array.from({ length: 25 }, (_, j) => seedBallot({ id: `mixed-${i}-${j % 20}` })),
+      Array.from({ length: 25 }, (_, j) => ballotOf(`mixed-${i}-${j % 20}`)),
     );
     const answers = await Promise.all(
       batches.map((batch, i) =>

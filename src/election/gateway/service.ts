@@ -10,7 +10,7 @@ import type { FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 
 import { settings } from '../../platform/config.js';
-import { AgoraError, ValidationError } from '../../platform/errors.js';
+import { AgoraError, ConflictError, ValidationError } from '../../platform/errors.js';
 import { createHttpServer, listen } from '../../platform/http/server.js';
 import type { Logger } from '../../platform/logger.js';
 import { defineService } from '../../platform/service.js';
@@ -161,6 +161,8 @@ function grpcFailure(error: unknown, address: string, logger: Logger): Error {
     case grpcStatus.INVALID_ARGUMENT:
     case grpcStatus.RESOURCE_EXHAUSTED:
       return new ValidationError(error.details);
+    case grpcStatus.ALREADY_EXISTS:
+      return new ConflictError('ballot_conflict', error.details);
     case grpcStatus.UNAVAILABLE:
     case grpcStatus.DEADLINE_EXCEEDED:
     case grpcStatus.CANCELLED:

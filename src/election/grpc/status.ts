@@ -1,11 +1,11 @@
 /**
  * The one place errors become gRPC statuses: a bad ballot is INVALID_ARGUMENT naming the field,
- * a database or broker that does not answer is UNAVAILABLE (retry later), anything else INTERNAL
+ * a ballot id stored with other fields is ALREADY_EXISTS, a database or broker that does not answer is UNAVAILABLE (retry later), anything else INTERNAL
  * with no internals shown.
  */
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 
-import { UnavailableError, ValidationError } from '../../platform/errors.js';
+import { ConflictError, UnavailableError, ValidationError } from '../../platform/errors.js';
 
 /** A status a handler passes to its callback. */
 export interface GrpcFailure {
@@ -28,6 +28,9 @@ export function toGrpcStatus(error: unknown): GrpcFailure & { unexpected: boolea
     return { code: error.code, details: error.message, unexpected: false };
   if (error instanceof ValidationError) {
     return { code: status.INVALID_ARGUMENT, details: error.message, unexpected: false };
+  }
+  if (error instanceof ConflictError) {
+    return { code: status.ALREADY_EXISTS, details: error.message, unexpected: false };
   }
   if (error instanceof UnavailableError) {
     return { code: status.UNAVAILABLE, details: error.message, unexpected: false };

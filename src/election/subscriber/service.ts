@@ -42,7 +42,8 @@ export const electionSubscriberService = defineService({
           ctx.broker,
           batch.map((queued) => queued.ballot),
           'redis',
-          { logger },
+          // The gateway answered long ago: keep the first ballot of an id, log the other.
+          { logger, onConflict: 'skip' },
         ),
       metrics: {
         prefix: 'election_subscriber',

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { isUniqueViolation } from '../platform/sql/errors.js';
 import type { SqlQueryable } from '../platform/sql/sql.js';
+import { nameKey } from './names.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { type LoginResult, NewsError, type UserView } from './protocol.js';
 import { issueToken } from './tokens.js';
@@ -26,20 +27,48 @@ export async function registerUser(
   const hash = await hashPassword(password);
   try {
     const { rows } = await sql.query<{ id: string }>(
-      'INSERT INTO news_users (name, password_hash, is_admin) VALUES ($1, $2, $3) RETURNING id::text',
-      [name, hash, admin],
+      `INSERT INTO news_users (name, name_key, password_hash, is_admin) VALUES ($1, $2, $3, $4)
+       RETURNING id::text`,
+      [name, nameKey(name), hash, admin],
     );
     return { id: rows[0]?.id ?? '', name, admin };
   } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw new NewsError('name_taken', `the name "${name}" is already registered`);
-    }
+    if (isUniqueViolation(error)) throw nameTaken(name);
     throw error;
   }
 }
 
+/** The name, or one that reads the same (other case, width or look-alike letters), is taken. */
+function nameTaken(name: string): NewsError {
+  return new NewsError(
+    'name_taken',
+    `the name "${name}" is already registered, or one that looks the same`,
+  );
+}
+
+/** The user a typed name means: the same name under `nameKey`, else (older rows) the exact one. */
+const userByName = `SELECT id::text, name, password_hash, is_admin FROM news_users
+  WHERE name_key = $2 OR (name_key IS NULL AND name = $1)
+  ORDER BY name_key IS NULL LIMIT 1`;
+
 /**
- * `agora news create-admin`: a new admin, or a new password for an existing admin. It never
+ * "Log out everywhere": every token of the user issued before now stops working, on every
+ * agent and node. Used on a password reset too.
+ */
+export async function endAllSessions(
+  sql: SqlQueryable,
+  userId: string,
+  nowMs = Date.now(),
+): Promise<void> {
+  await sql.query('UPDATE news_users SET sessions_valid_after = to_timestamp($2) WHERE id = $1', [
+    userId,
+    nowMs / 1000,
+  ]);
+}
+
+/**
+ * `agora news create-admin`: a new admin, or a new password for an existing admin, which
+ * also logs that admin out everywhere (a reset usually means the old password leaked). It never
  * promotes an existing ordinary user: whoever registered that name first would find the
  * sessions they already hold turned into admin sessions.
  */
@@ -49,21 +78,28 @@ export async function createAdmin(
   password: string,
 ): Promise<UserView> {
   const hash = await hashPassword(password);
-  const { rows } = await sql.query<{ id: string }>(
-    `INSERT INTO news_users (name, password_hash, is_admin) VALUES ($1, $2, true)
-     ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash
-       WHERE news_users.is_admin
-     RETURNING id::text`,
-    [name, hash],
-  );
-  const id = rows[0]?.id;
-  if (id === undefined) {
+  let rows: { id: string; name: string }[];
+  try {
+    ({ rows } = await sql.query<{ id: string; name: string }>(
+      `INSERT INTO news_users (name, name_key, password_hash, is_admin) VALUES ($1, $2, $3, true)
+       ON CONFLICT (name_key) DO UPDATE SET password_hash = EXCLUDED.password_hash,
+         sessions_valid_after = to_timestamp($4)
+         WHERE news_users.is_admin
+       RETURNING id::text, name`,
+      [name, nameKey(name), hash, Date.now() / 1000],
+    ));
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken(name);
+    throw error;
+  }
+  const row = rows[0];
+  if (row === undefined) {
     throw new NewsError(
       'name_taken',
-      `"${name}" is an ordinary user's name; an admin needs a name nobody has registered`,
+      `"${name}" is an ordinary user's name (or looks like one); an admin needs a name nobody has registered`,
     );
   }
-  return { id, name, admin: true };
+  return { id: row.id, name: row.name, admin: true };
 }
 
 export async function login(
@@ -73,23 +109,21 @@ export async function login(
   password: string,
   ttlSeconds: number,
 ): Promise<LoginResult> {
-  const { rows } = await sql.query<UserRow>(
-    'SELECT id::text, name, password_hash, is_admin FROM news_users WHERE name = $1',
-    [name],
-  );
+  const { rows } = await sql.query<UserRow>(userByName, [name, nameKey(name)]);
   const user = rows[0];
   // An unknown name costs a hash check too, so timing does not reveal who is registered.
   const matches = await verifyPassword(password, user?.password_hash ?? decoyHash);
   if (user === undefined || !matches) {
     throw new NewsError('bad_credentials', 'wrong name or password');
   }
-  const now = Math.floor(Date.now() / 1000);
-  const exp = now + ttlSeconds;
+  const nowMs = Date.now();
+  const exp = Math.floor(nowMs / 1000) + ttlSeconds;
   const token = issueToken(secret, {
     sub: user.id,
     name: user.name,
     sid: randomUUID(),
-    iat: now,
+    // In milliseconds' precision, so a login just after "log out everywhere" stays valid.
+    iat: nowMs / 1000,
     exp,
   });
   return {

@@ -67,4 +67,21 @@ export const newsMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'name keys against look-alike names; log out everywhere',
+    // name_key: names.ts's nameKey for new users. Existing users get NFKC + lower case; the
+    // later of two that collide keeps NULL (it still logs in by its exact name).
+    sql: `
+      ALTER TABLE news_users ADD COLUMN name_key text;
+      ALTER TABLE news_users ADD COLUMN sessions_valid_after timestamptz;
+      UPDATE news_users u SET name_key = k.key
+      FROM (
+        SELECT id, key, row_number() OVER (PARTITION BY key ORDER BY id) AS n
+        FROM (SELECT id, lower(normalize(name, NFKC)) AS key FROM news_users) named
+      ) k
+      WHERE u.id = k.id AND k.n = 1;
+      CREATE UNIQUE INDEX news_users_by_name_key ON news_users (name_key);
+    `,
+  },
 ];

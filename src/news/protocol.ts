@@ -147,9 +147,10 @@ export function textField(frame: RequestFrame, field: string, maxChars: number):
       `field "${field}" must have 1 to ${maxChars} characters`,
     );
   }
-  // Control characters would break the console's lines; newlines in news text are kept.
+  // Control characters (C0 and C1: terminal escapes) would break the console's lines, and
+  // direction overrides make text read other than it is; newlines in news text are kept.
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(trimmed)) {
+  if (/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(trimmed)) {
     throw new NewsError('invalid_request', `field "${field}" must not hold control characters`);
   }
   return trimmed;

@@ -1,6 +1,6 @@
 /**
  * Who is asking: the token secret every agent and node shares, and the check of a request's
- * token (signature, expiry, not revoked at logout). Nodes run it without calling the agent.
+ * token (signature, expiry, not revoked at logout, not issued before "log out everywhere"). Nodes run it without calling the agent.
  *
  * The secret is AGORA_NEWS_SECRET when set; otherwise one random secret is generated once and
  * kept in Postgres (`news_secret`), so agents and nodes of one deployment share it with no
@@ -50,11 +50,23 @@ export async function authenticate(
   secret: Buffer,
   token: unknown,
 ): Promise<TokenClaims> {
+  // The signature first: a forged token costs no database query.
   const claims = verifyToken(secret, token);
-  const { rowCount } = await sql.query('SELECT 1 FROM news_revoked_sessions WHERE sid = $1', [
-    claims.sid,
-  ]);
-  if (rowCount > 0) throw new NewsError('unauthenticated', 'this session was logged out');
+  const { rows } = await sql.query<{ revoked: boolean; valid_after: number | null }>(
+    `SELECT EXISTS (SELECT 1 FROM news_revoked_sessions WHERE sid = $1) AS revoked,
+       (SELECT extract(epoch FROM sessions_valid_after)::float8 FROM news_users WHERE id = $2)
+         AS valid_after`,
+    [claims.sid, claims.sub],
+  );
+  const state = rows[0];
+  if (state?.revoked === true)
+    throw new NewsError('unauthenticated', 'this session was logged out');
+  if (state?.valid_after != null && claims.iat < state.valid_after) {
+    throw new NewsError(
+      'unauthenticated',
+      'this session was ended by "log out everywhere" or a password reset; log in again',
+    );
+  }
   return claims;
 }
 

@@ -196,6 +196,26 @@ describe('the scripted client (agora news ...)', () => {
       },
     });
 
+  it('create-admin stores the name as login reads it, so " spaced " can log in as "spaced"', async () => {
+    const made = await cli(['--json', 'create-admin', ' spaced-admin '], {
+      AGORA_NEWS_PASSWORD: 'spaced-password',
+    });
+    expect(JSON.parse(made.stdout)).toMatchObject({ name: 'spaced-admin', admin: true });
+    const admin = cluster.client();
+    expect((await admin.login('spaced-admin', 'spaced-password')).user.admin).toBe(true);
+    await expect(
+      cli(['create-admin', 'bad\u200bname'], { AGORA_NEWS_PASSWORD: 'spaced-password' }),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/bad name: .*invisible/) as unknown });
+  });
+
+  it('logout --everywhere ends the sessions of every device', async () => {
+    await cli(['register', 'two-devices'], { AGORA_NEWS_PASSWORD: 'two-devices-pw' });
+    const other = cluster.client();
+    await other.login('two-devices', 'two-devices-pw');
+    expect((await cli(['logout', '--everywhere'])).stdout).toBe('Logged out everywhere.\n');
+    await expect(other.whoami()).rejects.toMatchObject({ code: 'unauthenticated' });
+  });
+
   it('logs in, posts and reads with --json, keeping the session in AGORA_NEWS_CONFIG', async () => {
     await cli(['create-admin', 'cli-admin'], { AGORA_NEWS_PASSWORD: 'cli-admin-password' });
     const login = await cli(['--json', 'login', 'cli-admin'], {

@@ -185,3 +185,66 @@ describe('create-admin', () => {
     await mallory.login('mallory', 'mallory-password');
   });
 });
+
+describe('names that look like others, or hide characters', () => {
+  it.each([
+    ['a zero-width space', 'an\u200bna'],
+    ['a right-to-left override', '\u202eanna'],
+    ['a C1 control', 'anna\u009b'],
+  ])('refuses %s in a user name or an area, writing nothing', async (_case, name) => {
+    const users = await count('news_users');
+    const areas = await count('news_areas');
+    expect(await refusal(cluster.client().register(name, 'password-1'))).toBe('invalid_request');
+    const admin = cluster.client();
+    await admin.login('root', 'root-password');
+    expect(await refusal(admin.addArea(name))).toBe('invalid_request');
+    expect([await count('news_users'), await count('news_areas')]).toEqual([users, areas]);
+  });
+
+  it('stores names in NFKC and refuses a name that reads the same as a registered one', async () => {
+    const carol = cluster.client();
+    expect((await carol.register('Ｃａｒｏｌ', 'carol-password')).user.name).toBe('Carol');
+    const users = await count('news_users');
+    for (const lookalike of ['carol', 'CAROL', 'Саrоl', 'car0l', 'caro1']) {
+      expect(await refusal(cluster.client().register(lookalike, 'other-password'))).toBe(
+        'name_taken',
+      );
+    }
+    expect(await count('news_users')).toBe(users);
+    // Logging in compares the same way; a new, different name still registers.
+    expect((await cluster.client().login('carol', 'carol-password')).user.name).toBe('Carol');
+    expect((await cluster.client().register('Caroline', 'caroline-pw')).user.name).toBe('Caroline');
+  });
+});
+
+describe('log out everywhere', () => {
+  it('ends every session of the user on agent and nodes; a new login works', async () => {
+    const phone = cluster.client();
+    await phone.register('eve', 'eve-password');
+    await phone.subscribe('news');
+    const laptop = cluster.client();
+    await laptop.login('eve', 'eve-password');
+    const other = cluster.client();
+    await other.login('ana', 'ana-password');
+    await laptop.logoutEverywhere();
+    expect(await refusal(phone.whoami())).toBe('unauthenticated');
+    expect(await refusal(phone.read('news'))).toBe('unauthenticated');
+    // Another user's sessions are untouched, and eve may log in again at once.
+    expect((await other.whoami()).name).toBe('ana');
+    await phone.login('eve', 'eve-password');
+    expect((await phone.whoami()).name).toBe('eve');
+    expect(await phone.read('news')).toEqual(expect.any(Array));
+  });
+
+  it("resetting an admin's password with create-admin ends that admin's sessions", async () => {
+    const before = cluster.client();
+    await before.login('root', 'root-password');
+    await createAdmin(cluster.sql, 'root', 'root-password-2');
+    expect(await refusal(before.whoami())).toBe('unauthenticated');
+    const after = cluster.client();
+    expect(await refusal(after.login('root', 'root-password'))).toBe('bad_credentials');
+    await after.login('root', 'root-password-2');
+    expect((await after.whoami()).admin).toBe(true);
+    await createAdmin(cluster.sql, 'root', 'root-password');
+  });
+});

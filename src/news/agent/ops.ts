@@ -4,8 +4,16 @@
  */
 import { isUniqueViolation } from '../../platform/sql/errors.js';
 import type { Sql } from '../../platform/sql/sql.js';
-import { createAdmin, findUser, login, registerUser, requireAdmin } from '../accounts.js';
+import {
+  createAdmin,
+  endAllSessions,
+  findUser,
+  login,
+  registerUser,
+  requireAdmin,
+} from '../accounts.js';
 import type { FrameHandler } from '../frame-server.js';
+import { nameField, nameKey, userNameField } from '../names.js';
 import {
   type AreaView,
   idField,
@@ -31,6 +39,7 @@ export const agentOps = [
   'register',
   'login',
   'logout',
+  'logout_all',
   'whoami',
   'areas',
   'my_areas',
@@ -57,22 +66,19 @@ export function agentHandler(deps: AgentDeps): FrameHandler {
       case 'ping':
         return { service: 'news-agent' };
       case 'register': {
-        const name = textField(frame, 'name', limits.nameChars);
+        const name = userNameField(frame);
         const password = passwordField(frame);
         await registerUser(sql, name, password);
         return login(sql, secret, name, password, deps.tokenTtlSeconds);
       }
       case 'login':
-        return login(
-          sql,
-          secret,
-          textField(frame, 'name', limits.nameChars),
-          passwordField(frame),
-          deps.tokenTtlSeconds,
-        );
+        return login(sql, secret, userNameField(frame), passwordField(frame), deps.tokenTtlSeconds);
       case 'logout':
         await revokeSession(sql, await session(frame));
         return { loggedOut: true };
+      case 'logout_all':
+        await endAllSessions(sql, (await session(frame)).sub);
+        return { loggedOut: true, everywhere: true };
       case 'whoami':
         return findUser(sql, (await session(frame)).sub);
       case 'areas':
@@ -84,7 +90,7 @@ export function agentHandler(deps: AgentDeps): FrameHandler {
         return route(deps, frame);
       case 'add_area':
         await requireAdmin(sql, (await session(frame)).sub);
-        return addArea(deps, textField(frame, 'name', limits.areaChars));
+        return addArea(deps, nameField(frame, 'name', limits.areaChars));
       case 'remove_area':
         await requireAdmin(sql, (await session(frame)).sub);
         return removeArea(sql, textField(frame, 'name', limits.areaChars));
@@ -168,10 +174,17 @@ async function removeArea(sql: Sql, name: string) {
  * The container way to get a first admin: NEWS_ADMIN_NAME and NEWS_ADMIN_PASSWORD. Returns
  * false, changing nothing, when an ordinary user already holds that name.
  */
-export async function bootstrapAdmin(sql: Sql, name: string, password: string): Promise<boolean> {
-  const { rowCount } = await sql.query('SELECT 1 FROM news_users WHERE name = $1 AND is_admin', [
-    name,
-  ]);
+export async function bootstrapAdmin(
+  sql: Sql,
+  configured: string,
+  password: string,
+): Promise<boolean> {
+  // Stored as login reads it, so the admin can log in with the name it was given.
+  const name = userNameField({ v: 1, id: 0, op: 'bootstrap', name: configured });
+  const { rowCount } = await sql.query(
+    'SELECT 1 FROM news_users WHERE (name_key = $2 OR name = $1) AND is_admin',
+    [name, nameKey(name)],
+  );
   if (rowCount !== 0) return true;
   try {
     await createAdmin(sql, name, password);

@@ -72,6 +72,12 @@ export class NewsClient {
     this.token = undefined;
   }
 
+  /** Ends every session of this user, on every device ("log out everywhere"). */
+  async logoutEverywhere(): Promise<void> {
+    await this.#callAgent('logout_all');
+    this.token = undefined;
+  }
+
   whoami(): Promise<UserView> {
     return this.#callAgent('whoami');
   }

@@ -10,14 +10,8 @@ import { openSql } from '../../platform/sql/index.js';
 import { migrate } from '../../platform/sql/migrations.js';
 import { createAdmin } from '../accounts.js';
 import { newsMigrations } from '../migrations.js';
-import {
-  charCount,
-  limits,
-  type LoginResult,
-  NewsError,
-  newsSystem,
-  textField,
-} from '../protocol.js';
+import { userNameField } from '../names.js';
+import { limits, type LoginResult, NewsError, newsSystem, passwordField } from '../protocol.js';
 import { defaultAgentAddress, NewsClient } from './client.js';
 import { clearClientConfig, configPath, readClientConfig, writeClientConfig } from './config.js';
 import { runConsole } from './console.js';
@@ -106,17 +100,24 @@ export function addNewsCommands(program: Command): Command {
 
   news
     .command('logout')
-    .description('End the session everywhere and forget it here.')
+    .description(
+      'End this session on every agent and node and forget it here; with --everywhere, end every session of this user (every device).',
+    )
+    .option('--everywhere', 'end all sessions of this user, not only this one')
     .action(
-      run(async (client) => {
+      run(async (client, options: { everywhere?: boolean }) => {
         if (client.token !== undefined) {
-          await client.logout().catch((error: unknown) => {
+          const ending = options.everywhere === true ? client.logoutEverywhere() : client.logout();
+          await ending.catch((error: unknown) => {
             // An expired or revoked session is over already; forgetting it is all that is left.
             if (!(error instanceof NewsError) || error.code === 'unavailable') throw error;
           });
         }
         await clearClientConfig(configPath());
-        return { value: { loggedOut: true }, text: 'Logged out.' };
+        return {
+          value: { loggedOut: true, everywhere: options.everywhere === true },
+          text: options.everywhere === true ? 'Logged out everywhere.' : 'Logged out.',
+        };
       }),
     );
 
@@ -232,19 +233,22 @@ export function addNewsCommands(program: Command): Command {
   news
     .command('create-admin')
     .description(
-      'Create an admin (or make a user admin with this password) directly in the database at DATABASE_URL (else the embedded one under AGORA_DATA_DIR); password as for login.',
+      'Create an admin, or give an existing admin a new password (which logs that admin out everywhere), directly in the database at DATABASE_URL (else the embedded one under AGORA_DATA_DIR). It never makes an ordinary user an admin. The name and password follow the login rules; the name is stored as login reads it (trimmed, NFKC).',
     )
     .argument('<name>')
     .option('--password-stdin', 'read the password from standard input')
     .action(async (name: string, options: { passwordStdin?: boolean }) => {
+      let stored: string;
       try {
-        textField({ v: 1, id: 0, op: 'create-admin', name }, 'name', limits.nameChars);
+        stored = userNameField({ v: 1, id: 0, op: 'create-admin', name });
       } catch (error) {
         throw new UsageError(`bad name: ${(error as Error).message}`);
       }
       const password = await readPassword(options);
-      if (charCount(password) < limits.passwordMinChars) {
-        throw new UsageError(`the password needs at least ${limits.passwordMinChars} characters`);
+      try {
+        passwordField({ v: 1, id: 0, op: 'create-admin', password });
+      } catch (error) {
+        throw new UsageError(`bad password: ${(error as Error).message}`);
       }
       const config = loadPlatformConfig(process.env);
       const sql = await openSql({
@@ -254,7 +258,7 @@ export function addNewsCommands(program: Command): Command {
       });
       try {
         await migrate(sql, newsSystem, newsMigrations);
-        const user = await createAdmin(sql, name, password);
+        const user = await createAdmin(sql, stored, password);
         const json = news.opts<NewsOptions>().json === true;
         process.stdout.write(json ? `${JSON.stringify(user)}\n` : `Admin ${user.name} is ready.\n`);
       } finally {

@@ -1,11 +1,16 @@
 /**
  * The console client's user config file: the agent's address and the session token, so
  * `agora news login` once serves later commands. AGORA_NEWS_CONFIG overrides the path (tests
- * use a temporary file); the file is written with mode 0600 because the token is a credential.
+ * use a temporary file). The token is a credential: the file is written to a temporary file
+ * created with mode 0600 and renamed over the old one, so it is never readable by others for
+ * a moment, and a symlink at the path is refused rather than followed.
  */
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+
+import { UsageError } from '../../platform/errors.js';
 
 export interface ClientConfig {
   token?: string;
@@ -32,9 +37,36 @@ export async function readClientConfig(path: string): Promise<ClientConfig> {
 
 export async function writeClientConfig(path: string, config: ClientConfig): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  // `mode` applies only when the file is created; an older, wider file must not keep a token.
-  await chmod(path, 0o600);
+  await refuseSymlink(path);
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  // 'wx': created here, by us, with 0600 from the first byte; never an existing file or link.
+  const file = await open(temporary, 'wx', 0o600);
+  try {
+    await file.writeFile(`${JSON.stringify(config, null, 2)}\n`);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  try {
+    // rename replaces a link at `path` itself rather than writing through it.
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** A session file that is a symbolic link could point anywhere: refuse to write through it. */
+async function refuseSymlink(path: string): Promise<void> {
+  const stat = await lstat(path).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (stat?.isSymbolicLink() === true) {
+    throw new UsageError(
+      `${path} is a symbolic link; the session file must be a plain file (remove the link, or set AGORA_NEWS_CONFIG)`,
+    );
+  }
 }
 
 export async function clearClientConfig(path: string): Promise<void> {

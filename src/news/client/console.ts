@@ -194,10 +194,12 @@ async function menu(
           say(`Deleted #${id}.`);
           break;
         }
-        case '8':
-          await client.logout().catch(() => undefined);
-          say('Logged out.');
-          return 'logout';
+        case '8': {
+          const ended = await endSession(client);
+          say(ended.text);
+          if (ended.loggedOut) return 'logout';
+          break;
+        }
         case '10':
           return 'quit';
         case '11':
@@ -225,4 +227,32 @@ async function menu(
 function describe(error: unknown): string {
   if (error instanceof NewsError) return `Error: ${error.message} (${error.code})`;
   throw error;
+}
+
+/**
+ * The menu's "log out": over once the agent revoked the session, or when the session had
+ * ended already (expired, revoked). When the agent cannot be reached the session is still
+ * valid for up to its lifetime, so the console says so and keeps it, for a retry.
+ */
+/** The agent's answers that say the session is over already. */
+const sessionOver = ['unauthenticated', 'token_expired'];
+
+export async function endSession(
+  client: Pick<NewsClient, 'logout'>,
+): Promise<{ loggedOut: boolean; text: string }> {
+  try {
+    await client.logout();
+    return { loggedOut: true, text: 'Logged out.' };
+  } catch (error) {
+    if (error instanceof NewsError && sessionOver.includes(error.code)) {
+      return { loggedOut: true, text: 'Logged out (the session had ended already).' };
+    }
+    const reason = error instanceof NewsError ? describe(error) : `Error: ${String(error)}`;
+    return {
+      loggedOut: false,
+      text:
+        `Not logged out: ${reason}. The session is still valid, so you stay logged in; ` +
+        'choose 8 again once the agent answers.',
+    };
+  }
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { GroupCommit } from '../../platform/sql/group-commit.js';
 import type { Sql } from '../../platform/sql/sql.js';
 import type { FrameHandler } from '../frame-server.js';
+import { nameField } from '../names.js';
 import {
   idField,
   limits,
@@ -17,6 +18,7 @@ import {
   textField,
 } from '../protocol.js';
 import { authenticate } from '../sessions.js';
+import { verifyToken } from '../tokens.js';
 import {
   deleteNews,
   postNewsMany,
@@ -45,15 +47,17 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
       throw new NewsError('unknown_op', `a node has no operation "${frame.op}"`);
     }
     if (frame.op === 'delete') {
+      // authenticate checks the signature before it queries the database.
       const user = (await authenticate(sql, secret, frame.token)).sub;
       return deleteNews(sql, user, idField(frame, 'news'), address);
     }
-    // Every field is checked before the database is asked anything.
-    const name = textField(frame, 'area', limits.areaChars);
+    // Every field, and the token's signature, is checked before the database is asked anything.
+    const name = nameField(frame, 'area', limits.areaChars);
     const unread = optionalBoolean(frame, 'unread');
     const after = frame.after === undefined ? undefined : idField(frame, 'after');
     const text = frame.op === 'post' ? textField(frame, 'text', limits.newsChars) : '';
     const key = optionalText(frame, 'key', limits.keyChars) ?? randomUUID();
+    verifyToken(secret, frame.token);
     // Independent checks, asked at once; the token's failure is reported first.
     const [session, served] = await Promise.allSettled([
       authenticate(sql, secret, frame.token),

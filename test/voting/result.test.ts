@@ -62,6 +62,9 @@ describe('the result service', () => {
       AGORA_DB_SCHEMA: schema,
     });
     await waitForHttp(`${base}/readyz`, { status: 200, timeoutMs: 20_000 });
+    const page = await fetch(base);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
 
     expect(await (await fetch(`${base}/api/results`)).json()).toEqual({
       options: [

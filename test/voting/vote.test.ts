@@ -52,6 +52,13 @@ describe('the vote service', () => {
     expect(page).toContain('You have not voted yet');
   });
 
+  it('sends security headers: no framing, nosniff, no referrer', async () => {
+    const { headers } = await fetch(base);
+    expect(headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(headers.get('x-content-type-options')).toBe('nosniff');
+    expect(headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
   it('queues a form vote before answering, sets a signed voter cookie and marks the choice', async () => {
     const before = await broker.streamLength(votesStream);
     const response = await post('vote=a', form);
@@ -140,6 +147,8 @@ describe('the vote service', () => {
       /unknown field/,
     ],
     ['malformed JSON', '{"vote":', 'application/json', undefined, 400, /malformed_json/],
+    ['a vote in a list', '{"vote":["a"]}', 'application/json', undefined, 400, /must be string/],
+    ['a repeated form field', 'vote=a&vote=b', form, undefined, 400, /must be string/],
     ['SQL in the vote', "vote=a'; DROP TABLE votes;--", form, undefined, 400, /is not an option/],
     [
       'a wrong content type',

@@ -13,6 +13,7 @@ import type { Readiness } from '../health.js';
 import type { Logger } from '../logger.js';
 import { toErrorReply } from './error-reply.js';
 import { recordRequestMetrics } from './request-metrics.js';
+import { addSecurityHeaders } from './security-headers.js';
 import { createValidatorCompiler } from './validator.js';
 
 /** What the server needs of its service; a ServiceContext has all of it. */
@@ -48,6 +49,7 @@ export async function createHttpServer(service: HttpServerOptions, limits: HttpS
   });
   base.setValidatorCompiler(createValidatorCompiler());
   const { recordUnmatched } = recordRequestMetrics(base, metrics, logger);
+  addSecurityHeaders(base);
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(swagger, {
     openapi: {

@@ -82,7 +82,7 @@ export async function startService(
   options: StartOptions,
 ): Promise<RunningService> {
   const logger = options.logger.child({ service: definition.name });
-  const readiness = new Readiness();
+  const readiness = new Readiness(logger);
   const controller = new AbortController();
   const { signal } = controller;
 
@@ -126,7 +126,7 @@ export async function startService(
   let admin: HttpServer | undefined;
   let adminUrl: string | undefined;
   if (base.adminPort !== undefined) {
-    admin = await createHttpServer(base);
+    admin = await createHttpServer(base, { readinessDetail: 'full' });
     adminUrl = await listen(admin, options.host, base.adminPort);
   }
   const migrated = schema?.apply({ signal, logger }) ?? Promise.resolve();

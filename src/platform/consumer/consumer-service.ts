@@ -118,7 +118,8 @@ export async function startConsumerService<T extends { entryId: string }, R>(
     group === 'ok' ? Promise.resolve() : Promise.reject(new Error(group)),
   );
 
-  const app = await createHttpServer(ctx);
+  // Its only port is an admin port (no public route), so /readyz gives the reasons.
+  const app = await createHttpServer(ctx, { readinessDetail: 'full' });
   const url = await listen(app, ctx.host, ctx.port);
 
   const observe = consumerMetrics(ctx.metrics, options.metrics);

@@ -9,7 +9,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 
-import type { Readiness } from '../health.js';
+import { type Readiness, summarize } from '../health.js';
 import type { Logger } from '../logger.js';
 import { toErrorReply } from './error-reply.js';
 import { recordRequestMetrics } from './request-metrics.js';
@@ -28,6 +28,11 @@ export interface HttpServerOptions {
 export interface HttpServerLimits {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   bodyLimit?: number;
+  /**
+   * What `/readyz` says of a waiting check: `summary` (default, for public ports) only
+   * "waiting"; `full` (admin ports) the reason, which may name internal hosts.
+   */
+  readinessDetail?: 'summary' | 'full';
   /** The OpenAPI document's title and description; default: the service's name. */
   title?: string;
   description?: string;
@@ -98,7 +103,8 @@ export async function createHttpServer(service: HttpServerOptions, limits: HttpS
       },
     },
     async (_request, reply) => {
-      const report = await readiness.report();
+      const full = await readiness.report();
+      const report = limits.readinessDetail === 'full' ? full : summarize(full);
       return reply.status(report.ready ? 200 : 503).send({
         status: report.ready ? 'ready' : 'waiting',
         service: service.name,

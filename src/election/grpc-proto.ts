@@ -60,8 +60,27 @@ export function ballotsService(): grpc.ServiceClientConstructor {
   if (!isServiceConstructor(service)) {
     throw new Error('election.proto does not define agora.election.v1.Ballots');
   }
+  tolerateMalformedRequests(service.service);
   cached = service;
   return service;
+}
+
+/**
+ * grpc-js answers bytes that are no valid protobuf with INTERNAL, a server fault. They are the
+ * client's: such a message decodes as one with no fields, which the handler refuses with
+ * INVALID_ARGUMENT naming the first missing field.
+ */
+function tolerateMalformedRequests(definition: grpc.ServiceDefinition): void {
+  for (const method of Object.values(definition)) {
+    const decode = method.requestDeserialize;
+    method.requestDeserialize = (bytes: Buffer): unknown => {
+      try {
+        return decode(bytes);
+      } catch {
+        return {};
+      }
+    };
+  }
 }
 
 function isServiceConstructor(value: unknown): value is grpc.ServiceClientConstructor {

@@ -12,18 +12,21 @@ import { freePort } from './processes.js';
 
 export interface InProcessService {
   service: RunningService;
+  /** The service's own schema and key prefix, for tests that look at what it stored. */
+  sql: PgSql;
+  broker: RedisBroker;
   /** Stops the service, drops its schema and closes its connections. */
   remove: () => Promise<void>;
 }
 
 export async function startInProcess(
   definition: ServiceDefinition,
-  options: { label: string; databaseUrl?: string },
+  options: { label: string; databaseUrl?: string; env?: Record<string, string> },
 ): Promise<InProcessService> {
   const schema = uniqueName(options.label);
   const sql = new PgSql({ url: options.databaseUrl ?? testDatabaseUrl, schema });
   const broker = new RedisBroker({ url: testRedisUrl, keyPrefix: `${schema}:` });
-  const env: Record<string, string> = { AGORA_VOTE_SECRET: testVoteSecret };
+  const env: Record<string, string> = { AGORA_VOTE_SECRET: testVoteSecret, ...options.env };
   if (definition.admin !== undefined) env[definition.admin.variable] = String(await freePort());
   const service = await startService(definition, {
     env,
@@ -34,6 +37,8 @@ export async function startInProcess(
   });
   return {
     service,
+    sql,
+    broker,
     remove: async () => {
       await service.stop();
       await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);

@@ -3,6 +3,7 @@
  * The seeds' REDIS_HOST / REDIS_PORT keep working beside REDIS_URL.
  */
 import { type ConfigOf, type Env, loadConfig, settings } from './config.js';
+import { httpLimitSettings } from './http/limits.js';
 import { logLevels } from './logger.js';
 
 export const platformSettings = {
@@ -52,6 +53,7 @@ export const platformSettings = {
       "The embedded broker's log: always fsyncs before answering (once per event-loop turn); " +
       'everysec fsyncs each second, so a machine crash loses up to a second (a process kill, nothing).',
   }),
+  ...httpLimitSettings,
 };
 
 export type PlatformConfig = ConfigOf<typeof platformSettings>;

@@ -55,3 +55,21 @@ export function trickle(attacker: Attacker, everyMs: number, byte = 'a'): () => 
     clearInterval(timer);
   };
 }
+
+/** Sends one line from `localAddress` and resolves with the first line answered. */
+export function exchangeFrom(port: number, line: string, localAddress: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const attacker = openRaw(port, { localAddress });
+    attacker.socket.on('data', () => {
+      const text = attacker.received();
+      const newline = text.indexOf('\n');
+      if (newline === -1) return;
+      attacker.socket.destroy();
+      resolve(text.slice(0, newline));
+    });
+    attacker.socket.on('close', () => {
+      reject(new Error(`closed without an answer: ${attacker.received()}`));
+    });
+    attacker.socket.write(line);
+  });
+}

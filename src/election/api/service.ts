@@ -78,6 +78,7 @@ export const electionApiService = defineService({
       read: readSummary,
       logger: ctx.logger,
       minIntervalMs: 250,
+      limits: ctx.httpLimits,
     });
     live.follow(ctx.broker, storedChannel, ctx.signal);
 

@@ -57,6 +57,23 @@ export const httpLimitSettings = {
         'Most from one client address (0: no such cap, as behind a proxy where every client shares an address).',
     },
   ),
+  liveMaxClients: settings.integer(
+    'AGORA_LIVE_MAX_CLIENTS',
+    { min: 1, max: 1_000_000 },
+    {
+      default: 1_000,
+      description:
+        'Most browsers one live stream (SSE) serves at once; one more is told to retry in a few seconds.',
+    },
+  ),
+  liveMaxStreamMs: settings.integer(
+    'AGORA_LIVE_MAX_STREAM_MS',
+    { min: 1_000, max: 86_400_000 },
+    {
+      default: 600_000,
+      description: 'A live stream is ended after this long; the page reconnects by itself.',
+    },
+  ),
 };
 
 export type HttpLimits = ConfigOf<typeof httpLimitSettings>;

@@ -42,6 +42,20 @@ export const platformSettings = {
     default: 'public',
     description: 'Postgres schema holding every table.',
   }),
+  databasePoolSize: settings.integer(
+    'AGORA_DB_POOL_SIZE',
+    { min: 1, max: 1_000 },
+    { default: 10, description: 'Postgres connections each process keeps at most.' },
+  ),
+  databaseStatementTimeoutMs: settings.integer(
+    'AGORA_DB_STATEMENT_TIMEOUT_MS',
+    { min: 0, max: 3_600_000 },
+    {
+      default: 30_000,
+      description:
+        'Postgres cancels a statement running longer (0: never); the request gets a readable 503. Migrations are exempt.',
+    },
+  ),
   dataDir: settings.string('AGORA_DATA_DIR', {
     default: '.agora/data',
     description:

@@ -81,9 +81,11 @@ export function exchange(
       fail(error.message);
     });
     socket.on('data', (chunk: string) => {
+      // Only the new chunk is searched: a long answer costs its length once, not its square.
+      const inChunk = chunk.indexOf('\n');
+      const newline = inChunk === -1 ? -1 : received.length + inChunk;
       received += chunk;
       receivedBytes += Buffer.byteLength(chunk);
-      const newline = received.indexOf('\n');
       if (newline === -1) {
         if (receivedBytes > maxAnswerBytes) fail(`answered more than ${maxAnswerBytes} bytes`);
         return;

@@ -2,6 +2,8 @@
  * The news ports under abuse, each while a normal client is served: idle and trickling
  * connections past the per-address cap, a login flood, and TLS (the client verifies the server).
  */
+import { type AddressInfo, createServer } from 'node:net';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAdmin } from '../../src/news/accounts.js';
@@ -107,6 +109,32 @@ describe('a news port with a handler that never answers', () => {
       });
     } finally {
       await frames.close();
+    }
+  });
+});
+
+describe('a server that answers without end', () => {
+  it('is cut off by the client past the answer cap', async () => {
+    const chunk = 'x'.repeat(1024 * 1024);
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      const pump = () => {
+        while (!socket.destroyed && socket.write(chunk));
+        if (!socket.destroyed) socket.once('drain', pump);
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await expect(
+        callNews(`127.0.0.1:${port}`, { op: 'ping' }, { timeoutMs: 60_000 }),
+      ).rejects.toMatchObject({
+        code: 'unavailable',
+        message: /answered more than 16777216 bytes/,
+      });
+    } finally {
+      server.close();
     }
   });
 });

@@ -64,8 +64,12 @@ export async function listenFrames(
     if (refused !== undefined) {
       options.logger.debug({ address: socket.remoteAddress, refused }, 'news connection refused');
       // A plain client is told why; a TLS one would only see bytes before its handshake.
-      if (options.tls === undefined) socket.end(`${JSON.stringify(busyFrame(refused))}\n`);
-      setTimeout(() => socket.destroy(), closeGraceMs).unref();
+      if (options.tls === undefined) {
+        socket.end(`${JSON.stringify(busyFrame(refused))}\n`);
+        setTimeout(() => socket.destroy(), closeGraceMs).unref();
+      } else {
+        socket.destroy();
+      }
       return;
     }
     sockets.add(socket);

@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 
 import { type ConnectionCap, connectionCounter } from '../platform/connection-cap.js';
+import { withinDeadline } from '../platform/deadline.js';
 import { UnavailableError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import {
@@ -181,19 +182,6 @@ function busyFrame(refused: string): ResponseFrame {
   );
 }
 
-/** The handler's result, or a `timeout` refusal once the handler deadline passes. */
-function withinDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new NewsError('timeout', `the server did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
-  return Promise.race([work, expired]).finally(() => {
-    clearTimeout(timer);
-  });
-}
-
 async function answer(
   line: string,
   peer: Peer,
@@ -210,7 +198,12 @@ async function answer(
   }
   let response: ResponseFrame;
   try {
-    const result = await withinDeadline(options.handle(request, peer), options.handlerTimeoutMs);
+    const result = await withinDeadline(
+      options.handle(request, peer),
+      options.handlerTimeoutMs,
+      () =>
+        new NewsError('timeout', `the server did not finish within ${options.handlerTimeoutMs} ms`),
+    );
     response = { v: protocolVersion, id: request.id, ok: true, result };
   } catch (error) {
     response = toErrorFrame(request.id, error, options.logger);

@@ -9,6 +9,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { Counter, type Registry } from 'prom-client';
 
 import { settings } from '../../platform/config.js';
+import { withinDeadline } from '../../platform/deadline.js';
 import type { Logger } from '../../platform/logger.js';
 import { defineService } from '../../platform/service.js';
 import { type Ballot, parseBallot } from '../ballot.js';
@@ -101,6 +102,12 @@ export const electionGrpcService = defineService({
     const store = (ballots: readonly Ballot[]): Promise<StoreResult> =>
       storeBallots(ctx.sql, ctx.broker, ballots, 'grpc', { logger });
 
+    const callExpired = () =>
+      new GrpcRefusal(
+        grpc.status.DEADLINE_EXCEEDED,
+        `A call may last at most ${config.callTimeoutMs} ms on this server.`,
+      );
+
     const castOne = groupedBallotStore(ctx.sql, ctx.broker, 'grpc', { logger });
 
     function refuse(method: string, error: unknown): Partial<grpc.ServiceError> {
@@ -116,7 +123,11 @@ export const electionGrpcService = defineService({
       void (async () => {
         try {
           const ballot = parseBallot(fieldsOf(call.request));
-          const { stored } = await withinCallTimeout(castOne([ballot]), config.callTimeoutMs);
+          const { stored } = await withinDeadline(
+            castOne([ballot]),
+            config.callTimeoutMs,
+            callExpired,
+          );
           counted.ballots(stored.length, 1 - stored.length);
           counted.call('Cast', grpc.status.OK);
           callback(null, { id: ballot.id, duplicate: stored.length === 0 });
@@ -156,12 +167,7 @@ export const electionGrpcService = defineService({
         callback(refusal);
       };
       const deadline = setTimeout(() => {
-        answer(
-          new GrpcRefusal(
-            grpc.status.DEADLINE_EXCEEDED,
-            `A call may last at most ${config.callTimeoutMs} ms on this server.`,
-          ),
-        );
+        answer(callExpired());
       }, config.callTimeoutMs);
       const flush = (): Promise<void> => {
         const ballots = batch;
@@ -254,24 +260,6 @@ export const electionGrpcService = defineService({
     };
   },
 });
-
-/** The work's result, or DEADLINE_EXCEEDED once the server's call deadline passes. */
-function withinCallTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new GrpcRefusal(
-          grpc.status.DEADLINE_EXCEEDED,
-          `A call may last at most ${timeoutMs} ms on this server.`,
-        ),
-      );
-    }, timeoutMs);
-  });
-  return Promise.race([work, expired]).finally(() => {
-    clearTimeout(timer);
-  });
-}
 
 /** The message's fields; proto3 drops unknown fields, and an unset string arrives as "". */
 function fieldsOf(message: BallotMessage): Record<string, string> {

@@ -99,4 +99,19 @@ describe('the shared load options', () => {
     ]).toEqual([500, 30_000, 300_000, 3_600_000, 2_000]);
     expect(() => parseDuration('soon')).toThrow('expected a time');
   });
+
+  it('refuse values past what a timer or one generator can honour, naming the bound', () => {
+    // 2^31 ms would wait 1 ms in setTimeout: refused, not misread.
+    expect(() => parseDuration('2147484ms')).not.toThrow();
+    expect(() => parseDuration('2147483648ms')).toThrow('expected at most 2147483647 ms');
+    expect(() => parse(['--duration', '600h'])).toThrow('expected at most 2147483647 ms');
+    expect(() => parse(['--think-time', '100-3000000000'])).toThrow('expected at most');
+    expect(() => parse(['--users', '100001'])).toThrow('expected at most 100000 users.');
+    expect(() => parse(['--users', '99999999999999999999'])).toThrow('expected a whole number');
+    expect(() => parse(['--rate', '5', '--max-in-flight', '1000000'])).toThrow(
+      'expected at most 100000 requests in flight.',
+    );
+    expect(() => parse(['--rate', '1e12'])).toThrow('expected at most 1000000.');
+    expect(parse(['--users', '100000']).model).toMatchObject({ users: 100_000 });
+  });
 });

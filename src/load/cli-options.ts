@@ -50,6 +50,13 @@ export interface RawLoadOptions {
 
 const defaults = { closedUsers: 10, maxInFlight: 1_000, durationMs: 60_000, timeoutMs: 10_000 };
 
+/**
+ * What one generator process can honestly drive, and the longest wait a Node timer can keep
+ * (setTimeout takes a longer one as 1 ms): past these a value is refused, not misread.
+ */
+const limits = { users: 100_000, maxInFlight: 100_000, ratePerSecond: 1_000_000 };
+export const maxTimerMs = 2 ** 31 - 1;
+
 export function addLoadOptions(command: Command, defaultUrl: string): Command {
   const option = (flags: string, description: string, parse?: (raw: string) => unknown) =>
     parse === undefined
@@ -76,15 +83,15 @@ export function addLoadOptions(command: Command, defaultUrl: string): Command {
     .addOption(
       option(
         '--max-in-flight <count>',
-        `open model: more unanswered requests than this fail as dropped (default ${defaults.maxInFlight})`,
-        positiveInteger,
+        `open model: more unanswered requests than this fail as dropped (default ${defaults.maxInFlight}, at most ${limits.maxInFlight})`,
+        boundedInteger(limits.maxInFlight, 'requests in flight'),
       ),
     )
     .addOption(
       option(
         '-u, --users <count>',
-        `closed model: simulated users (default ${defaults.closedUsers}); open model: distinct users the arrivals are spread over`,
-        positiveInteger,
+        `closed model: simulated users (default ${defaults.closedUsers}, at most ${limits.users}); open model: distinct users the arrivals are spread over`,
+        boundedInteger(limits.users, 'users'),
       ),
     )
     .addOption(
@@ -218,6 +225,9 @@ function positiveNumber(raw: string): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value <= 0)
     throw new InvalidArgumentError('expected a number above 0.');
+  if (value > limits.ratePerSecond) {
+    throw new InvalidArgumentError(`expected at most ${limits.ratePerSecond}.`);
+  }
   return value;
 }
 
@@ -229,9 +239,17 @@ function nonNegativeNumber(raw: string): number {
 }
 
 function positiveInteger(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw)))
     throw new InvalidArgumentError('expected a whole number above 0.');
   return Number(raw);
+}
+
+function boundedInteger(max: number, what: string): (raw: string) => number {
+  return (raw) => {
+    const value = positiveInteger(raw);
+    if (value > max) throw new InvalidArgumentError(`expected at most ${max} ${what}.`);
+    return value;
+  };
 }
 
 const timeUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
@@ -242,6 +260,11 @@ export function parseDuration(raw: string): number {
   const ms = Number(match?.[1]) * (timeUnits[match?.[2] ?? 's'] ?? Number.NaN);
   if (match === null || !Number.isFinite(ms) || ms <= 0)
     throw new InvalidArgumentError('expected a time such as 30s, 5m, 1h or 500ms.');
+  if (ms > maxTimerMs) {
+    throw new InvalidArgumentError(
+      `expected at most ${maxTimerMs} ms (about 24 days), the longest a timer can wait.`,
+    );
+  }
   return ms;
 }
 
@@ -251,6 +274,7 @@ function parseThinkTime(raw: string): { min: number; max: number } {
   const max = match?.[2] === undefined ? min : Number(match[2]);
   if (match === null || max < min)
     throw new InvalidArgumentError('expected milliseconds (500) or a range (200-800).');
+  if (max > maxTimerMs) throw new InvalidArgumentError(`expected at most ${maxTimerMs} ms.`);
   return { min, max };
 }
 

@@ -1,11 +1,20 @@
 /**
- * The client side of NDJSON over TCP: connect, send one line, read one line back, close. Every
- * client, the agent's node pings and the tests use it.
+ * The client side of NDJSON over TCP (or TLS): connect, send one line, read one line back,
+ * close. Every client, the agent's node pings and the tests use it.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 
 import { parseAddress } from './address.js';
 import { NewsError, protocolVersion, type ResponseFrame } from './protocol.js';
+import type { ClientTls } from './tls.js';
+
+/**
+ * The largest answer a client reads, newline included: a full page of news (500 items of 4,000
+ * characters, each up to 4 bytes in UTF-8, with JSON escaping) fits; a server sending more is
+ * cut off rather than filling the client's memory.
+ */
+export const maxAnswerBytes = 16 * 1024 * 1024;
 
 /** The server could not be reached or did not answer: the client should try another node. */
 export class UnreachableError extends NewsError {
@@ -18,6 +27,8 @@ export class UnreachableError extends NewsError {
 export interface CallOptions {
   /** Gives up (rejecting with NewsError 'unavailable') after this long. */
   timeoutMs?: number;
+  /** Speak TLS, verifying the server's certificate (against `ca`, else the system's CAs). */
+  tls?: ClientTls | undefined;
 }
 
 /** Sends one request to `address` ("host:port") and returns its result, or throws NewsError. */
@@ -27,7 +38,12 @@ export async function callNews<T>(
   options: CallOptions = {},
 ): Promise<T> {
   const frame = { v: protocolVersion, id: nextId(), ...request };
-  const response = await exchange(address, `${JSON.stringify(frame)}\n`, options.timeoutMs);
+  const response = await exchange(
+    address,
+    `${JSON.stringify(frame)}\n`,
+    options.timeoutMs,
+    options.tls,
+  );
   if (!response.ok) throw new NewsError(response.error.code, response.error.message);
   return response.result as T;
 }
@@ -43,11 +59,16 @@ export function exchange(
   address: string,
   payload: string,
   timeoutMs = 5_000,
+  tls?: ClientTls,
 ): Promise<ResponseFrame> {
   const { host, port } = parseAddress(address);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket: Socket =
+      tls === undefined
+        ? connect({ host, port })
+        : connectTls({ host, port, ...(tls.ca === undefined ? {} : { ca: tls.ca }) });
     let received = '';
+    let receivedBytes = 0;
     const fail = (message: string) => {
       socket.destroy();
       reject(new UnreachableError(`${address}: ${message}`));
@@ -60,9 +81,15 @@ export function exchange(
       fail(error.message);
     });
     socket.on('data', (chunk: string) => {
+      // Only the new chunk is searched: a long answer costs its length once, not its square.
+      const inChunk = chunk.indexOf('\n');
+      const newline = inChunk === -1 ? -1 : received.length + inChunk;
       received += chunk;
-      const newline = received.indexOf('\n');
-      if (newline === -1) return;
+      receivedBytes += Buffer.byteLength(chunk);
+      if (newline === -1) {
+        if (receivedBytes > maxAnswerBytes) fail(`answered more than ${maxAnswerBytes} bytes`);
+        return;
+      }
       socket.destroy();
       try {
         resolve(JSON.parse(received.slice(0, newline)) as ResponseFrame);

@@ -1,10 +1,14 @@
 /**
- * The server side of NDJSON over TCP, one frame each way per connection: it reads one line
- * (bounded by the frame limit and a deadline from accept), answers it and closes. The agent and
- * the nodes serve with it; frame-client.ts is the other side.
+ * The server side of NDJSON over TCP (or TLS), one frame each way per connection: it reads one
+ * line (bounded by the frame limit and a deadline from accept), answers it within the handler
+ * deadline and closes. Connections are capped overall and per address, and none lives past an
+ * absolute deadline. The agent and the nodes serve with it; frame-client.ts is the other side.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 
+import { type ConnectionCap, connectionCounter } from '../platform/connection-cap.js';
+import { withinDeadline } from '../platform/deadline.js';
 import { UnavailableError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import {
@@ -19,13 +23,23 @@ import {
   type ResponseFrame,
 } from './protocol.js';
 
-export type FrameHandler = (request: RequestFrame) => Promise<unknown>;
+/** Who sent a frame: the remote address, for rate limits. */
+export interface Peer {
+  address: string;
+}
+
+export type FrameHandler = (request: RequestFrame, peer: Peer) => Promise<unknown>;
 
 export interface FrameServerOptions {
   handle: FrameHandler;
   logger: Logger;
   /** How long a connection may take to send its line before it is answered and closed. */
   idleTimeoutMs: number;
+  /** How long a handler may take before the client is answered `timeout`. */
+  handlerTimeoutMs: number;
+  connections: ConnectionCap;
+  /** PEM certificate chain and key: the port speaks TLS instead of plain TCP. */
+  tls?: { cert: string; key: string };
   /** Told each answered request, for metrics. */
   observe?: (op: string, outcome: string, seconds: number) => void;
 }
@@ -43,11 +57,45 @@ export async function listenFrames(
   port: number,
 ): Promise<FrameServer> {
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const counter = connectionCounter(options.connections);
+  // Whatever a connection does, it is gone by then: its line, its answer, the close grace.
+  const lifetimeMs = options.idleTimeoutMs + options.handlerTimeoutMs + closeGraceMs;
+  const admit = (socket: Socket) => {
+    const refused = counter.admit(socket);
+    if (refused !== undefined) {
+      options.logger.debug({ address: socket.remoteAddress, refused }, 'news connection refused');
+      // A plain client is told why; a TLS one would only see bytes before its handshake.
+      if (options.tls === undefined) {
+        socket.end(`${JSON.stringify(busyFrame(refused))}\n`);
+        setTimeout(() => socket.destroy(), closeGraceMs).unref();
+      } else {
+        socket.destroy();
+      }
+      return;
+    }
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, options);
-  });
+    const end = setTimeout(() => socket.destroy(), lifetimeMs);
+    socket.once('close', () => {
+      clearTimeout(end);
+      sockets.delete(socket);
+    });
+    if (options.tls === undefined) serveConnection(socket, options);
+  };
+  let server: Server;
+  if (options.tls === undefined) {
+    server = createServer(admit);
+  } else {
+    server = createTlsServer(
+      { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.idleTimeoutMs },
+      (socket) => {
+        serveConnection(socket, options);
+      },
+    );
+    server.on('connection', admit);
+    server.on('tlsClientError', (error) => {
+      options.logger.debug({ err: error }, 'news TLS handshake failed');
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -120,11 +168,25 @@ function serveConnection(socket: Socket, options: FrameServerOptions): void {
     socket.removeAllListeners('data');
     clearTimeout(deadline);
     const line = buffered.subarray(0, newline).toString('utf8');
-    void answer(line, options).then(reply);
+    void answer(line, { address: socket.remoteAddress ?? 'unknown' }, options).then(reply);
   });
 }
 
-async function answer(line: string, options: FrameServerOptions): Promise<ResponseFrame> {
+function busyFrame(refused: string): ResponseFrame {
+  return errorFrame(
+    null,
+    'busy',
+    refused === 'too_many_from_address'
+      ? 'too many connections from your address; try again shortly'
+      : 'the server has too many connections; try again shortly',
+  );
+}
+
+async function answer(
+  line: string,
+  peer: Peer,
+  options: FrameServerOptions,
+): Promise<ResponseFrame> {
   const started = performance.now();
   let request: RequestFrame;
   try {
@@ -136,7 +198,12 @@ async function answer(line: string, options: FrameServerOptions): Promise<Respon
   }
   let response: ResponseFrame;
   try {
-    const result = await options.handle(request);
+    const result = await withinDeadline(
+      options.handle(request, peer),
+      options.handlerTimeoutMs,
+      () =>
+        new NewsError('timeout', `the server did not finish within ${options.handlerTimeoutMs} ms`),
+    );
     response = { v: protocolVersion, id: request.id, ok: true, result };
   } catch (error) {
     response = toErrorFrame(request.id, error, options.logger);

@@ -61,6 +61,8 @@ export async function openBackends(options: OpenBackendsOptions): Promise<Backen
       dataDir: config.dataDir,
       schema: config.databaseSchema,
       logger,
+      poolSize: config.databasePoolSize,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
     });
   }
 

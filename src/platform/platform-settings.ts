@@ -3,6 +3,7 @@
  * The seeds' REDIS_HOST / REDIS_PORT keep working beside REDIS_URL.
  */
 import { type ConfigOf, type Env, loadConfig, settings } from './config.js';
+import { httpLimitSettings } from './http/limits.js';
 import { logLevels } from './logger.js';
 
 /**
@@ -52,6 +53,20 @@ export const platformSettings = {
     default: 'public',
     description: 'Postgres schema holding every table.',
   }),
+  databasePoolSize: settings.integer(
+    'AGORA_DB_POOL_SIZE',
+    { min: 1, max: 1_000 },
+    { default: 10, description: 'Postgres connections each process keeps at most.' },
+  ),
+  databaseStatementTimeoutMs: settings.integer(
+    'AGORA_DB_STATEMENT_TIMEOUT_MS',
+    { min: 0, max: 3_600_000 },
+    {
+      default: 30_000,
+      description:
+        'Postgres cancels a statement running longer (0: never); the request gets a readable 503. Migrations are exempt.',
+    },
+  ),
   dataDir: settings.string('AGORA_DATA_DIR', {
     default: '.agora/data',
     description:
@@ -63,6 +78,7 @@ export const platformSettings = {
       "The embedded broker's log: always fsyncs before answering (once per event-loop turn); " +
       'everysec fsyncs each second, so a machine crash loses up to a second (a process kill, nothing).',
   }),
+  ...httpLimitSettings,
 };
 
 export type PlatformConfig = ConfigOf<typeof platformSettings>;

@@ -7,6 +7,7 @@ import type { Backends } from './backends.js';
 import type { Broker } from './broker/broker.js';
 import { type Env, loadConfig, readSetting, settings } from './config.js';
 import { Readiness } from './health.js';
+import { loadHttpLimits } from './http/limits.js';
 import { createHttpServer, type HttpServer, listen } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
@@ -117,6 +118,7 @@ export async function startService(
     adminPort: adminPortOf(definition, options.env, options.port),
     version,
     metrics: createMetricsRegistry(definition.name),
+    httpLimits: loadHttpLimits(options.env),
     readiness,
     signal,
     schemaReady: untilAborted(schema?.applied ?? Promise.resolve(), signal),

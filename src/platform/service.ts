@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { Broker } from './broker/broker.js';
 import type { ConfigOf, SettingsSpec } from './config.js';
 import type { Readiness } from './health.js';
+import type { HttpLimits } from './http/limits.js';
 import type { Logger } from './logger.js';
 import type { Migration } from './sql/migrations.js';
 import type { Sql } from './sql/sql.js';
@@ -40,6 +41,8 @@ export interface BaseContext<S extends SettingsSpec = SettingsSpec> {
   adminPort: number | undefined;
   version: string;
   metrics: Registry;
+  /** The platform's HTTP timeouts and connection caps; `createHttpServer(ctx)` applies them. */
+  httpLimits: HttpLimits;
   /**
    * What `/readyz` reports: the backends the service needs and its schema are checked there
    * already; a service adds what else it waits for.

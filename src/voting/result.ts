@@ -60,7 +60,12 @@ export const resultService = defineService({
       }
     }
 
-    const live = new LiveStream({ event: 'results', read: currentResults, logger: ctx.logger });
+    const live = new LiveStream({
+      event: 'results',
+      read: currentResults,
+      logger: ctx.logger,
+      limits: ctx.httpLimits,
+    });
     live.follow(ctx.broker, talliesChannel, ctx.signal);
 
     const app = await createHttpServer(ctx, {

@@ -122,6 +122,8 @@ describe('election-api', () => {
       papeletas: [],
       partidos: [],
       departamentos: [],
+      next: null,
+      truncated: false,
     });
     expect(await get<BallotsPage>('/api/ballots')).toEqual({
       items: [],
@@ -254,7 +256,31 @@ describe('election-api', () => {
         { name: 'Guatemala', municipios: ['Mixco', 'Villa Nueva'] },
         { name: 'Petén', municipios: ['Flores'] },
       ],
+      next: null,
+      truncated: false,
     });
+  });
+
+  it('pages the options by place, so free-text categories cannot grow one answer without bound', async () => {
+    const first = await get<Options>('/api/options?limit=2');
+    expect(first.departamentos).toEqual([
+      { name: 'Escuintla', municipios: ['Palín'] },
+      { name: 'Guatemala', municipios: ['Mixco'] },
+    ]);
+    expect(first.next).toEqual({ departamento: 'Guatemala', municipio: 'Mixco' });
+    const after = new URLSearchParams({
+      limit: '2',
+      after_departamento: first.next?.departamento ?? '',
+      after_municipio: first.next?.municipio ?? '',
+    });
+    const second = await get<Options>(`/api/options?${after.toString()}`);
+    expect(second.departamentos).toEqual([
+      { name: 'Guatemala', municipios: ['Villa Nueva'] },
+      { name: 'Petén', municipios: ['Flores'] },
+    ]);
+    expect(second.next).toBeNull();
+    await get('/api/options?after_departamento=Guatemala', 400);
+    await get('/api/options?limit=5001', 400);
   });
 
   it('pages the ballots newest first, by cursor, with filters and cheap totals', async () => {

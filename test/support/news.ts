@@ -8,6 +8,7 @@ import { newsAgentService } from '../../src/news/agent/service.js';
 import { NewsClient } from '../../src/news/client/client.js';
 import { callNews } from '../../src/news/frame-client.js';
 import { newsNodeService } from '../../src/news/node/service.js';
+import type { ClientTls } from '../../src/news/tls.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { type RunningService, startService } from '../../src/platform/runtime.js';
 import type { ServiceDefinition } from '../../src/platform/service.js';
@@ -43,6 +44,8 @@ export async function startNewsCluster(
   schema: string,
   nodeCount: number,
   extraEnv: Record<string, string> = {},
+  /** When the cluster speaks TLS (NEWS_TLS_* in extraEnv): what its clients trust. */
+  tls?: ClientTls,
 ): Promise<NewsCluster> {
   const sql = new PgSql({ url: testDatabaseUrl, schema });
   const logger = createLogger({ level: 'warn', pretty: false });
@@ -61,12 +64,12 @@ export async function startNewsCluster(
   for (let i = 0; i < nodeCount; i++) {
     nodes.push(await start(newsNodeService, 'NEWS_NODE_ADMIN_PORT'));
   }
-  for (const address of [agent, ...nodes]) await waitUntilServing(address);
+  for (const address of [agent, ...nodes]) await waitUntilServing(address, 20_000, tls);
   return {
     agent,
     nodes,
     sql,
-    client: () => new NewsClient({ agent, retryForMs: 5_000 }),
+    client: () => new NewsClient({ agent, retryForMs: 5_000, tls }),
     stop: async () => {
       for (const service of running.reverse()) await service.stop();
       await sql.close();
@@ -98,8 +101,13 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /** Polls `ping` until the agent or node answers it (its schema and secret are ready). */
-export async function waitUntilServing(address: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(() => callNews(address, { op: 'ping' }, { timeoutMs: 1_000 }).then(() => true), {
+export async function waitUntilServing(
+  address: string,
+  timeoutMs = 20_000,
+  tls?: ClientTls,
+): Promise<void> {
+  const ping = () => callNews(address, { op: 'ping' }, { timeoutMs: 1_000, tls });
+  await waitFor(() => ping().then(() => true), {
     timeoutMs,
     intervalMs: 50,
     message: `${address} to answer ping`,

@@ -5,7 +5,13 @@
  */
 import { NotFoundError } from '../../platform/errors.js';
 import type { SqlQueryable } from '../../platform/sql/sql.js';
-import type { DepartmentVotes, Options, PartyShare, SedeVotes } from './schemas.js';
+import {
+  type DepartmentVotes,
+  type Options,
+  optionsLimits,
+  type PartyShare,
+  type SedeVotes,
+} from './schemas.js';
 
 export interface RouteCounts {
   total: number;
@@ -107,30 +113,50 @@ export async function selectTopSedes(
   return { papeleta, items: rows.map((row) => ({ ...row, votes: count(row.votes) })) };
 }
 
-/** What the dashboard's pickers offer: only values present in the data. */
-export async function selectOptions(sql: SqlQueryable): Promise<Options> {
+/**
+ * What the dashboard's pickers offer: only values present in the data. Free-text categories
+ * could make this grow without bound, so it is bounded: at most `optionsLimits.labels` papers
+ * and parties (`truncated` says more exist), and places a page at a time, after a cursor.
+ */
+export async function selectOptions(
+  sql: SqlQueryable,
+  page: { after?: { departamento: string; municipio: string }; limit?: number } = {},
+): Promise<Options> {
+  const labels = optionsLimits.labels;
+  const limit = page.limit ?? optionsLimits.places;
   const [papeletas, partidos, places] = await Promise.all([
     sql.query<{ papeleta: string }>(
-      'SELECT DISTINCT papeleta FROM party_by_department ORDER BY papeleta',
+      'SELECT DISTINCT papeleta FROM party_by_department ORDER BY papeleta LIMIT $1',
+      [labels + 1],
     ),
     sql.query<{ partido: string }>(
-      'SELECT DISTINCT partido FROM party_by_department ORDER BY partido',
+      'SELECT DISTINCT partido FROM party_by_department ORDER BY partido LIMIT $1',
+      [labels + 1],
     ),
     sql.query<{ departamento: string; municipio: string }>(
       `SELECT DISTINCT departamento, municipio FROM party_by_municipality
-       ORDER BY departamento, municipio`,
+       WHERE $1::text IS NULL OR (departamento, municipio) > ($1::text, $2::text)
+       ORDER BY departamento, municipio LIMIT $3`,
+      [page.after?.departamento ?? null, page.after?.municipio ?? '', limit + 1],
     ),
   ]);
+  const rows = places.rows.slice(0, limit);
   const departamentos: Options['departamentos'] = [];
-  for (const { departamento, municipio } of places.rows) {
+  for (const { departamento, municipio } of rows) {
     const last = departamentos.at(-1);
     if (last?.name === departamento) last.municipios.push(municipio);
     else departamentos.push({ name: departamento, municipios: [municipio] });
   }
+  const lastPlace = rows.at(-1);
   return {
-    papeletas: papeletas.rows.map((row) => row.papeleta),
-    partidos: partidos.rows.map((row) => row.partido),
+    papeletas: papeletas.rows.slice(0, labels).map((row) => row.papeleta),
+    partidos: partidos.rows.slice(0, labels).map((row) => row.partido),
     departamentos,
+    next:
+      places.rows.length > limit && lastPlace !== undefined
+        ? { departamento: lastPlace.departamento, municipio: lastPlace.municipio }
+        : null,
+    truncated: papeletas.rows.length > labels || partidos.rows.length > labels,
   };
 }
 

@@ -137,11 +137,36 @@ export type RecentBallot = Static<typeof recentBallot>;
 export const recentBallots = Type.Object({ items: Type.Array(recentBallot) });
 export type RecentBallots = Static<typeof recentBallots>;
 
+/** Most ballot papers and parties /api/options lists; most places on one page. */
+export const optionsLimits = { labels: 1_000, places: 5_000 } as const;
+
+const place = Type.Object({ departamento: Type.String(), municipio: Type.String() });
+
+export const optionsQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: optionsLimits.places,
+        description: `Places (department, municipality) on this page; default ${optionsLimits.places}.`,
+      }),
+    ),
+    after_departamento: Type.Optional(Type.String({ maxLength: 1_000 })),
+    after_municipio: Type.Optional(Type.String({ maxLength: 1_000 })),
+  },
+  { additionalProperties: false },
+);
+export type OptionsQuery = Static<typeof optionsQuery>;
+
 export const options = Type.Object({
   papeletas: Type.Array(Type.String()),
   partidos: Type.Array(Type.String()),
   departamentos: Type.Array(
     Type.Object({ name: Type.String(), municipios: Type.Array(Type.String()) }),
   ),
+  /** The place to pass as after_departamento / after_municipio for the next page; null: last. */
+  next: Type.Union([place, Type.Null()]),
+  /** More ballot papers or parties exist than the first `optionsLimits.labels` listed. */
+  truncated: Type.Boolean(),
 });
 export type Options = Static<typeof options>;

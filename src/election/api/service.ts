@@ -4,6 +4,7 @@
  * built dashboard itself. It declares the election migrations too, so it never answers
  * "relation does not exist" when it starts before the ingest services.
  */
+import { ValidationError } from '../../platform/errors.js';
 import { LiveStream } from '../../platform/http/live-stream.js';
 import { createHttpServer, listen } from '../../platform/http/server.js';
 import { defineService } from '../../platform/service.js';
@@ -29,6 +30,7 @@ import {
   noQuery,
   type Options,
   options,
+  optionsQuery,
   partyShare,
   recentBallots,
   sedeVotes,
@@ -78,6 +80,7 @@ export const electionApiService = defineService({
       read: readSummary,
       logger: ctx.logger,
       minIntervalMs: 250,
+      limits: ctx.httpLimits,
     });
     live.follow(ctx.broker, storedChannel, ctx.signal);
 
@@ -180,11 +183,31 @@ export const electionApiService = defineService({
       {
         schema: {
           summary: 'What the pickers offer: ballot papers, departments, municipalities',
-          querystring: noQuery,
+          description:
+            'Bounded: at most 1,000 papers and parties (`truncated` says more exist) and a page of places; pass `next` as after_departamento and after_municipio for the following page.',
+          querystring: optionsQuery,
           response: ok(options),
         },
       },
-      () => {
+      (request) => {
+        const {
+          limit,
+          after_departamento: departamento,
+          after_municipio: municipio,
+        } = request.query;
+        if (limit !== undefined || departamento !== undefined || municipio !== undefined) {
+          if ((departamento === undefined) !== (municipio === undefined)) {
+            throw new ValidationError(
+              'after_departamento and after_municipio go together (the `next` of the last page)',
+            );
+          }
+          const after =
+            departamento === undefined || municipio === undefined
+              ? undefined
+              : { departamento, municipio };
+          return selectOptions(sql, { after, limit });
+        }
+        // The first page, which every dashboard asks for: one read serves them all.
         const now = Date.now();
         if (cachedOptions === undefined || now - cachedOptions.at > optionsCacheMs) {
           const value = selectOptions(sql);

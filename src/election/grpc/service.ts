@@ -9,6 +9,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { Counter, type Registry } from 'prom-client';
 
 import { settings } from '../../platform/config.js';
+import { withinDeadline } from '../../platform/deadline.js';
 import type { Logger } from '../../platform/logger.js';
 import { defineService } from '../../platform/service.js';
 import { type Ballot, parseBallot } from '../ballot.js';
@@ -27,7 +28,47 @@ const grpcSettings = {
   maxStreamBallots: settings.integer(
     'ELECTION_GRPC_MAX_STREAM',
     { min: 1, max: 1_000_000 },
-    { default: 10_000, description: 'Most ballots one CastMany stream may carry.' },
+    { default: 5_000, description: 'Most ballots one CastMany stream may carry.' },
+  ),
+  callTimeoutMs: settings.integer(
+    'ELECTION_GRPC_CALL_TIMEOUT_MS',
+    { min: 100, max: 3_600_000 },
+    {
+      default: 30_000,
+      description:
+        "The server's deadline for one call, whatever the client's: then DEADLINE_EXCEEDED.",
+    },
+  ),
+  maxConcurrentStreams: settings.integer(
+    'ELECTION_GRPC_MAX_CONCURRENT_STREAMS',
+    { min: 1, max: 100_000 },
+    { default: 100, description: 'Most calls open at once on one client connection.' },
+  ),
+  maxMessageBytes: settings.integer(
+    'ELECTION_GRPC_MAX_MESSAGE_BYTES',
+    { min: 1_024, max: 64 * 1024 * 1024 },
+    { default: 64 * 1024, description: 'Largest message received; larger: RESOURCE_EXHAUSTED.' },
+  ),
+  connectionIdleMs: settings.integer(
+    'ELECTION_GRPC_CONNECTION_IDLE_MS',
+    { min: 1_000, max: 86_400_000 },
+    { default: 300_000, description: 'A connection with no call for this long is closed.' },
+  ),
+  connectionAgeMs: settings.integer(
+    'ELECTION_GRPC_CONNECTION_AGE_MS',
+    { min: 1_000, max: 86_400_000 },
+    {
+      default: 3_600_000,
+      description: 'A connection is asked to go away at this age (calls get the call deadline).',
+    },
+  ),
+  keepaliveMs: settings.integer(
+    'ELECTION_GRPC_KEEPALIVE_MS',
+    { min: 1_000, max: 86_400_000 },
+    {
+      default: 60_000,
+      description: 'How often the server pings a connection to find a dead peer.',
+    },
   ),
   batchSize: settings.integer(
     'ELECTION_GRPC_BATCH_SIZE',
@@ -61,6 +102,12 @@ export const electionGrpcService = defineService({
     const store = (ballots: readonly Ballot[]): Promise<StoreResult> =>
       storeBallots(ctx.sql, ctx.broker, ballots, 'grpc', { logger });
 
+    const callExpired = () =>
+      new GrpcRefusal(
+        grpc.status.DEADLINE_EXCEEDED,
+        `A call may last at most ${config.callTimeoutMs} ms on this server.`,
+      );
+
     const castOne = groupedBallotStore(ctx.sql, ctx.broker, 'grpc', { logger });
 
     function refuse(method: string, error: unknown): Partial<grpc.ServiceError> {
@@ -76,7 +123,11 @@ export const electionGrpcService = defineService({
       void (async () => {
         try {
           const ballot = parseBallot(fieldsOf(call.request));
-          const { stored } = await castOne([ballot]);
+          const { stored } = await withinDeadline(
+            castOne([ballot]),
+            config.callTimeoutMs,
+            callExpired,
+          );
           counted.ballots(stored.length, 1 - stored.length);
           counted.call('Cast', grpc.status.OK);
           callback(null, { id: ballot.id, duplicate: stored.length === 0 });
@@ -90,58 +141,102 @@ export const electionGrpcService = defineService({
       call,
       callback,
     ) => {
-      // Every message is checked before any is stored, so a bad one leaves nothing written.
-      const ballots: Ballot[] = [];
+      // Stored in batches as the stream arrives: a full batch is committed while the stream is
+      // paused, so memory holds one batch, not the stream. A bad message stores nothing of its
+      // own batch; the batches before it stay committed, and the error says how many ballots.
+      const ids: string[] = [];
+      let batch: Ballot[] = [];
+      let committed = 0;
+      let stored = 0;
+      let writing = Promise.resolve();
       let answered = false;
+      /** A message was refused: nothing after it is read; the answer waits for the write. */
+      let refused = false;
       const answer = (error: unknown, reply?: CastManyReply) => {
         if (answered) return;
         answered = true;
-        if (reply === undefined) callback(refuse('CastMany', error));
-        else callback(null, reply);
+        clearTimeout(deadline);
+        if (reply !== undefined) {
+          callback(null, reply);
+          return;
+        }
+        const refusal = refuse('CastMany', error);
+        if (committed > 0) {
+          refusal.details = `${refusal.details ?? ''} (the ${committed} ballots before it are stored)`;
+        }
+        callback(refusal);
+      };
+      const deadline = setTimeout(() => {
+        answer(callExpired());
+      }, config.callTimeoutMs);
+      const flush = (): Promise<void> => {
+        const ballots = batch;
+        batch = [];
+        if (ballots.length === 0) return writing;
+        call.pause();
+        writing = writing
+          .then(async () => {
+            if (answered) return;
+            const result = await store(ballots);
+            committed += ballots.length;
+            stored += result.stored.length;
+            call.resume();
+          })
+          .catch((error: unknown) => {
+            answer(error);
+          });
+        return writing;
       };
       call.on('data', (message: BallotMessage) => {
-        if (answered) return;
+        if (answered || refused) return;
         try {
-          if (ballots.length >= config.maxStreamBallots) {
+          if (ids.length >= config.maxStreamBallots) {
             throw new GrpcRefusal(
               grpc.status.RESOURCE_EXHAUSTED,
               `A CastMany stream may carry at most ${config.maxStreamBallots} ballots.`,
             );
           }
-          ballots.push(parseBallot(fieldsOf(message), `[${ballots.length}]`));
+          const ballot = parseBallot(fieldsOf(message), `[${ids.length}]`);
+          ids.push(ballot.id);
+          batch.push(ballot);
+          if (batch.length >= config.batchSize) void flush();
         } catch (error) {
-          answer(error);
+          // What is being written still commits; nothing after it is stored.
+          refused = true;
+          batch = [];
+          void writing.then(() => {
+            answer(error);
+          });
         }
       });
       call.on('error', (error) => {
         // The client went away (cancelled, deadline): nobody is left to answer or to store for.
         logger.debug({ err: error }, 'CastMany stream broken by the client');
         answered = true;
+        clearTimeout(deadline);
       });
       call.on('end', () => {
-        if (answered) return;
-        void (async () => {
-          try {
-            let stored = 0;
-            for (let start = 0; start < ballots.length; start += config.batchSize) {
-              const result = await store(ballots.slice(start, start + config.batchSize));
-              stored += result.stored.length;
-            }
-            counted.ballots(stored, ballots.length - stored);
-            counted.call('CastMany', grpc.status.OK);
-            answer(undefined, {
-              stored,
-              duplicates: ballots.length - stored,
-              ids: ballots.map((ballot) => ballot.id),
-            });
-          } catch (error) {
-            answer(error);
-          }
-        })();
+        if (answered || refused) return;
+        void flush().then(() => {
+          if (answered) return;
+          counted.ballots(stored, ids.length - stored);
+          counted.call('CastMany', grpc.status.OK);
+          answer(undefined, { stored, duplicates: ids.length - stored, ids });
+        });
       });
     };
 
-    const server = new grpc.Server();
+    const server = new grpc.Server({
+      'grpc.max_concurrent_streams': config.maxConcurrentStreams,
+      'grpc.max_receive_message_length': config.maxMessageBytes,
+      'grpc.max_send_message_length': 4 * 1024 * 1024,
+      'grpc.max_connection_idle_ms': config.connectionIdleMs,
+      'grpc.max_connection_age_ms': config.connectionAgeMs,
+      // Calls in flight when a connection reaches its age get this long to finish.
+      'grpc.max_connection_age_grace_ms': config.callTimeoutMs,
+      'grpc.keepalive_time_ms': config.keepaliveMs,
+      'grpc.keepalive_timeout_ms': 20_000,
+    });
     server.addService(ballotsService().service, { Cast: cast, CastMany: castMany });
     health.addToServer(server);
     const grpcPort = await bind(server, ctx.host, ctx.port);

@@ -33,6 +33,7 @@ import {
   type RoutingOptions,
 } from '../routing.js';
 import { authenticate, revokeSession } from '../sessions.js';
+import type { LoginGuard } from './login-guard.js';
 
 export const agentOps = [
   'ping',
@@ -53,6 +54,8 @@ export interface AgentDeps {
   secret: Buffer;
   routing: RoutingOptions;
   tokenTtlSeconds: number;
+  /** Backoff after failed logins, and the cap on password hashes in flight. */
+  guard: LoginGuard;
   /** Is the node at this address answering? Used when a client reports it down. */
   pingNode(address: string): Promise<boolean>;
 }
@@ -61,18 +64,26 @@ export function agentHandler(deps: AgentDeps): FrameHandler {
   const { sql, secret } = deps;
   const session = (frame: RequestFrame) => authenticate(sql, secret, frame.token);
 
-  return async (frame) => {
+  return async (frame, peer) => {
+    const { address } = peer;
     switch (frame.op) {
       case 'ping':
         return { service: 'news-agent' };
       case 'register': {
         const name = userNameField(frame);
         const password = passwordField(frame);
-        await registerUser(sql, name, password);
-        return login(sql, secret, name, password, deps.tokenTtlSeconds);
+        return deps.guard.attempt({ address }, async () => {
+          await registerUser(sql, name, password);
+          return login(sql, secret, name, password, deps.tokenTtlSeconds);
+        });
       }
-      case 'login':
-        return login(sql, secret, userNameField(frame), passwordField(frame), deps.tokenTtlSeconds);
+      case 'login': {
+        const name = userNameField(frame);
+        const password = passwordField(frame);
+        return deps.guard.attempt({ name, address }, () =>
+          login(sql, secret, name, password, deps.tokenTtlSeconds),
+        );
+      }
       case 'logout':
         await revokeSession(sql, await session(frame));
         return { loggedOut: true };

@@ -12,7 +12,9 @@ import { newsMigrations } from '../migrations.js';
 import { NewsError } from '../protocol.js';
 import { loadSecret, requireStrongSecret } from '../sessions.js';
 import { agentSettings } from '../settings.js';
+import { clientTlsOf, serverTlsOf } from '../tls.js';
 import { runHealthChecks } from './health-check.js';
+import { LoginGuard } from './login-guard.js';
 import { agentHandler, agentOps, bootstrapAdmin } from './ops.js';
 
 const pingTimeoutMs = 1_000;
@@ -31,8 +33,17 @@ export const newsAgentService = defineService({
     const { config, logger, signal, sql } = ctx;
     requireStrongSecret(config.secret);
     const routing = { replicas: config.replicas, deadAfterMs: config.deadAfterMs };
+    const tls = serverTlsOf(config);
+    // An agent that speaks TLS reaches its nodes over TLS too: a deployment is one or the other.
+    const nodeTls = tls === undefined ? undefined : clientTlsOf('NEWS_TLS_CA', config.tlsCa);
+    const guard = new LoginGuard({
+      freeFailures: { name: config.loginFreeFailures, address: config.loginFreeFailuresPerAddress },
+      backoffMs: config.loginBackoffMs,
+      backoffMaxMs: config.loginBackoffMaxMs,
+      maxInFlight: config.maxPasswordChecks,
+    });
     const pingNode = (address: string) =>
-      callNews(address, { op: 'ping' }, { timeoutMs: pingTimeoutMs }).then(
+      callNews(address, { op: 'ping' }, { timeoutMs: pingTimeoutMs, tls: nodeTls }).then(
         () => true,
         () => false,
       );
@@ -45,12 +56,15 @@ export const newsAgentService = defineService({
 
     const frames = await listenFrames(
       {
-        handle: (frame) =>
+        handle: (frame, peer) =>
           handler === undefined
             ? Promise.reject(new NewsError('unavailable', `the agent is starting: ${waiting}`))
-            : handler(frame),
+            : handler(frame, peer),
         logger,
         idleTimeoutMs: config.idleTimeoutMs,
+        handlerTimeoutMs: config.handlerTimeoutMs,
+        connections: { max: config.maxConnections, perAddress: config.maxConnectionsPerAddress },
+        tls,
         observe: requestMetrics(ctx.metrics, 'agent', agentOps),
       },
       ctx.host,
@@ -75,6 +89,7 @@ export const newsAgentService = defineService({
           secret,
           routing,
           tokenTtlSeconds: config.tokenTtlSeconds,
+          guard,
           pingNode,
         });
         await runHealthChecks({
@@ -92,7 +107,7 @@ export const newsAgentService = defineService({
         logger.error({ err: error }, 'the news agent cannot serve');
       });
 
-    const url = `tcp://${ctx.host}:${frames.port}`;
+    const url = `${tls === undefined ? 'tcp' : 'tls'}://${ctx.host}:${frames.port}`;
     logger.info({ url, admin: ctx.adminPort }, 'news agent listening');
     return {
       url,

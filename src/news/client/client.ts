@@ -18,6 +18,7 @@ import {
   type RouteResult,
   type UserView,
 } from '../protocol.js';
+import type { ClientTls } from '../tls.js';
 
 export const defaultAgentAddress = '127.0.0.1:8000';
 
@@ -28,6 +29,11 @@ export interface NewsClientOptions {
   retryForMs?: number;
   /** Timeout of one request. */
   timeoutMs?: number;
+  /**
+   * TLS to the agent and the nodes, verifying their certificates; default: on (system CAs)
+   * when the agent's address starts with tls://, else plain TCP.
+   */
+  tls?: ClientTls | undefined;
 }
 
 type Target = { area: string } | { news: string };
@@ -37,21 +43,21 @@ export class NewsClient {
   token: string | undefined;
   readonly #retryForMs: number;
   readonly #timeoutMs: number;
+  readonly #tls: ClientTls | undefined;
 
   constructor(options: NewsClientOptions) {
     this.agent = options.agent;
     this.token = options.token;
     this.#retryForMs = options.retryForMs ?? 10_000;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#tls = options.tls ?? (options.agent.startsWith('tls://') ? {} : undefined);
   }
 
   #callAgent<T>(op: string, fields: Record<string, unknown> = {}): Promise<T> {
     return callNews<T>(
       this.agent,
       { op, token: this.token, ...fields },
-      {
-        timeoutMs: this.#timeoutMs,
-      },
+      { timeoutMs: this.#timeoutMs, tls: this.#tls },
     );
   }
 
@@ -140,9 +146,7 @@ export class NewsClient {
           return await callNews<T>(
             node,
             { op, token: this.token, ...fields },
-            {
-              timeoutMs: this.#timeoutMs,
-            },
+            { timeoutMs: this.#timeoutMs, tls: this.#tls },
           );
         } catch (error) {
           if (error instanceof UnreachableError) failed.add(node);
@@ -161,5 +165,5 @@ export class NewsClient {
 
 function retryable(error: unknown): boolean {
   if (!(error instanceof NewsError)) return false;
-  return ['unavailable', 'wrong_node', 'no_node'].includes(error.code);
+  return ['unavailable', 'wrong_node', 'no_node', 'busy'].includes(error.code);
 }

@@ -11,7 +11,14 @@ import { migrate } from '../../platform/sql/migrations.js';
 import { createAdmin } from '../accounts.js';
 import { newsMigrations } from '../migrations.js';
 import { userNameField } from '../names.js';
-import { limits, type LoginResult, NewsError, newsSystem, passwordField } from '../protocol.js';
+import {
+  limits,
+  type LoginResult,
+  NewsError,
+  newsSystem,
+  passwordField,
+} from '../protocol.js';
+import { newsClientTls } from '../tls.js';
 import { defaultAgentAddress, NewsClient } from './client.js';
 import { clearClientConfig, configPath, readClientConfig, writeClientConfig } from './config.js';
 import { runConsole } from './console.js';
@@ -48,7 +55,11 @@ export function addNewsCommands(program: Command): Command {
     async (...args: A) => {
       const options = news.opts<NewsOptions>();
       const stored = await readClientConfig(configPath());
-      const client = new NewsClient({ agent: options.agent, token: stored.token });
+      const client = new NewsClient({
+        agent: options.agent,
+        token: stored.token,
+        tls: newsClientTls(process.env),
+      });
       try {
         const { value, text } = await work(client, ...args);
         process.stdout.write(options.json === true ? `${JSON.stringify(value)}\n` : `${text}\n`);

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 
 import { NewsError, type UserView } from '../protocol.js';
+import { newsClientTls } from '../tls.js';
 import { NewsClient } from './client.js';
 import { clearClientConfig, readClientConfig, writeClientConfig } from './config.js';
 import { formatAreas, formatNews } from './output.js';
@@ -81,7 +82,11 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   };
 
   const stored = await readClientConfig(options.configFile);
-  const client = new NewsClient({ agent: options.agent, token: stored.token });
+  const client = new NewsClient({
+    agent: options.agent,
+    token: stored.token,
+    tls: newsClientTls(process.env),
+  });
   say('Agora news: the news subscription system.');
   try {
     for (;;) {

@@ -15,6 +15,7 @@ import { NewsError } from '../protocol.js';
 import { announceNode, withdrawNode } from '../routing.js';
 import { loadSecret, requireStrongSecret } from '../sessions.js';
 import { nodeSettings } from '../settings.js';
+import { serverTlsOf } from '../tls.js';
 import { nodeHandler, nodeOps } from './ops.js';
 
 export const newsNodeService = defineService({
@@ -38,12 +39,15 @@ export const newsNodeService = defineService({
 
     const frames = await listenFrames(
       {
-        handle: (frame) =>
+        handle: (frame, peer) =>
           handler === undefined
             ? Promise.reject(new NewsError('unavailable', `the node is starting: ${waiting}`))
-            : handler(frame),
+            : handler(frame, peer),
         logger,
         idleTimeoutMs: config.idleTimeoutMs,
+        handlerTimeoutMs: config.handlerTimeoutMs,
+        connections: { max: config.maxConnections, perAddress: config.maxConnectionsPerAddress },
+        tls: serverTlsOf(config),
         observe: requestMetrics(ctx.metrics, 'node', nodeOps),
       },
       ctx.host,
@@ -86,7 +90,7 @@ export const newsNodeService = defineService({
       }
     }
 
-    const url = `tcp://${address}`;
+    const url = `${config.tlsCert === undefined ? 'tcp' : 'tls'}://${address}`;
     logger.info({ url, admin: ctx.adminPort }, 'news node listening');
     return {
       url,

@@ -4,6 +4,8 @@
  * at most once per `minIntervalMs`) or from a periodic refresh (the fallback, should a
  * notification be missed); reads during a read coalesce into one, and an unchanged snapshot is
  * not sent again. A comment line now and then keeps proxies from closing an idle stream.
+ * Bounded: at most `maxClients` browsers, each stream ended after `maxStreamMs` (EventSource
+ * reconnects by itself), and a browser whose buffer is still full at the next write is dropped.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -20,11 +22,17 @@ export interface LiveStreamOptions<T> {
   minIntervalMs?: number;
   /** The fallback refresh while anyone listens; default 1 s. */
   refreshMs?: number;
+  /** The platform's AGORA_LIVE_* limits (a ServiceContext's `httpLimits` has them). */
+  limits?: { liveMaxClients: number; liveMaxStreamMs: number };
 }
 
 const keepAliveMs = 15_000;
 /** What the browser's EventSource waits before it reconnects after the stream drops. */
 const retryMs = 1_000;
+/** What a browser turned away because the stream is full waits before it tries again. */
+const fullRetryMs = 5_000;
+
+const defaultLimits = { liveMaxClients: 1_000, liveMaxStreamMs: 600_000 };
 
 export class LiveStream<T> {
   readonly #clients = new Set<ServerResponse>();
@@ -52,16 +60,30 @@ export class LiveStream<T> {
     for (const timer of this.#timers) timer.unref();
   }
 
-  /** Starts streaming to one browser: the current snapshot first, then every change. */
+  /**
+   * Starts streaming to one browser: the current snapshot first, then every change. When the
+   * stream is full it answers an event stream that only says when to retry and ends: a 503
+   * would make EventSource give up for good.
+   */
   add(response: ServerResponse): void {
+    const limits = this.#options.limits ?? defaultLimits;
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
+    if (this.#clients.size >= limits.liveMaxClients) {
+      response.end(`retry: ${fullRetryMs}\n: too many live clients; retry shortly\n\n`);
+      return;
+    }
     response.write(`retry: ${retryMs}\n\n`);
     this.#clients.add(response);
-    response.on('close', () => this.#clients.delete(response));
+    const lifetime = setTimeout(() => response.end(), limits.liveMaxStreamMs);
+    lifetime.unref();
+    response.on('close', () => {
+      clearTimeout(lifetime);
+      this.#clients.delete(response);
+    });
     this.#options.read().then(
       (snapshot) => {
         const event = this.#eventOf(snapshot);
@@ -149,6 +171,14 @@ export class LiveStream<T> {
   }
 
   #sendAll(chunk: string): void {
-    for (const client of this.#clients) client.write(chunk);
+    for (const client of this.#clients) {
+      // Still full since the last write: the browser does not read. Drop it rather than queue.
+      if (client.writableNeedDrain) {
+        this.#clients.delete(client);
+        client.destroy();
+        continue;
+      }
+      client.write(chunk);
+    }
   }
 }

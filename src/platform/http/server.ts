@@ -3,15 +3,19 @@
  * JSON errors, a body limit, 404s, the `/healthz`, `/readyz` and `/metrics` endpoints, and
  * the OpenAPI document of its routes (`/docs/json`, browsable at `/docs`).
  */
+import type { Socket } from 'node:net';
+
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 
+import { connectionCounter } from '../connection-cap.js';
 import { type Readiness, summarize } from '../health.js';
 import type { Logger } from '../logger.js';
 import { toErrorReply } from './error-reply.js';
+import { defaultHttpLimits, type HttpLimits } from './limits.js';
 import { recordRequestMetrics } from './request-metrics.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { createValidatorCompiler } from './validator.js';
@@ -23,6 +27,8 @@ export interface HttpServerOptions {
   logger: Logger;
   metrics: Registry;
   readiness: Readiness;
+  /** Timeouts and connection caps (the platform's AGORA_HTTP_* settings); default: their defaults. */
+  httpLimits?: HttpLimits;
 }
 
 export interface HttpServerLimits {
@@ -46,13 +52,37 @@ const defaultBodyLimit = 64 * 1024;
  */
 export async function createHttpServer(service: HttpServerOptions, limits: HttpServerLimits = {}) {
   const { version, logger, metrics, readiness } = service;
+  const timeouts = service.httpLimits ?? defaultHttpLimits;
+  const requestTimeout = timeouts.requestTimeoutMs;
+  const headersTimeout = Math.min(timeouts.headersTimeoutMs, requestTimeout);
   const base = Fastify({
     loggerInstance: logger,
     // A log line per request costs about a third of a fast service's throughput: debug only.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyLimit ?? defaultBodyLimit,
+    // A client trickling its body a byte at a time is cut at requestTimeout (408), however
+    // active it looks; an idle connection at connectionTimeout. Node checks the first two only
+    // every connectionsCheckingInterval, so that follows the shorter timeout.
+    requestTimeout,
+    connectionTimeout: timeouts.idleTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    http: {
+      requestTimeout,
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))),
+    },
   });
   base.setValidatorCompiler(createValidatorCompiler());
+  const connections = connectionCounter({
+    max: timeouts.maxConnections,
+    perAddress: timeouts.maxConnectionsPerAddress,
+  });
+  base.server.on('connection', (socket: Socket) => {
+    const refused = connections.admit(socket);
+    if (refused === undefined) return;
+    logger.debug({ address: socket.remoteAddress, refused }, 'HTTP connection refused');
+    socket.destroy();
+  });
   const { recordUnmatched } = recordRequestMetrics(base, metrics, logger);
   addSecurityHeaders(base);
   const app = base.withTypeProvider<TypeBoxTypeProvider>();

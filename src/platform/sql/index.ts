@@ -34,12 +34,21 @@ export interface OpenSqlOptions {
   dataDir?: string;
   schema?: string;
   logger?: Logger;
+  /** pg only: the pool's size and the statement timeout (PgSqlOptions). */
+  poolSize?: number;
+  statementTimeoutMs?: number;
 }
 
 /** A pg handle connects on first use, so it opens even while Postgres is still down. */
 export async function openSql(options: OpenSqlOptions): Promise<Sql> {
   if (options.url !== undefined) {
-    return new PgSql({ url: options.url, schema: options.schema, logger: options.logger });
+    return new PgSql({
+      url: options.url,
+      schema: options.schema,
+      logger: options.logger,
+      poolSize: options.poolSize,
+      statementTimeoutMs: options.statementTimeoutMs,
+    });
   }
   return PgliteSql.open({ dataDir: options.dataDir, schema: options.schema });
 }

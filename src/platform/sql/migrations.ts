@@ -35,6 +35,8 @@ export async function migrate(
 ): Promise<number> {
   checkMigrations(system, migrations);
   return sql.transaction(async (tx) => {
+    // A migration (and the wait for another replica's) may outlast AGORA_DB_STATEMENT_TIMEOUT_MS.
+    await tx.query('SET LOCAL statement_timeout = 0');
     // Taken before CREATE TABLE IF NOT EXISTS, which races (23505) when run concurrently.
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
       `agora_migrations:${sql.schema}`,

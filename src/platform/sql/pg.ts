@@ -18,8 +18,13 @@ export interface PgSqlOptions {
   url: string;
   /** Schema for every unqualified name; created if missing. Defaults to `public`. */
   schema?: string;
-  /** Most connections open at once. */
+  /** Most connections open at once (default 10). */
   poolSize?: number;
+  /**
+   * Postgres cancels a statement running longer than this (0: never), so a few slow requests
+   * cannot hold the pool; a cancelled one fails as SqlUnavailableError (a readable 503).
+   */
+  statementTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -43,9 +48,10 @@ const unavailableErrnos = new Set([
 
 /**
  * SQLSTATEs meaning "this server cannot serve you now": class 08 (connection exception),
- * 57P01-57P03 (shutdown, crash, starting up) and 53300 (too many connections).
+ * 57P01-57P03 (shutdown, crash, starting up), 53300 (too many connections) and 57014 (a
+ * statement cancelled, as statement_timeout does).
  */
-const unavailableSqlStates = /^(08...|57P0[123]|53300)$/;
+const unavailableSqlStates = /^(08...|57P0[123]|53300|57014)$/;
 
 /** node-postgres reports a lost or unusable connection with these messages and no code. */
 const unavailableMessages =
@@ -84,7 +90,7 @@ export class PgSql implements Sql {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: connectTimeoutMs,
       keepAlive: true,
-      options: `-c search_path=${pg.escapeIdentifier(this.schema)}`,
+      options: `-c search_path=${pg.escapeIdentifier(this.schema)} -c statement_timeout=${Math.trunc(options.statementTimeoutMs ?? 0)}`,
     });
     // An idle connection that dies (Postgres restarted) is reported here and dropped; without
     // a listener the event would crash the process.

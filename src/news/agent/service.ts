@@ -84,6 +84,7 @@ export const newsAgentService = defineService({
           pingNode,
           logger,
           signal,
+          judgeStaleAfter: Date.now() + config.deadAfterMs,
         });
       })
       .catch((error: unknown) => {

@@ -64,10 +64,9 @@ export const voteService = defineService({
     const instance = `${hostname()}:${process.pid}`;
     if (ctx.config.cookieSecret === developmentSecret) {
       ctx.logger.warn(
-        'AGORA_VOTE_SECRET is unset, so voter cookies are signed with the public development ' +
-          'key: fine on this machine; before others vote, set it to a random value, the same ' +
-          'for every vote replica (export AGORA_VOTE_SECRET=$(openssl rand -hex 32); see ' +
-          'src/voting/README.md).',
+        'voter cookies use the public development key; before others vote, ' +
+          'export AGORA_VOTE_SECRET=$(openssl rand -hex 32) (the same for every vote replica; ' +
+          'see the settings in src/voting/README.md)',
       );
     }
 

@@ -339,5 +339,11 @@ describe('election-api', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain('<div id="root">');
+    // Browsers ask for /favicon.ico whatever the page links.
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const icon = await fetch(new URL(path, base));
+      expect(icon.status, path).toBe(200);
+      expect(icon.headers.get('content-type'), path).toMatch(/^image\/svg\+xml/);
+    }
   });
 });

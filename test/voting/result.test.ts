@@ -65,11 +65,11 @@ describe('the result service', () => {
 
     expect(await (await fetch(`${base}/api/results`)).json()).toEqual({
       options: [
-        { option: 'a', label: 'Cats', votes: 0, percent: 50 },
-        { option: 'b', label: 'Dogs', votes: 0, percent: 50 },
+        { option: 'a', label: 'Cats', votes: 0, percent: 0 },
+        { option: 'b', label: 'Dogs', votes: 0, percent: 0 },
       ],
       total: 0,
-      totalText: '0 votes',
+      totalText: 'no votes yet',
     });
     const empty = await (await fetch(base)).text();
     expect(empty).toContain('No votes yet');

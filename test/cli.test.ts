@@ -75,9 +75,16 @@ describe('agora up', () => {
     // The table says what backs each service, not only which kinds of backend it needs.
     expect(up.stdout()).toMatch(/\bcounter\s+counter\s+\S+\s+embedded broker\n/);
     expect(up.stdout()).toMatch(/\bresult\s+voting\s+\S+\s+embedded broker, embedded PGlite\n/);
-    for (const url of readyz.values()) {
-      await waitForHttp(url, { status: 200, timeoutMs: 30_000 });
-    }
+    // The table comes once every service is ready: no waiting after it.
+    for (const url of readyz.values()) expect((await fetch(url)).status).toBe(200);
+    // What it printed before the table are warnings only (the development vote secret), one
+    // record each: no "Server listening" line per service.
+    const before = up.stdout().slice(0, up.stdout().indexOf('service '));
+    const records = before.split('\n').filter((line) => line !== '');
+    expect(records.map((line) => (JSON.parse(line) as { level: number }).level)).toEqual([40]);
+    expect(records[0]).toMatch(/AGORA_VOTE_SECRET=/);
+    // The first start makes the news admin and says so once.
+    expect(up.stdout()).toMatch(/news: first admin "admin", password \S+ \(shown once\)/);
 
     up.kill('SIGINT');
     expect(await up.exited).toEqual({ code: 0, signal: null });
@@ -93,11 +100,12 @@ describe('agora up', () => {
       [agoraCli, 'up', 'counter', '--distributed', '--replicas', 'counter=2'],
       { env: cleanEnv({ REDIS_URL: testRedisUrl, AGORA_COUNTER_PORT: String(basePort) }) },
     );
-    await up.waitForOutput(/counter#2/, 20_000);
+    await up.waitForOutput(/Agora is up/, 20_000);
     const pids = [...up.stdout().matchAll(/counter#\d\s+\S+\s+(\d+)/g)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(2);
+    // The table comes once every process is ready.
     for (const port of [basePort, basePort + 1]) {
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 200, timeoutMs: 15_000 });
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     }
 
     up.kill('SIGINT');
@@ -119,6 +127,27 @@ describe('agora up', () => {
     );
   });
 });
+
+it('refuses a second agora up on the same data directory, before it opens the data', async () => {
+  const { env: ports } = await portsForEveryService();
+  const dataDir = await mkdtemp(join(tmpdir(), 'agora-up-twice-'));
+  const env = cleanEnv({ ...ports, AGORA_DATA_DIR: dataDir });
+  const first = startProcess(process.execPath, [agoraCli, 'up', 'counter', 'tasks'], { env });
+  await first.waitForOutput(/Agora is up/, 90_000);
+  const second = await agora(['up', 'counter', 'tasks'], env);
+  expect(second.code).toBe(1);
+  expect(second.stderr).toBe(
+    `agora: Agora is already running on ${dataDir} (process ${first.pid}): use that one, stop it with Ctrl-C in its terminal, or set AGORA_DATA_DIR to another directory\n`,
+  );
+  const admin = await agora(['news', 'create-admin', 'root'], {
+    ...env,
+    AGORA_NEWS_PASSWORD: 'root-password',
+  });
+  expect(admin.code).toBe(2);
+  expect(admin.stderr).toMatch(/^agora: Agora is running on .* and holds its database: .*\n$/);
+  first.kill('SIGINT');
+  expect(await first.exited).toEqual({ code: 0, signal: null });
+}, 120_000);
 
 describe('one-line errors', () => {
   it.each([

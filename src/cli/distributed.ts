@@ -14,11 +14,12 @@ import type { Env } from '../platform/config.js';
 import { UsageError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { redisUrlOf } from '../platform/platform-settings.js';
-import { portForUp } from '../platform/runtime.js';
+import { adminPortOf, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { openSql } from '../platform/sql/index.js';
 import { formatTable } from '../platform/table.js';
 import { prepare } from './in-process.js';
+import { waitUntilReady } from './readiness-wait.js';
 
 const defaultRedisUrl = 'redis://127.0.0.1:6379';
 const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -32,6 +33,8 @@ export interface DistributedOptions {
 interface Replica {
   label: string;
   port: number;
+  /** Where its /readyz answers: the admin port of a service that has one. */
+  healthPort: number;
   child: ChildProcess;
 }
 
@@ -65,6 +68,8 @@ export async function runDistributed(
     });
   }
   childEnv.LOG_FORMAT = config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json');
+  // The table says what started; the processes' own lines are what goes wrong afterwards.
+  childEnv.LOG_LEVEL = options.env.LOG_LEVEL ?? 'warn';
 
   const replicas: Replica[] = [];
   for (const definition of definitions) {
@@ -79,7 +84,12 @@ export async function runDistributed(
         { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       prefixLines(child, label);
-      replicas.push({ label, port, child });
+      replicas.push({
+        label,
+        port,
+        healthPort: adminPortOf(definition, options.env, port) ?? port,
+        child,
+      });
       continue;
     }
     for (let index = 0; index < count; index++) {
@@ -94,7 +104,12 @@ export async function runDistributed(
         },
       );
       prefixLines(child, label);
-      replicas.push({ label, port, child });
+      replicas.push({
+        label,
+        port,
+        healthPort: adminPortOf(definition, options.env, port) ?? port,
+        child,
+      });
     }
   }
 
@@ -115,19 +130,11 @@ export async function runDistributed(
     });
   }
 
-  const rows = replicas.map(({ label, port, child }) => [
-    label,
-    `http://127.0.0.1:${port}`,
-    String(child.pid ?? '-'),
-  ]);
-  process.stdout.write(`${formatTable(['process', 'url', 'pid'], rows)}\n`);
-  process.stdout.write(
-    `backends: ${[childEnv.REDIS_URL, childEnv.DATABASE_URL].filter(Boolean).join(', ')}\n`,
-  );
-
+  const stopped = new AbortController();
   const stopAll = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    stopped.abort();
     logger.info({ signal }, 'stopping every process');
     await Promise.all(
       replicas.map(({ child }) => stopChild(child, config.shutdownTimeoutMs, logger)),
@@ -136,6 +143,46 @@ export async function runDistributed(
   };
   process.on('SIGINT', (signal) => void stopAll(signal));
   process.on('SIGTERM', (signal) => void stopAll(signal));
+
+  // The table comes once every process answers ready, as in one process.
+  await waitUntilReady(
+    replicas.map(({ label, healthPort, child }) => ({
+      name: label,
+      readiness: () => readinessOf(healthPort, child),
+    })),
+    logger,
+    stopped.signal,
+  );
+  // A signal may have come while waiting (TypeScript cannot see the handler set it).
+  if (stopped.signal.aborted) return;
+  const rows = replicas.map(({ label, port, child }) => [
+    label,
+    `http://127.0.0.1:${port}`,
+    String(child.pid ?? '-'),
+  ]);
+  const backends = [childEnv.REDIS_URL, childEnv.DATABASE_URL].filter((url) => url !== undefined);
+  process.stdout.write(
+    `${formatTable(['process', 'url', 'pid'], rows)}\n` +
+      `backends: ${backends.map(safeUrl).join(', ')}\n` +
+      'Agora is up; Ctrl-C stops everything.\n',
+  );
+}
+
+/** What a replica's /readyz says; one that has exited has nothing left to wait for. */
+async function readinessOf(
+  port: number,
+  child: ChildProcess,
+): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  if (child.exitCode !== null || child.signalCode !== null) return { ready: true, checks: {} };
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    const body = (await response.json()) as { checks?: Record<string, string> };
+    return { ready: response.ok, checks: body.checks ?? {} };
+  } catch {
+    return { ready: false, checks: { process: 'not answering yet' } };
+  }
 }
 
 interface RequiredBackend {

@@ -3,14 +3,18 @@
  * never a stack trace. Unexpected errors still show their stack.
  */
 import { BrokerLogCorruptError, BrokerLogLockedError } from '../platform/broker/errors.js';
-import { ConfigError, UsageError } from '../platform/errors.js';
+import { ConfigError, DataDirLockedError, UsageError } from '../platform/errors.js';
 
 export function exitWithError(error: unknown): never {
   if (error instanceof ConfigError || error instanceof UsageError) {
     process.stderr.write(`agora: ${error.message}\n`);
     process.exit(2);
   }
-  if (error instanceof BrokerLogCorruptError || error instanceof BrokerLogLockedError) {
+  if (
+    error instanceof BrokerLogCorruptError ||
+    error instanceof BrokerLogLockedError ||
+    error instanceof DataDirLockedError
+  ) {
     // Starting would drop what follows the damage, or interleave with another process' log.
     process.stderr.write(`agora: ${error.message}\n`);
     process.exit(1);

@@ -4,26 +4,32 @@
  */
 import { openBackends } from '../platform/backends.js';
 import type { Env } from '../platform/config.js';
-import { createLogger, type Logger } from '../platform/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../platform/logger.js';
 import { loadPlatformConfig, type PlatformConfig } from '../platform/platform-settings.js';
 import { checkSettings, type RunningService, startService } from '../platform/runtime.js';
 import type { Backend, ServiceDefinition } from '../platform/service.js';
 import { stopOnSignals } from '../platform/shutdown.js';
+import type { Sql } from '../platform/sql/sql.js';
+import { waitUntilReady } from './readiness-wait.js';
 
 export interface InProcessOptions {
   env: Env;
   allowEmbedded: boolean;
   host?: string;
   portOf(definition: ServiceDefinition): number;
+  /** The services' log level when LOG_LEVEL is unset (`agora up`: warn, the table says the rest). */
+  serviceLogLevel?: LogLevel;
   /**
-   * Called once everything listens, with what is running, on which backends, and what backs
-   * each need by name ("Redis", "embedded broker", "Postgres", "embedded PGlite").
+   * Called once every service is ready, with what is running, on which backends, what backs
+   * each need by name ("Redis", "embedded broker", "Postgres", "embedded PGlite"), and the
+   * database the services share.
    */
   onStarted?(
     running: readonly RunningService[],
     backends: readonly string[],
     backedBy: (need: Backend) => string,
-  ): void;
+    sql: Sql | undefined,
+  ): void | Promise<void>;
 }
 
 /**
@@ -70,12 +76,16 @@ export async function runInProcess(
     await backends.close();
   };
 
+  const serviceLogger =
+    options.serviceLogLevel === undefined || options.env.LOG_LEVEL !== undefined
+      ? logger
+      : logger.child({}, { level: options.serviceLogLevel });
   try {
     for (const definition of definitions) {
       running.push(
         await startService(definition, {
           env: options.env,
-          logger,
+          logger: serviceLogger,
           backends,
           host: options.host ?? config.host,
           port: ports.get(definition) ?? definition.defaultPort,
@@ -87,10 +97,23 @@ export async function runInProcess(
     throw error;
   }
 
-  stopOnSignals(stopAll, { timeoutMs: config.shutdownTimeoutMs, logger });
+  const stopped = new AbortController();
+  stopOnSignals(
+    async () => {
+      stopped.abort();
+      await stopAll();
+    },
+    { timeoutMs: config.shutdownTimeoutMs, logger },
+  );
+  const sources = running.map((service) => ({
+    name: service.definition.name,
+    readiness: () => service.readiness(),
+  }));
+  await waitUntilReady(sources, logger, stopped.signal);
+  if (stopped.signal.aborted) return;
   const backedBy = (need: Backend): string => {
     if (need === 'broker') return backends.broker?.driver === 'redis' ? 'Redis' : 'embedded broker';
     return backends.sql?.driver === 'pg' ? 'Postgres' : 'embedded PGlite';
   };
-  options.onStarted?.(running, backends.describe(), backedBy);
+  await options.onStarted?.(running, backends.describe(), backedBy, backends.sql);
 }

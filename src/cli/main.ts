@@ -105,17 +105,23 @@ program
       await runInProcess(selected, {
         env,
         allowEmbedded: true,
+        serviceLogLevel: 'warn',
         portOf: (definition) => portForUp(definition, env),
-        onStarted: (running, backends, backedBy) => {
+        onStarted: async (running, backends, backedBy, sql) => {
           const rows = running.map((service) => [
             service.definition.name,
             service.definition.system,
             service.url,
             service.definition.needs.map(backedBy).join(', ') || '-',
           ]);
+          const notes: string[] = [];
+          for (const system of systems) {
+            const runs = running.some((service) => service.definition.system === system.name);
+            if (runs && sql !== undefined) notes.push(...((await system.firstSteps?.(sql)) ?? []));
+          }
           process.stdout.write(
             `${formatTable(['service', 'system', 'url', 'backed by'], rows)}\n` +
-              `${backends.join('\n')}\nAgora is up; Ctrl-C stops everything.\n`,
+              [...backends, ...notes, 'Agora is up; Ctrl-C stops everything.\n'].join('\n'),
           );
         },
       });

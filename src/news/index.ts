@@ -2,6 +2,7 @@
 import { defineSystem } from '../platform/system.js';
 import { newsAgentService } from './agent/service.js';
 import { addNewsCommands } from './client/command.js';
+import { makeFirstAdmin } from './first-admin.js';
 import { newsNodeService } from './node/service.js';
 
 export const news = defineSystem({
@@ -9,4 +10,5 @@ export const news = defineSystem({
   description: 'News subscriptions: an agent routing clients to replicated nodes',
   services: [newsAgentService, newsNodeService],
   addCommands: addNewsCommands,
+  firstSteps: makeFirstAdmin,
 });

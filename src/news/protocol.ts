@@ -218,6 +218,8 @@ export interface AreaView {
   name: string;
   subscribed: boolean;
   nodes: string[];
+  /** How many news items it holds (removing it removes them). */
+  news: number;
 }
 
 export interface NewsView {

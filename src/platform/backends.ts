@@ -4,6 +4,7 @@
  * data directory) when allowed and not.
  */
 import { type Broker, openBroker } from './broker/index.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { type PlatformConfig, redisUrlOf } from './platform-settings.js';
@@ -30,40 +31,51 @@ export interface OpenBackendsOptions {
 
 export async function openBackends(options: OpenBackendsOptions): Promise<Backends> {
   const { needs, config, logger, allowEmbedded, requiredBy } = options;
+  const redisUrl = redisUrlOf(config);
+  if (needs.has('broker') && redisUrl === undefined && !allowEmbedded) {
+    throw new ConfigError(
+      'REDIS_URL',
+      `${requiredBy} needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT), or pass --embedded`,
+    );
+  }
+  if (needs.has('sql') && config.databaseUrl === undefined && !allowEmbedded) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `${requiredBy} needs Postgres: set DATABASE_URL, or pass --embedded`,
+    );
+  }
+  // A second `agora up` on one data directory stops here, before it opens any of the data.
+  const embedded =
+    (needs.has('broker') && redisUrl === undefined) ||
+    (needs.has('sql') && config.databaseUrl === undefined);
+  const release = embedded ? lockDataDir(config.dataDir) : () => undefined;
+
   let broker: Broker | undefined;
   let sql: Sql | undefined;
-
-  if (needs.has('broker')) {
-    const url = redisUrlOf(config);
-    if (url === undefined && !allowEmbedded) {
-      throw new ConfigError(
-        'REDIS_URL',
-        `${requiredBy} needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT), or pass --embedded`,
-      );
+  try {
+    if (needs.has('broker')) {
+      broker = openBroker({
+        url: redisUrl,
+        keyPrefix: config.redisPrefix ?? '',
+        dataDir: config.dataDir,
+        fsync: config.brokerFsync,
+        logger,
+      });
     }
-    broker = openBroker({
-      url,
-      keyPrefix: config.redisPrefix ?? '',
-      dataDir: config.dataDir,
-      fsync: config.brokerFsync,
-      logger,
-    });
-  }
-  if (needs.has('sql')) {
-    if (config.databaseUrl === undefined && !allowEmbedded) {
-      throw new ConfigError(
-        'DATABASE_URL',
-        `${requiredBy} needs Postgres: set DATABASE_URL, or pass --embedded`,
-      );
+    if (needs.has('sql')) {
+      sql = await openSql({
+        url: config.databaseUrl,
+        dataDir: config.dataDir,
+        schema: config.databaseSchema,
+        logger,
+        poolSize: config.databasePoolSize,
+        statementTimeoutMs: config.databaseStatementTimeoutMs,
+      });
     }
-    sql = await openSql({
-      url: config.databaseUrl,
-      dataDir: config.dataDir,
-      schema: config.databaseSchema,
-      logger,
-      poolSize: config.databasePoolSize,
-      statementTimeoutMs: config.databaseStatementTimeoutMs,
-    });
+  } catch (error) {
+    await broker?.close();
+    release();
+    throw error;
   }
 
   return {
@@ -75,6 +87,7 @@ export async function openBackends(options: OpenBackendsOptions): Promise<Backen
     ],
     close: async () => {
       await Promise.all([broker?.close(), sql?.close()]);
+      release();
     },
   };
 }

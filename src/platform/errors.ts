@@ -88,3 +88,16 @@ export class ConfigError extends Error {
 function causeText(cause: unknown): string {
   return cause instanceof Error && cause.message !== '' ? ` (${cause.message})` : '';
 }
+
+/** Another live process (a running `agora up`, most often) holds the embedded data directory. */
+export class DataDirLockedError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly pid: number,
+  ) {
+    super(
+      `Agora is already running on ${directory} (process ${pid}): use that one, stop it with Ctrl-C in its terminal, or set AGORA_DATA_DIR to another directory`,
+    );
+    this.name = 'DataDirLockedError';
+  }
+}

@@ -1,8 +1,10 @@
 /**
- * Structured JSON logs (pino); pretty-printed when stdout is a terminal. Request logs are at
+ * Structured JSON logs (pino); on a terminal, one readable line per record ("service: message"
+ * and its fields), written in order with the rest of the CLI's output. Request logs are at
  * debug level: a line per request would cost a third of a fast service's throughput.
  */
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -16,15 +18,21 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const pretty = options.pretty ?? process.stdout.isTTY;
-  return pino({
-    level: options.level,
-    base: { pid: process.pid },
-    ...(pretty && {
-      transport: {
-        target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
-      },
-    }),
+  const base = { level: options.level, base: { pid: process.pid } };
+  if (!(options.pretty ?? process.stdout.isTTY)) return pino(base);
+  // A synchronous stream, not a transport thread: a record and the start-up table that
+  // follows it reach the terminal in the order they were written.
+  const stream = pretty({
+    sync: true,
+    colorize: process.stdout.isTTY,
+    singleLine: true,
+    translateTime: 'HH:MM:ss',
+    ignore: 'pid,hostname,service',
+    messageFormat: (log, messageKey) => {
+      const raw = log[messageKey];
+      const message = typeof raw === 'string' ? raw : JSON.stringify(raw ?? '');
+      return typeof log.service === 'string' ? `${log.service}: ${message}` : message;
+    },
   });
+  return pino(base, stream);
 }

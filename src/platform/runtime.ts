@@ -6,7 +6,7 @@
 import type { Backends } from './backends.js';
 import type { Broker } from './broker/broker.js';
 import { type Env, loadConfig, readSetting, settings } from './config.js';
-import { Readiness } from './health.js';
+import { Readiness, type ReadinessReport } from './health.js';
 import { loadHttpLimits } from './http/limits.js';
 import { createHttpServer, type HttpServer, listen } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -24,6 +24,8 @@ export interface RunningService {
   adminUrl: string | undefined;
   /** Where `/healthz`, `/readyz` and `/metrics` answer: the admin URL, else `url`. */
   healthUrl: string;
+  /** What its `/readyz` says now: ready, or which checks wait and why. */
+  readiness(): Promise<ReadinessReport>;
   stop(): Promise<void>;
 }
 
@@ -152,6 +154,7 @@ export async function startService(
     url,
     adminUrl,
     healthUrl: adminUrl ?? url,
+    readiness: () => readiness.report(),
     stop: async () => {
       controller.abort();
       await stopService();

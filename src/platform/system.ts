@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 
 import type { LoadProfile } from '../load/command.js';
 import type { ServiceDefinition, SystemName } from './service.js';
+import type { Sql } from './sql/sql.js';
 
 export interface SystemDefinition {
   name: SystemName;
@@ -18,6 +19,11 @@ export interface SystemDefinition {
   loadProfile?: LoadProfile;
   /** Its own `agora` subcommands (`agora news ...`, `agora tasks ...`). */
   addCommands?(program: Command): void;
+  /**
+   * Runs in `agora up` (one process) once every service is ready, with the database they
+   * share; returns lines for the start-up output (news: the first admin, at the first start).
+   */
+  firstSteps?(sql: Sql): Promise<readonly string[]>;
 }
 
 export function defineSystem(system: SystemDefinition): SystemDefinition {

@@ -103,6 +103,7 @@ export const resultService = defineService({
       {
         schema: {
           summary: 'Which store the tally is read from (pg or pglite), for load verification',
+          querystring: Type.Object({}, { additionalProperties: false }),
           response: {
             200: Type.Object({ store: Type.Union([Type.Literal('pg'), Type.Literal('pglite')]) }),
           },

@@ -7,14 +7,14 @@ export interface OptionResult {
   option: VoteOption;
   label: string;
   votes: number;
-  /** Share of all votes, 0 to 100, one decimal; 50/50 when nobody voted yet. */
+  /** Share of all votes, 0 to 100, one decimal; 0 for both while nobody has voted (not 50/50). */
   percent: number;
 }
 
 export interface Results {
   options: OptionResult[];
   total: number;
-  /** "N votes", or "1 vote". */
+  /** "N votes", "1 vote", or "no votes yet". */
   totalText: string;
 }
 
@@ -24,10 +24,10 @@ export function resultsOf(tally: Tally, labels: Record<VoteOption, string>): Res
       option,
       label: labels[option],
       votes: tally.counts[option],
-      percent:
-        tally.total === 0 ? 50 : Math.round((1000 * tally.counts[option]) / tally.total) / 10,
+      percent: tally.total === 0 ? 0 : Math.round((1000 * tally.counts[option]) / tally.total) / 10,
     })),
     total: tally.total,
-    totalText: `${tally.total} ${tally.total === 1 ? 'vote' : 'votes'}`,
+    totalText:
+      tally.total === 0 ? 'no votes yet' : `${tally.total} ${tally.total === 1 ? 'vote' : 'votes'}`,
   };
 }

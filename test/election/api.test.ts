@@ -360,6 +360,77 @@ describe('election-api', () => {
     ).toEqual({ papeleta: 'alcalde', total: 0, items: [] });
   });
 
+  it('refuses malformed verification requests with a 400-range answer that says why', async () => {
+    const post = (body: string, type = 'application/json') =>
+      fetch(`${base}/api/verify/ballots`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+    const cases: [string, string, string | undefined, number, string, RegExp][] = [
+      ['not JSON', '{"ids": [', undefined, 400, 'malformed_json', /not valid JSON/],
+      ['an empty body', '', undefined, 400, 'malformed_json', /empty/],
+      ['no ids', '{}', undefined, 400, 'invalid_request', /missing field "ids"/],
+      [
+        'ids not a list',
+        '{"ids":{"a":1}}',
+        undefined,
+        400,
+        'invalid_request',
+        /"ids" must be an array/,
+      ],
+      ['an id not a string', '{"ids":[{"id":7}]}', undefined, 400, 'invalid_request', /"ids.0"/],
+      ['an id with spaces', '{"ids":["a b"]}', undefined, 400, 'invalid_request', /"ids.0"/],
+      [
+        'an unknown field',
+        '{"ids":[],"all":true}',
+        undefined,
+        400,
+        'invalid_request',
+        /unknown field "all"/,
+      ],
+      [
+        'too many ids',
+        JSON.stringify({ ids: Array.from({ length: 501 }, (_, i) => `b${i}`) }),
+        undefined,
+        400,
+        'invalid_request',
+        /at most 500|more than 500/,
+      ],
+      [
+        'form data',
+        'ids=a',
+        'application/x-www-form-urlencoded',
+        415,
+        'unsupported_media_type',
+        /./,
+      ],
+      [
+        'a body over the limit',
+        JSON.stringify({ ids: ['x'.repeat(70 * 1024)] }),
+        undefined,
+        413,
+        'payload_too_large',
+        /./,
+      ],
+    ];
+    for (const [name, body, type, status, code, message] of cases) {
+      const response = await post(body, type);
+      const answer = (await response.json()) as { error: { code: string; message: string } };
+      expect(response.status, name).toBe(status);
+      expect(answer.error.code, name).toBe(code);
+      expect(answer.error.message, name).toMatch(message);
+    }
+    // A well-formed request for ids nobody stored is an empty answer, not an error.
+    const empty = await post('{"ids":["never-sent"]}');
+    expect(empty.status).toBe(200);
+    expect(await empty.json()).toMatchObject({ ballots: [] });
+    // The summaries check takes no body and no query; a wrong method is a 404.
+    expect((await fetch(`${base}/api/verify/summaries?all=1`)).status).toBe(400);
+    expect((await fetch(`${base}/api/verify/summaries`, { method: 'DELETE' })).status).toBe(404);
+    expect((await fetch(`${base}/api/verify/ballots`)).status).toBe(404);
+  });
+
   it('serves the built dashboard at /', async () => {
     const page = await fetch(base);
     expect(page.status).toBe(200);
@@ -367,5 +438,11 @@ describe('election-api', () => {
     expect(await page.text()).toContain('<div id="root">');
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    // Browsers ask for /favicon.ico whatever the page links.
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const icon = await fetch(new URL(path, base));
+      expect(icon.status, path).toBe(200);
+      expect(icon.headers.get('content-type'), path).toMatch(/^image\/svg\+xml/);
+    }
   });
 });

@@ -51,6 +51,7 @@ beforeAll(async () => {
   const admin = cluster.client();
   await admin.login('root', 'root-password');
   await admin.addArea('science');
+  await admin.subscribe('science');
 });
 
 afterAll(async () => {
@@ -91,20 +92,68 @@ it('registers, subscribes, posts and reads unread news through the menu', async 
   await expectThenType('Area: ', 1, 'science');
   await expectThenType('Text: ', 1, 'Polonium found');
   await expectThenType('Posted #', 1);
+  const admin = cluster.client();
+  await admin.login('root', 'root-password');
+  await admin.post('science', 'Radium found');
   await expectThenType('Choice: ', 4, '5');
   await expectThenType('Area: ', 2, 'science');
   await expectThenType('Only unread news? [y/N]: ', 1, 'y');
-  await expectThenType('marie curie (new)', 1);
+  await expectThenType('root (new)', 1);
   await expectThenType('Choice: ', 5, '5');
   await expectThenType('Area: ', 3, 'science');
   await expectThenType('Only unread news? [y/N]: ', 2, 'y');
   await expectThenType('No news.', 1);
-  await expectThenType('Choice: ', 6, '10');
+  await expectThenType('Choice: ', 6, '0');
   await expectThenType('[exited 0]', 1);
 
   const text = await screen();
-  expect(text).toContain('Polonium found');
+  expect(text).toContain('Radium found');
+  // What you wrote yourself is never new to you, and never among your unread.
+  expect(text).not.toContain('marie curie (new)');
+  expect(text).not.toMatch(/marie curie\s*\n\s+Polonium found/);
+  // The menu is numbered without gaps: 1 to 8 and 0 for a user (9 and 10 are an admin's).
+  expect(text).toMatch(/8 {2}log out\n {2}0 {2}quit/);
   expect(text).not.toContain('radium-1898');
   const stored = JSON.parse(readFileSync(configFile, 'utf8')) as { user: { name: string } };
   expect(stored.user.name).toBe('marie curie');
+}, 60_000);
+
+it('asks before removing an area that holds news, and keeps it on no', async () => {
+  const rootConfig = join(mkdtempSync(join(tmpdir(), 'agora-news-tty-')), 'news.json');
+  await tmux('kill-session', '-t', session).catch(() => undefined);
+  await tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '160',
+    '-y',
+    '50',
+    '-e',
+    `AGORA_NEWS_CONFIG=${rootConfig}`,
+    'sh',
+    '-c',
+    'node "$@"; echo "[exited $?]"; sleep 60',
+    'sh',
+    agoraCli,
+    'news',
+    '--agent',
+    cluster.agent,
+  );
+  await expectThenType('Choice: ', 1, '1');
+  await expectThenType('Name: ', 1, 'root');
+  await expectThenType('Password: ', 1, 'root-password');
+  await expectThenType('10  remove area', 1);
+  await expectThenType('Choice: ', 2, '10');
+  await expectThenType('Area to remove: ', 1, 'science');
+  await expectThenType('remove it with them? [y/N]: ', 1, 'n');
+  await expectThenType('Kept science.', 1);
+  await expectThenType('Choice: ', 3, '10');
+  await expectThenType('Area to remove: ', 2, 'science');
+  await expectThenType('remove it with them? [y/N]: ', 2, 'y');
+  await expectThenType('Removed area science.', 1);
+  await expectThenType('Choice: ', 4, '0');
+  await expectThenType('[exited 0]', 1);
+  expect(await screen()).toMatch(/science holds \d+ news items?; remove it with them/);
 }, 60_000);

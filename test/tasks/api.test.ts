@@ -175,10 +175,26 @@ describe('refusing what is wrong, with nothing written', () => {
       { title: { text: 'a' } },
       400,
       'invalid_request',
-      'body.title',
+      'The field "title"',
     ],
-    ['an empty title', 'POST', '/tasks', { title: '' }, 400, 'invalid_request', 'body.title'],
-    ['a blank title', 'POST', '/tasks', { title: '   ' }, 400, 'invalid_request', 'body.title'],
+    [
+      'an empty title',
+      'POST',
+      '/tasks',
+      { title: '' },
+      400,
+      'invalid_request',
+      'The field "title"',
+    ],
+    [
+      'a blank title',
+      'POST',
+      '/tasks',
+      { title: '   ' },
+      400,
+      'invalid_request',
+      'The field "title"',
+    ],
     [
       'a title too long',
       'POST',
@@ -186,7 +202,7 @@ describe('refusing what is wrong, with nothing written', () => {
       { title: 'x'.repeat(201) },
       400,
       'invalid_request',
-      'body.title',
+      'The field "title"',
     ],
     [
       'an unknown field',
@@ -224,7 +240,7 @@ describe('refusing what is wrong, with nothing written', () => {
       { done: 'yes' },
       400,
       'invalid_request',
-      'body.done',
+      'The field "done" must be a boolean.',
     ],
     [
       'an id that is not a number',
@@ -233,7 +249,7 @@ describe('refusing what is wrong, with nothing written', () => {
       undefined,
       400,
       'invalid_request',
-      'params.id',
+      'The path parameter "id" must be a whole number.',
     ],
     [
       'an unknown status filter',
@@ -242,7 +258,7 @@ describe('refusing what is wrong, with nothing written', () => {
       undefined,
       400,
       'invalid_request',
-      'querystring.status',
+      'The query parameter "status" is not one of',
     ],
     [
       'an unknown query field',
@@ -260,7 +276,7 @@ describe('refusing what is wrong, with nothing written', () => {
       undefined,
       400,
       'invalid_request',
-      'querystring.limit',
+      'The query parameter "limit" must be at most',
     ],
     [
       'a missing task',
@@ -375,9 +391,9 @@ describe('refusing what is wrong, with nothing written', () => {
   it('refuses a malformed Idempotency-Key or X-Client-Id, naming the header', async () => {
     const key = await post('/tasks', { title: 'a' }, { 'idempotency-key': 'has spaces' });
     expect(key.status).toBe(400);
-    expect((await errorOf(key)).message).toContain('headers.idempotency-key');
+    expect((await errorOf(key)).message).toContain('The header "idempotency-key"');
     const client = await post('/tasks', { title: 'a' }, { 'x-client-id': 'x'.repeat(200) });
-    expect((await errorOf(client)).message).toContain('headers.x-client-id');
+    expect((await errorOf(client)).message).toContain('The header "x-client-id"');
   });
 
   it('refuses a body that is not JSON with 415', async () => {

@@ -117,11 +117,11 @@ it('exits 3 and names each option whose stored count differs from the acknowledg
     status: 200,
     body: JSON.stringify({
       options: [
-        { option: 'a', label: 'Cats', votes: 0, percent: 50 },
-        { option: 'b', label: 'Dogs', votes: 0, percent: 50 },
+        { option: 'a', label: 'Cats', votes: 0, percent: 0 },
+        { option: 'b', label: 'Dogs', votes: 0, percent: 0 },
       ],
       total: 0,
-      totalText: '0 votes',
+      totalText: 'no votes yet',
     }),
   }));
   try {

@@ -68,12 +68,20 @@ describe('the result service', () => {
 
     expect(await (await fetch(`${base}/api/results`)).json()).toEqual({
       options: [
-        { option: 'a', label: 'Cats', votes: 0, percent: 50 },
-        { option: 'b', label: 'Dogs', votes: 0, percent: 50 },
+        { option: 'a', label: 'Cats', votes: 0, percent: 0 },
+        { option: 'b', label: 'Dogs', votes: 0, percent: 0 },
       ],
       total: 0,
-      totalText: '0 votes',
+      totalText: 'no votes yet',
     });
+    // The verification route takes no input: anything else is refused, not ignored.
+    expect(await (await fetch(`${base}/api/verify/store`)).json()).toEqual({ store: 'pg' });
+    const query = await fetch(`${base}/api/verify/store?store=pglite`);
+    expect(query.status).toBe(400);
+    expect(((await query.json()) as { error: { message: string } }).error.message).toMatch(
+      /unknown field "store"/,
+    );
+    expect((await fetch(`${base}/api/verify/store`, { method: 'POST' })).status).toBe(404);
     const empty = await (await fetch(base)).text();
     expect(empty).toContain('No votes yet');
     expect(empty).not.toMatch(/>50%</);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 import fastifyStatic from '@fastify/static';
 
+import { addFavicon } from '../../platform/http/favicon.js';
 import type { HttpServer } from '../../platform/http/server.js';
 
 /**
@@ -31,6 +32,7 @@ export async function serveDashboard(app: HttpServer, dir = dashboardDir()): Pro
     app.get('/', (_request, reply) =>
       reply.status(503).type('text/html; charset=utf-8').send(notBuiltPage),
     );
+    addFavicon(app, { color: '#1d4ed8', glyph: 'E' });
     return;
   }
   // Files are looked up per request (wildcard), so a rebuild under a running server is served
@@ -44,4 +46,10 @@ export async function serveDashboard(app: HttpServer, dir = dashboardDir()): Pro
       );
     },
   });
+  // Browsers ask for /favicon.ico whatever the page links: the dashboard's own icon answers.
+  if (existsSync(join(dir, 'favicon.svg'))) {
+    app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
+      reply.type('image/svg+xml').sendFile('favicon.svg'),
+    );
+  }
 }

@@ -11,6 +11,7 @@ import type { Sql } from '../../platform/sql/index.js';
 import { ballotIdPattern, maxFieldLength } from '../ballot.js';
 import { findSummaryDrift } from '../ballot-store.js';
 import { readStoredBallots } from '../load/verify.js';
+import { noQuery } from './schemas.js';
 
 /** Ids per request: a full request stays well under the API's 64 KiB body limit. */
 export const verifyIdsPerRequest = 500;
@@ -69,6 +70,7 @@ export function addVerifyRoutes(app: HttpServer, sql: Sql): void {
     {
       schema: {
         summary: 'Summary rows that differ from a recount of the ballots (load verification)',
+        querystring: noQuery,
         response: { 200: summaryDrift },
       },
     },

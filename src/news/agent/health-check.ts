@@ -16,6 +16,11 @@ export interface HealthCheckOptions {
   pingNode(address: string): Promise<boolean>;
   logger: Logger;
   signal: AbortSignal;
+  /**
+   * Until then (ms since the epoch) a node with a stale heartbeat is not judged: after a crash
+   * the stack restarts its nodes with its agent, and each announces itself within a heartbeat.
+   */
+  judgeStaleAfter?: number;
 }
 
 export async function checkNodesOnce(options: HealthCheckOptions): Promise<void> {
@@ -27,8 +32,9 @@ export async function checkNodesOnce(options: HealthCheckOptions): Promise<void>
       answers: node.fresh && (await options.pingNode(node.address)),
     })),
   );
+  const judgeStale = Date.now() >= (options.judgeStaleAfter ?? 0);
   for (const node of verdicts) {
-    if (node.answers) continue;
+    if (node.answers || (!node.fresh && !judgeStale)) continue;
     logger.warn(
       { node: node.address, reason: node.fresh ? 'no answer to ping' : 'heartbeat too old' },
       'news node is dead; moving its areas',

@@ -112,10 +112,16 @@ export function agentHandler(deps: AgentDeps): FrameHandler {
 }
 
 async function listAreas(sql: Sql, userId: string, onlySubscribed: boolean): Promise<AreaView[]> {
-  const { rows } = await sql.query<{ name: string; subscribed: boolean; nodes: string[] | null }>(
+  const { rows } = await sql.query<{
+    name: string;
+    subscribed: boolean;
+    nodes: string[] | null;
+    news: number;
+  }>(
     `SELECT a.name, (s.user_id IS NOT NULL) AS subscribed,
             ARRAY(SELECT node_address FROM news_assignments x
-                  WHERE x.area_id = a.id ORDER BY node_address) AS nodes
+                  WHERE x.area_id = a.id ORDER BY node_address) AS nodes,
+            (SELECT count(*) FROM news_items i WHERE i.area_id = a.id)::int AS news
      FROM news_areas a
      LEFT JOIN news_subscriptions s ON s.area_id = a.id AND s.user_id = $1
      WHERE ($2::boolean = false OR s.user_id IS NOT NULL)
@@ -126,6 +132,7 @@ async function listAreas(sql: Sql, userId: string, onlySubscribed: boolean): Pro
     name: row.name,
     subscribed: row.subscribed,
     nodes: row.nodes ?? [],
+    news: row.news,
   }));
 }
 

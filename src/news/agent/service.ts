@@ -99,6 +99,7 @@ export const newsAgentService = defineService({
           pingNode,
           logger,
           signal,
+          judgeStaleAfter: Date.now() + config.deadAfterMs,
         });
       })
       .catch((error: unknown) => {

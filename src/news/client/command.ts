@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 
-import { UsageError } from '../../platform/errors.js';
+import { DataDirLockedError, UsageError } from '../../platform/errors.js';
 import { loadPlatformConfig } from '../../platform/platform-settings.js';
 import { openSql } from '../../platform/sql/index.js';
 import { migrate } from '../../platform/sql/migrations.js';
@@ -22,8 +22,8 @@ import { newsClientTls } from '../tls.js';
 import { defaultAgentAddress, NewsClient } from './client.js';
 import { clearClientConfig, configPath, readClientConfig, writeClientConfig } from './config.js';
 import { runConsole } from './console.js';
-import { formatAreas, formatNews } from './output.js';
-import { readPassword } from './password-input.js';
+import { formatAreas, formatNews, plural } from './output.js';
+import { confirm, readNewPassword, readPassword } from './password-input.js';
 
 interface NewsOptions {
   agent: string;
@@ -87,12 +87,12 @@ export function addNewsCommands(program: Command): Command {
 
   news
     .command('register')
-    .description('Create an account and log in; the password as for login.')
+    .description('Create an account and log in; the password as for login (a prompt asks twice).')
     .argument('<name>', `user name, up to ${limits.nameChars} characters`)
     .option('--password-stdin', 'read the password from standard input')
     .action(
       run(async (client, name: string, options: { passwordStdin?: boolean }) =>
-        keepSession(await client.register(name, await readPassword(options))),
+        keepSession(await client.register(name, await readNewPassword(options))),
       ),
     );
 
@@ -232,13 +232,24 @@ export function addNewsCommands(program: Command): Command {
     );
   admin
     .command('remove-area')
-    .description('Remove an area with its news and subscriptions (admins only).')
+    .description(
+      'Remove an area with its news and subscriptions (admins only); one that holds news asks first, or needs --yes without a terminal.',
+    )
     .argument('<name>')
+    .option('--yes', 'remove it even if it holds news, without asking')
     .action(
-      run(async (client, name: string) => ({
-        value: await client.removeArea(name),
-        text: `Removed area ${name}.`,
-      })),
+      run(async (client, name: string, options: { yes?: boolean }) => {
+        const news = (await client.areas()).find((area) => area.name === name)?.news ?? 0;
+        if (news > 0 && options.yes !== true) {
+          const holds = `${name} holds ${plural(news, 'news item')}`;
+          if (!process.stdin.isTTY)
+            throw new UsageError(`${holds}: add --yes to remove it with them`);
+          if (!(await confirm(`${holds}; remove it with them? [y/N]: `))) {
+            return { value: { removed: false }, text: `Kept ${name}.` };
+          }
+        }
+        return { value: await client.removeArea(name), text: `Removed area ${name}.` };
+      }),
     );
 
   news
@@ -255,19 +266,26 @@ export function addNewsCommands(program: Command): Command {
       } catch (error) {
         throw new UsageError(`bad name: ${(error as Error).message}`);
       }
-      const password = await readPassword(options);
-      try {
-        passwordField({ v: 1, id: 0, op: 'create-admin', password });
-      } catch (error) {
-        throw new UsageError(`bad password: ${(error as Error).message}`);
-      }
       const config = loadPlatformConfig(process.env);
       const sql = await openSql({
         url: config.databaseUrl,
         dataDir: config.dataDir,
         schema: config.databaseSchema,
+      }).catch((error: unknown) => {
+        if (!(error instanceof DataDirLockedError)) throw error;
+        // Its database is open in that process; a second writer would corrupt it.
+        throw new UsageError(
+          `Agora is running on ${error.directory} (process ${error.pid}) and holds its database: log in as the admin its first start printed, or stop it and run create-admin again`,
+        );
       });
       try {
+        // Asked only once the database is ours: a refusal comes before the prompt.
+        const password = await readNewPassword(options);
+        try {
+          passwordField({ v: 1, id: 0, op: 'create-admin', password });
+        } catch (error) {
+          throw new UsageError(`bad password: ${(error as Error).message}`);
+        }
         await migrate(sql, newsSystem, newsMigrations);
         const user = await createAdmin(sql, stored, password);
         const json = news.opts<NewsOptions>().json === true;

@@ -10,7 +10,7 @@ import { NewsError, type UserView } from '../protocol.js';
 import { newsClientTls } from '../tls.js';
 import { NewsClient } from './client.js';
 import { clearClientConfig, readClientConfig, writeClientConfig } from './config.js';
-import { formatAreas, formatNews } from './output.js';
+import { formatAreas, formatNews, plural } from './output.js';
 
 export interface ConsoleOptions {
   agent: string;
@@ -21,9 +21,9 @@ export interface ConsoleOptions {
 
 const userMenu = `
   1  see areas          2  subscribe          3  unsubscribe        4  my areas
-  5  get news           6  add news           7  delete news        8  log out
- 10  quit`;
-const adminMenu = ' 11  add area          12  remove area   (admin)';
+  5  get news           6  add news           7  delete news        8  log out`;
+const adminMenu = '  9  add area          10  remove area   (admin)';
+const quitLine = '  0  quit';
 
 /** Closing the input (Ctrl-D, end of a script) ends the console like "quit". */
 class InputClosed extends Error {}
@@ -126,11 +126,11 @@ async function logIn(
   configFile: string,
 ): Promise<UserView | undefined> {
   for (;;) {
-    say('\n  1  log in            2  register          10  quit');
+    say('\n  1  log in            2  register           0  quit');
     const choice = await ask('Choice: ');
-    if (choice === '10') return undefined;
+    if (choice === '0') return undefined;
     if (choice !== '1' && choice !== '2') {
-      say('Choose 1, 2 or 10.');
+      say('Choose 1, 2 or 0.');
       continue;
     }
     const name = await ask('Name: ');
@@ -159,6 +159,7 @@ async function menu(
   for (;;) {
     say(`\nLogged in as ${user.name}${user.admin ? ' (admin)' : ''}.${userMenu}`);
     if (user.admin) say(adminMenu);
+    say(quitLine);
     const choice = await ask('Choice: ');
     try {
       switch (choice) {
@@ -205,18 +206,33 @@ async function menu(
           if (ended.loggedOut) return 'logout';
           break;
         }
-        case '10':
+        case '0':
           return 'quit';
-        case '11':
-        case '12': {
+        case '9':
+        case '10': {
           if (!user.admin) {
             say('Only admins may add or remove areas.');
             break;
           }
-          const name = await ask(choice === '11' ? 'New area: ' : 'Area to remove: ');
-          if (choice === '11') await client.addArea(name);
-          else await client.removeArea(name);
-          say(choice === '11' ? `Added area ${name}.` : `Removed area ${name}.`);
+          if (choice === '9') {
+            const name = await ask('New area: ');
+            await client.addArea(name);
+            say(`Added area ${name}.`);
+            break;
+          }
+          const name = await ask('Area to remove: ');
+          const news = (await client.areas()).find((area) => area.name === name)?.news ?? 0;
+          if (news > 0) {
+            const sure = await ask(
+              `${name} holds ${plural(news, 'news item')}; remove it with them? [y/N]: `,
+            );
+            if (!/^y(es)?$/i.test(sure)) {
+              say(`Kept ${name}.`);
+              break;
+            }
+          }
+          await client.removeArea(name);
+          say(`Removed area ${name}.`);
           break;
         }
         default:

@@ -5,8 +5,13 @@ import type { AreaView, NewsView } from '../protocol.js';
 export function formatAreas(areas: readonly AreaView[]): string {
   if (areas.length === 0) return 'No areas.';
   return formatTable(
-    ['area', 'subscribed', 'nodes'],
-    areas.map((area) => [area.name, area.subscribed ? 'yes' : 'no', area.nodes.join(', ') || '-']),
+    ['area', 'subscribed', 'news', 'nodes'],
+    areas.map((area) => [
+      area.name,
+      area.subscribed ? 'yes' : 'no',
+      String(area.news),
+      area.nodes.join(', ') || '-',
+    ]),
   );
 }
 
@@ -19,4 +24,9 @@ export function formatNews(items: readonly NewsView[]): string {
       return `#${item.id} ${when} ${item.author}${mark}\n  ${item.text.replaceAll('\n', '\n  ')}`;
     })
     .join('\n');
+}
+
+/** "1 news item", "3 news items". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -83,8 +83,9 @@ function toView(row: NewsRow): NewsView {
 }
 
 /**
- * The news of an area (all, or only unread), oldest first; what is returned is now read. One
- * statement: the read marks are written by the same snapshot that chose the rows.
+ * The news of an area (all, or only unread), oldest first; what is returned is now read, and
+ * what you wrote yourself was never new to you. One statement: the read marks are written by
+ * the same snapshot that chose the rows.
  */
 export async function readNews(
   sql: SqlQueryable,
@@ -96,10 +97,11 @@ export async function readNews(
   const { rows } = await sql.query<NewsRow>(
     `WITH picked AS (
        SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at,
-              (r.user_id IS NOT NULL) AS was_read
+              (r.user_id IS NOT NULL OR i.author_id = $1) AS was_read
        FROM news_items i
        LEFT JOIN news_reads r ON r.news_id = i.id AND r.user_id = $1
-       WHERE i.area_id = $2 AND ($3::boolean = false OR r.user_id IS NULL)
+       WHERE i.area_id = $2
+         AND ($3::boolean = false OR (r.user_id IS NULL AND i.author_id <> $1))
          AND i.id > $5
        ORDER BY i.id
        LIMIT $4

@@ -50,16 +50,35 @@ export function describedPattern(pattern: string, meaning: string): string {
   return pattern;
 }
 
-/** "body: unknown field "x"" rather than Ajv's "body must NOT have additional properties". */
+/** What a field is called in a sentence: "The field "title"", "The query parameter "limit"". */
+const fieldKinds: Record<string, string> = {
+  body: 'The field',
+  querystring: 'The query parameter',
+  params: 'The path parameter',
+  headers: 'The header',
+};
+
+function subjectOf(context: string, instancePath: string): string {
+  const kind = fieldKinds[context];
+  const path = instancePath.replace(/^\//, '').replaceAll('/', '.');
+  if (kind === undefined || path === '') return `${context}${instancePath.replaceAll('/', '.')}`;
+  return `${kind} "${path}"`;
+}
+
+/**
+ * Sentences a person reads: "body: unknown field "x"" rather than Ajv's "body must NOT have
+ * additional properties", "The field "title" must not be empty." rather than "body.title must
+ * NOT have fewer than 1 characters".
+ */
 export function describeValidationIssue(context: string, issue: ValidationIssue): string {
-  const where = `${context}${issue.instancePath.replaceAll('/', '.')}`;
+  const path = `${context}${issue.instancePath.replaceAll('/', '.')}`;
+  const where = subjectOf(context, issue.instancePath);
   const field = (name: unknown) => (typeof name === 'string' ? name : JSON.stringify(name));
   switch (issue.keyword) {
     case 'additionalProperties':
-      return `${where}: unknown field "${field(issue.params.additionalProperty)}"`;
+      return `${path}: unknown field "${field(issue.params.additionalProperty)}"`;
     case 'required':
-      return `${where}: missing field "${field(issue.params.missingProperty)}"`;
-    // Sentences a person reads, not Ajv's "must NOT have fewer than 1 characters".
+      return `${path}: missing field "${field(issue.params.missingProperty)}"`;
     case 'minLength':
       return issue.params.limit === 1
         ? `${where} must not be empty.`
@@ -69,10 +88,21 @@ export function describeValidationIssue(context: string, issue: ValidationIssue)
     case 'minimum':
     case 'maximum':
       return `${where} must be ${issue.keyword === 'minimum' ? 'at least' : 'at most'} ${String(issue.params.limit)}.`;
+    case 'type': {
+      const type = String(issue.params.type);
+      const noun = type === 'integer' ? 'whole number' : type;
+      return `${where} must be ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}.`;
+    }
     case 'pattern': {
       const meaning = patternMeanings.get(String(issue.params.pattern));
-      return `${where} ${meaning ?? issue.message ?? 'is invalid'}${meaning === undefined ? '' : '.'}`;
+      if (meaning !== undefined) return `${where} ${meaning}.`;
+      return issue.params.pattern === '\\S'
+        ? `${where} must not be blank.`
+        : `${where} must match the pattern ${String(issue.params.pattern)}.`;
     }
+    case 'const':
+    case 'enum':
+      return `${where} is not one of the values it may take.`;
     default:
       return `${where} ${issue.message ?? 'is invalid'}`;
   }

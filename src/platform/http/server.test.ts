@@ -75,8 +75,20 @@ describe('the HTTP server factory', () => {
       'invalid_request',
       'body: unknown field "admin"',
     ],
-    ['a wrong type', '{"name":{"$gt":""}}', 400, 'invalid_request', 'body.name must be string'],
-    ['an empty string', '{"name":""}', 400, 'invalid_request', 'body.name must not be empty.'],
+    [
+      'a wrong type',
+      '{"name":{"$gt":""}}',
+      400,
+      'invalid_request',
+      'The field "name" must be a string.',
+    ],
+    [
+      'an empty string',
+      '{"name":""}',
+      400,
+      'invalid_request',
+      'The field "name" must not be empty.',
+    ],
     [
       'an oversized body',
       JSON.stringify({ name: 'x'.repeat(2048) }),

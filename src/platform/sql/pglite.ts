@@ -2,10 +2,9 @@
  * The embedded driver: PGlite (Postgres compiled to WebAssembly), in memory or in a directory.
  * It is one connection, so transactions run one at a time and a plain query waits for them.
  */
-import { mkdir } from 'node:fs/promises';
-
 import { PGlite, type Results, type Transaction, types } from '@electric-sql/pglite';
 
+import { lockDataDir } from '../data-dir-lock.js';
 import { SqlUnavailableError } from '../errors.js';
 import { copyStatement, copyText, type CopyValue } from './copy.js';
 import { checkSchemaName } from './pg.js';
@@ -25,29 +24,40 @@ export class PgliteSql implements Sql {
   private readonly db: PGlite;
   private closing: Promise<void> | undefined;
 
-  private constructor(db: PGlite, location: string, schema: string) {
+  private readonly release: () => void;
+
+  private constructor(db: PGlite, location: string, schema: string, release: () => void) {
     this.db = db;
     this.location = location;
     this.schema = schema;
+    this.release = release;
   }
 
   static async open(options: PgliteSqlOptions = {}): Promise<PgliteSql> {
     const schema = checkSchemaName(options.schema ?? 'public');
-    if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
-    const db = await PGlite.create({
-      dataDir: options.dataDir,
-      // node-postgres returns int8 as a string (it may not fit a double); PGlite a number.
-      // Both drivers answer as node-postgres does, so code behaves the same on either.
-      parsers: { [types.INT8]: (value: string) => value },
-    });
+    // A second process writing the same directory would corrupt it: claim it before opening.
+    const release = options.dataDir === undefined ? () => undefined : lockDataDir(options.dataDir);
+    let db: PGlite;
+    try {
+      db = await PGlite.create({
+        dataDir: options.dataDir,
+        // node-postgres returns int8 as a string (it may not fit a double); PGlite a number.
+        // Both drivers answer as node-postgres does, so code behaves the same on either.
+        parsers: { [types.INT8]: (value: string) => value },
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
     try {
       // The name is checked against a strict pattern, so quoting it is enough.
       await db.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
     } catch (error) {
       await db.close();
+      release();
       throw error;
     }
-    return new PgliteSql(db, options.dataDir ?? 'memory', schema);
+    return new PgliteSql(db, options.dataDir ?? 'memory', schema, release);
   }
 
   // PGlite's own query() waits for an open transaction to end, so a query from another async
@@ -94,7 +104,7 @@ export class PgliteSql implements Sql {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.db.close();
+    this.closing ??= this.db.close().finally(this.release);
     return this.closing;
   }
 

@@ -3,7 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { type FaultProxy,startFaultProxy } from './fault-proxy.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -76,8 +76,8 @@ const program = new Command('npm run bench --')
       .env('BENCH_PARTS')
       .default('')
       .argParser((raw: string) => {
-        if (!/^[abc]*$/.test(raw))
-          throw new InvalidArgumentError('expected letters among a, b, c.');
+        if (!/^[abcd]*$/.test(raw))
+          throw new InvalidArgumentError('expected letters among a, b, c, d.');
         return raw;
       }),
   )

@@ -13,6 +13,7 @@ import {
 } from '../support/benchmark.js';
 import { printReport } from '../support/report.js';
 import { assertWrkInstalled, type WrkRequest } from '../support/wrk.js';
+import { startAofRedis } from './aof.js';
 import { measureDrain } from './drain.js';
 import { measureLatency } from './latency.js';
 import { printDrain, printLatency } from './report.js';
@@ -44,7 +45,8 @@ export function votingBenchmark(settings: Readonly<VotingSettings>): Benchmark {
     name: 'voting',
     description:
       'vote POST / vs node:http (wrk); one worker draining a pre-filled stream vs COPY; ' +
-      'vote-to-result latency at 1,000 votes/s (real Redis and Postgres)',
+      'vote-to-result latency at 1,000 votes/s (real Redis and Postgres); vote against Redis ' +
+      'with appendfsync everysec vs always',
     run: async (load) => {
       await assertWrkInstalled();
       const lab = await VotingLab.open();
@@ -81,6 +83,27 @@ export function votingBenchmark(settings: Readonly<VotingSettings>): Benchmark {
           );
         }
         if (runsPart(load, 'c')) printLatency(await measureLatency(lab, latency));
+        if (runsPart(load, 'd')) {
+          process.stdout.write(
+            `\n(d) vote POST / against a Redis of its own with the AOF on: appendfsync ` +
+              `everysec beside always, both beside the baseline\n`,
+          );
+          const servers = [await startAofRedis('everysec'), await startAofRedis('always')];
+          try {
+            const live = lab.namespace('aof');
+            const contenders: Contender[] = servers.map((redis) => ({
+              name: `vote (appendfsync ${redis.appendfsync})`,
+              start: () => lab.start('vote', live, { env: { REDIS_URL: redis.url } }),
+              request: formVote,
+            }));
+            printReport(
+              await compare([{ ...baseline, request: formVote }, ...contenders], load),
+              load,
+            );
+          } finally {
+            for (const redis of servers) await redis.stop();
+          }
+        }
       } finally {
         progress('removing the benchmark keys and schemas');
         await lab.close();

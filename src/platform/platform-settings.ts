@@ -62,9 +62,9 @@ export const platformSettings = {
     'AGORA_DB_STATEMENT_TIMEOUT_MS',
     { min: 0, max: 3_600_000 },
     {
-      default: 30_000,
+      default: 8_000,
       description:
-        'Postgres cancels a statement running longer (0: never); the request gets a readable 503. Migrations are exempt.',
+        'Postgres cancels a statement running longer (0: never); the request gets a readable 503. Migrations are exempt. A connection silent for this plus 2 s is dropped.',
     },
   ),
   dataDir: settings.string('AGORA_DATA_DIR', {

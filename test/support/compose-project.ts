@@ -11,19 +11,20 @@ import { join } from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { parseYamlDocuments, tool, toolOutput } from './deploy-tools.js';
+import {
+  parsePort,
+  parseYamlDocuments,
+  type PublishedPort,
+  tool,
+  toolOutput,
+} from './deploy-tools.js';
 import { waitFor } from './processes.js';
-
-interface ComposePort {
-  target: number;
-  published?: number | string;
-}
 
 interface RunService {
   image?: string;
   healthcheck?: { test?: string[]; timeout?: string };
   build?: unknown;
-  ports?: (ComposePort | string)[];
+  ports?: (PublishedPort | string)[];
   [key: string]: unknown;
 }
 
@@ -65,9 +66,7 @@ export class ComposeProject {
         service.healthcheck.timeout = agoraHealthTimeout;
       }
       if (service.ports !== undefined) {
-        service.ports = service.ports.map((port) =>
-          typeof port === 'string' ? port : `127.0.0.1::${port.target}`,
-        );
+        service.ports = service.ports.map((port) => `127.0.0.1::${parsePort(port).target}`);
       }
     }
     // YAML 1.1 quoting: docker-compose (PyYAML) reads a bare `yes` as true.

@@ -224,8 +224,13 @@ function getOnce(port: number, path: string): Promise<string> {
   });
 }
 
-/** `agora load voting` from a container on the stack's network, to vote and result by name. */
-function votingLoad(seconds: number, maxFailures: string) {
+/**
+ * `agora load voting` from a container on the stack's network, to vote and result by name, once
+ * both run all their tasks (a task whose health check failed has left the DNS round robin).
+ */
+async function votingLoad(seconds: number, maxFailures: string) {
+  await waitReplicas('vote', 2);
+  await waitReplicas('result', 1);
   return startProcess('docker', [
     'run',
     '--rm',
@@ -362,32 +367,36 @@ describe('deploy/compose.yaml as a Swarm stack', () => {
     expect(await getOnce(port ?? 0, '/healthz')).toContain('"status":"alive"');
   });
 
-  it('loses no vote while the worker is scaled up and down under load', async () => {
-    const load = votingLoad(45, '0');
-    try {
-      await toolOutput('docker', ['service', 'scale', '--detach', `${stack}_worker=4`]);
-      await waitReplicas('worker', 4);
-      await toolOutput('docker', ['service', 'scale', '--detach', `${stack}_worker=1`]);
-      await waitReplicas('worker', 1);
-      const exit = await load.exited;
-      const report = JSON.parse(load.stdout()) as {
-        acknowledged: number;
-        verification?: { ok: boolean; checked: number };
-      };
-      process.stderr.write(`${load.stderr()}\n`);
-      expect(report.verification?.ok).toBe(true);
-      expect(report.acknowledged).toBeGreaterThan(0);
-      expect(exit.code).toBe(0);
-    } finally {
-      await load.stop(5_000);
-    }
-  });
+  it(
+    'loses no vote while the worker is scaled up and down under load',
+    { timeout: 600_000 },
+    async () => {
+      const load = await votingLoad(45, '0');
+      try {
+        await toolOutput('docker', ['service', 'scale', '--detach', `${stack}_worker=4`]);
+        await waitReplicas('worker', 4);
+        await toolOutput('docker', ['service', 'scale', '--detach', `${stack}_worker=1`]);
+        await waitReplicas('worker', 1);
+        const exit = await load.exited;
+        const report = JSON.parse(load.stdout()) as {
+          acknowledged: number;
+          verification?: { ok: boolean; checked: number };
+        };
+        process.stderr.write(`${load.stderr()}\n`);
+        expect(report.verification?.ok).toBe(true);
+        expect(report.acknowledged).toBeGreaterThan(0);
+        expect(exit.code).toBe(0);
+      } finally {
+        await load.stop(5_000);
+      }
+    },
+  );
 
   it(
     'fails no request during a rolling update of vote (docker service update --force)',
     { timeout: 600_000 },
     async () => {
-      const load = votingLoad(60, '0');
+      const load = await votingLoad(60, '0');
       try {
         await toolOutput('docker', [
           'service',

@@ -12,23 +12,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { envNameOf } from '../../src/platform/platform-settings.js';
 import { services } from '../../src/services.js';
 import {
+  deploySecret,
+  parsePort,
   parseYamlDocuments,
+  type PublishedPort,
   reportUnregistered,
   tool,
   toolOutput,
 } from '../support/deploy-tools.js';
 import { repoRoot } from '../support/processes.js';
 
-interface ComposePort {
-  target: number;
-  published?: number | string;
-}
-
 interface ComposeService {
   image?: string;
   command?: string[];
   entrypoint?: string[];
-  ports?: (ComposePort | string)[];
+  ports?: (PublishedPort | string)[];
   profiles?: string[];
   networks?: Record<string, unknown> | string[];
   environment?: Record<string, string>;
@@ -133,7 +131,10 @@ describe('deploy/compose.yaml as a Swarm stack', () => {
     'docker stack config accepts the base file (Swarm schema, when the Docker CLI has it)',
     async () => {
       const result = await tool('docker', ['stack', 'config', '-c', 'deploy/compose.yaml']);
-      expect(result.stderr).toBe('');
+      // Swarm publishes on every interface whatever the address (deploy/README.md, "Swarm"):
+      // it says so once per 127.0.0.1 port, and nothing else.
+      const lines = result.stderr.split('\n').filter(Boolean);
+      for (const line of lines) expect(line).toMatch(/ignoring IP-address \(127\.0\.0\.1:/);
       expect(result.code).toBe(0);
     },
   );
@@ -151,11 +152,11 @@ describe('deploy/compose.yaml against the registry', () => {
       expect(service.profiles).toEqual([definition.system]);
       expect(service.healthcheck?.test).toEqual(['CMD', 'node', 'dist/src/cli/main.js', 'health']);
       expect(networkNames(service)).toContain('back-tier');
-      // A published port is the service's own, on the same host port (a range for replicas).
-      for (const port of service.ports ?? []) {
-        expect(typeof port).toBe('object');
-        if (typeof port === 'string') continue;
+      // A published port is the service's own, on the same host port (a range for replicas),
+      // bound to loopback.
+      for (const port of (service.ports ?? []).map(parsePort)) {
         expect(port.target).toBe(definition.defaultPort);
+        expect(port.host_ip, `${name} publishes beyond 127.0.0.1`).toBe('127.0.0.1');
         expect(String(port.published)).toMatch(new RegExp(`^${definition.defaultPort}(-\\d+)?$`));
         expect(networkNames(service)).toContain('front-tier');
       }
@@ -177,6 +178,18 @@ describe('deploy/compose.yaml against the registry', () => {
     },
   );
 
+  it('publishes no internal port: news TCP, admin ports, Redis and Postgres', () => {
+    for (const name of ['news-agent', 'news-node', 'worker', 'election-subscriber', ...backends]) {
+      expect(merged.services[name]?.ports, name).toBeUndefined();
+    }
+    for (const [name, service] of Object.entries(merged.services)) {
+      const definition = services.find((candidate) => candidate.name === name);
+      for (const port of (service.ports ?? []).map(parsePort)) {
+        expect(port.target, name).toBe(definition?.defaultPort);
+      }
+    }
+  });
+
   it('has each news-node replica announce its own address, not the loopback default', () => {
     const entrypoint = merged.services['news-node']?.entrypoint?.join(' ') ?? '';
     expect(entrypoint).toMatch(/NEWS_NODE_ADVERTISE=.*hostname -I.*:8005/);
@@ -186,6 +199,31 @@ describe('deploy/compose.yaml against the registry', () => {
   it('runs several replicas of worker, news-node and tasks', () => {
     for (const name of replicated) {
       expect(merged.services[name]?.deploy?.replicas, name).toBeGreaterThanOrEqual(2);
+    }
+  });
+});
+
+describe('deploy/compose.yaml secrets', () => {
+  it.each(['AGORA_VOTE_SECRET', 'AGORA_NEWS_SECRET', 'POSTGRES_PASSWORD'])(
+    'refuses to resolve without %s: no secret has a default',
+    async (name) => {
+      const text = readFileSync(join(repoRoot, 'deploy/compose.yaml'), 'utf8');
+      expect(text).toContain(`\${${name}:?`);
+      expect(text).not.toMatch(new RegExp(`\\$\\{${name}:-`));
+      const result = await tool('docker-compose', [...withOverride, 'config', '--quiet'], {
+        unset: [name],
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(name);
+    },
+  );
+
+  it('gives every Agora container the secrets the file was given', () => {
+    for (const [name, service] of Object.entries(merged.services)) {
+      if (backends.includes(name)) continue;
+      expect(service.environment?.AGORA_VOTE_SECRET, name).toBe(deploySecret('AGORA_VOTE_SECRET'));
+      expect(service.environment?.AGORA_NEWS_SECRET, name).toBe(deploySecret('AGORA_NEWS_SECRET'));
+      expect(service.environment?.DATABASE_URL, name).toContain(deploySecret('POSTGRES_PASSWORD'));
     }
   });
 });

@@ -15,7 +15,9 @@ import {
   findObject,
   isKubeObject,
   type KubeObject,
+  podTemplateOf,
   probePort,
+  secretKeysOf,
   type ServicePort,
   validateObject,
 } from '../support/kubernetes.js';
@@ -120,6 +122,90 @@ describe('deploy/k8s/base against the registry', () => {
   );
 });
 
+/** The Secret keys a service reads: its backends' URLs and its own secret, nothing more. */
+function secretsNeeded(definition: (typeof services)[number]): string[] {
+  const needs: readonly string[] = definition.needs;
+  return [
+    ...(needs.includes('broker') ? ['agora-backends/REDIS_URL'] : []),
+    ...(needs.includes('sql') ? ['agora-backends/DATABASE_URL'] : []),
+    ...(definition.name === 'vote' ? ['agora-secrets/AGORA_VOTE_SECRET'] : []),
+    ...(definition.system === 'news' ? ['agora-secrets/AGORA_NEWS_SECRET'] : []),
+  ].sort();
+}
+
+describe('deploy/k8s/base least privilege', () => {
+  it.each(services.map((service) => [service.name, service] as const))(
+    'gives %s only the secrets it needs',
+    async (name, definition) => {
+      const deployment = findObject(await render('base'), 'Deployment', name);
+      if (deployment === undefined) throw new Error(`no Deployment ${name}`);
+      expect(secretKeysOf(deployment).sort()).toEqual(secretsNeeded(definition));
+    },
+  );
+
+  it.each(trees)('mounts no service-account token in any pod of %s', async (tree) => {
+    const workloads = (await render(tree)).filter((object) =>
+      ['Deployment', 'StatefulSet'].includes(object.kind),
+    );
+    expect(workloads.length).toBeGreaterThan(0);
+    for (const workload of workloads) {
+      expect(
+        podTemplateOf(workload).spec.automountServiceAccountToken,
+        workload.metadata.name,
+      ).toBe(false);
+    }
+  });
+
+  it('denies ingress by default and lets the public tier in on its HTTP port only', async () => {
+    const objects = await render('base');
+    const deny = findObject(objects, 'NetworkPolicy', 'default-deny-ingress');
+    expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    const publicPods = objects
+      .filter((object) => object.kind === 'Deployment')
+      .filter(
+        (object) => podTemplateOf(object).metadata?.labels?.['agora.io/exposure'] === 'public',
+      )
+      .map((object) => object.metadata.name)
+      .sort();
+    // The services with a route in the Ingress, and nothing that speaks TCP or gRPC.
+    expect(publicPods).toEqual(
+      ['counter', 'election-api', 'election-gateway', 'result', 'tasks', 'vote'].sort(),
+    );
+    expect(findObject(objects, 'NetworkPolicy', 'public-http')?.spec?.ingress).toEqual([
+      { ports: [{ port: 'http' }] },
+    ]);
+  });
+
+  it('lets only the clients of Redis and Postgres reach them (dev)', async () => {
+    const objects = await render('overlays/dev');
+    for (const [backend, need, label] of [
+      ['redis', 'broker', 'agora.io/redis'],
+      ['postgres', 'sql', 'agora.io/postgres'],
+    ] as const) {
+      const policy = findObject(objects, 'NetworkPolicy', backend);
+      expect(policy?.spec?.podSelector).toEqual({
+        matchLabels: { 'app.kubernetes.io/name': backend },
+      });
+      expect(policy?.spec?.ingress).toEqual([
+        {
+          from: [{ podSelector: { matchLabels: { [label]: 'client' } } }],
+          ports: [{ port: backend }],
+        },
+      ]);
+      const clients = objects
+        .filter((object) => object.kind === 'Deployment')
+        .filter((object) => podTemplateOf(object).metadata?.labels?.[label] === 'client')
+        .map((object) => object.metadata.name)
+        .sort();
+      const needing = services
+        .filter((service) => (service.needs as readonly string[]).includes(need))
+        .map((service) => service.name)
+        .sort();
+      expect(clients, backend).toEqual(needing);
+    }
+  });
+});
+
 describe('deploy/k8s/base', () => {
   it('runs every Deployment as a non-root user with the shared config', async () => {
     const objects = await render('base');
@@ -219,13 +305,16 @@ describe('deploy/k8s overlays', () => {
     const backends = findObject(objects, 'Secret', 'agora-backends');
     expect(backends?.stringData?.REDIS_URL).toBe('redis://redis:6379');
     expect(backends?.stringData?.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@postgres:5432\//);
-    const secrets = named(objects, 'Secret');
+    const keys = objects
+      .filter((object) => object.kind === 'Secret')
+      .flatMap((secret) =>
+        Object.keys(secret.stringData ?? secret.data ?? {}).map(
+          (key) => `${secret.metadata.name}/${key}`,
+        ),
+      );
     for (const deployment of objects.filter((object) => object.kind === 'Deployment')) {
-      for (const container of containersOf(deployment)) {
-        for (const from of container.envFrom ?? []) {
-          if (from.secretRef !== undefined) expect(secrets).toContain(from.secretRef.name);
-        }
-      }
+      for (const key of secretKeysOf(deployment))
+        expect(keys, deployment.metadata.name).toContain(key);
     }
   });
 

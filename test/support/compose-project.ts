@@ -11,19 +11,32 @@ import { join } from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { parseYamlDocuments, tool, toolOutput } from './deploy-tools.js';
+import {
+  parsePort,
+  parseYamlDocuments,
+  type PublishedPort,
+  tool,
+  toolOutput,
+} from './deploy-tools.js';
 import { waitFor } from './processes.js';
 
-interface ComposePort {
-  target: number;
-  published?: number | string;
+/** What a test changes in the project it runs, beyond the loopback ports every test gets. */
+export interface ProjectOptions {
+  /** Container ports to publish on 127.0.0.1 that compose.yaml keeps internal. */
+  publish?: Record<string, number[]>;
+  /** Replicas per service, instead of the file's. */
+  scale?: Record<string, number>;
+  /** Environment added to a service's. */
+  environment?: Record<string, Record<string, string>>;
 }
 
 interface RunService {
   image?: string;
+  environment?: Record<string, string>;
+  deploy?: Record<string, unknown>;
   healthcheck?: { test?: string[]; timeout?: string };
   build?: unknown;
-  ports?: (ComposePort | string)[];
+  ports?: (PublishedPort | string)[];
   [key: string]: unknown;
 }
 
@@ -41,12 +54,16 @@ export class ComposeProject {
   private readonly file = join(this.dir, 'compose.yaml');
   private readonly profileArgs: string[];
 
-  constructor(readonly profiles: readonly string[]) {
+  constructor(
+    readonly profiles: readonly string[],
+    private readonly options: ProjectOptions = {},
+  ) {
     this.profileArgs = profiles.flatMap((profile) => ['--profile', profile]);
   }
 
   /**
-   * Writes the project as `docker-compose config` resolves it, with two changes only: each
+   * Writes the project as `docker-compose config` resolves it, with what the test's options
+   * ask (ports to publish, replicas, environment) and two changes only: each
    * published port becomes `127.0.0.1::<port>` (a random free host port on loopback, so that
    * nothing else on this machine is reached and nothing is exposed), and `build:` goes (the
    * image is built once by deploy/build-images.sh). And one allowance for this machine: the
@@ -59,15 +76,20 @@ export class ComposeProject {
       await toolOutput('docker-compose', [...sources, ...this.profileArgs, 'config']),
     );
     const project = resolved as RunFile;
-    for (const service of Object.values(project.services)) {
+    for (const [name, service] of Object.entries(project.services)) {
+      const extra = this.options.publish?.[name] ?? [];
+      if (extra.length > 0) service.ports = [...(service.ports ?? []), ...extra.map(String)];
+      const environment = this.options.environment?.[name];
+      if (environment !== undefined)
+        service.environment = { ...service.environment, ...environment };
+      const replicas = this.options.scale?.[name];
+      if (replicas !== undefined) service.deploy = { ...service.deploy, replicas };
       delete service.build;
       if (service.healthcheck?.test?.includes('health') === true) {
         service.healthcheck.timeout = agoraHealthTimeout;
       }
       if (service.ports !== undefined) {
-        service.ports = service.ports.map((port) =>
-          typeof port === 'string' ? port : `127.0.0.1::${port.target}`,
-        );
+        service.ports = service.ports.map((port) => `127.0.0.1::${parsePort(port).target}`);
       }
     }
     // YAML 1.1 quoting: docker-compose (PyYAML) reads a bare `yes` as true.

@@ -3,6 +3,7 @@
  * and get its output, or fail with a line saying how to install it. Nothing is skipped silently.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
 import { parseAllDocuments } from 'yaml';
@@ -22,13 +23,41 @@ const installHints: Record<string, string> = {
   kubectl: 'apt-get install kubernetes-client (.ci/run installs it when no kubectl is on PATH)',
 };
 
-/** Runs a tool from the repository root; a missing tool throws with its install hint. */
-export async function tool(command: string, args: readonly string[]): Promise<ToolResult> {
+/**
+ * The secrets deploy/compose.yaml requires (it has no defaults), random for this test process
+ * and long enough for every service's minimum; set in the environment, those win.
+ */
+export const deploySecrets: Readonly<Record<string, string>> = {
+  AGORA_VOTE_SECRET: randomBytes(32).toString('hex'),
+  AGORA_NEWS_SECRET: randomBytes(32).toString('hex'),
+  POSTGRES_PASSWORD: randomBytes(16).toString('hex'),
+};
+
+/** A deploy secret as the tools get it: the environment's value, else this process's. */
+export function deploySecret(name: string): string {
+  return process.env[name] ?? deploySecrets[name] ?? '';
+}
+
+/**
+ * Runs a tool from the repository root, with `deploySecrets` in its environment but for the
+ * variables named in `unset`; a missing tool throws with its install hint.
+ */
+export async function tool(
+  command: string,
+  args: readonly string[],
+  options: { unset?: readonly string[] } = {},
+): Promise<ToolResult> {
+  const unset = new Set(options.unset ?? []);
+  const env = Object.fromEntries(
+    Object.entries({ ...deploySecrets, ...process.env, DOCKER_CLI_HINTS: 'false' }).filter(
+      ([name]) => !unset.has(name),
+    ),
+  );
   try {
     const { stdout, stderr } = await run(command, args, {
       cwd: repoRoot,
       maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, DOCKER_CLI_HINTS: 'false' },
+      env,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -51,6 +80,27 @@ export async function toolOutput(command: string, args: readonly string[]): Prom
     throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
   }
   return result.stdout;
+}
+
+/** A published port as docker-compose config writes it: long form, or short with a host address. */
+export interface PublishedPort {
+  target: number;
+  published?: number | string;
+  host_ip?: string;
+}
+
+/** `127.0.0.1:9000-9001:9000/tcp` (or the long form) as its parts. */
+export function parsePort(port: PublishedPort | string): PublishedPort {
+  if (typeof port !== 'string') return port;
+  const parts = port.replace(/\/(tcp|udp)$/, '').split(':');
+  const target = Number(parts.at(-1));
+  const published = parts.length >= 2 ? parts.at(-2) : undefined;
+  const hostIp = parts.length >= 3 ? parts.slice(0, -2).join(':') : undefined;
+  return {
+    target,
+    ...(published === undefined || published === '' ? {} : { published }),
+    ...(hostIp === undefined ? {} : { host_ip: hostIp }),
+  };
 }
 
 /** Every YAML document in `text` as plain data; a YAML error throws. */

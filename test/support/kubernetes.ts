@@ -30,13 +30,24 @@ export interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  env?: EnvVar[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown };
+}
+
+export interface PodSpec {
+  containers: Container[];
+  automountServiceAccountToken?: boolean;
 }
 
 export interface DeploymentSpec {
   replicas?: number;
-  template: { spec: { containers: Container[] } };
+  template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
 }
 
 export interface ServicePort {
@@ -65,6 +76,25 @@ export function findObject(
 
 export function containersOf(deployment: KubeObject): Container[] {
   return (deployment.spec as unknown as DeploymentSpec).template.spec.containers;
+}
+
+/** The pod template of a Deployment or StatefulSet. */
+export function podTemplateOf(workload: KubeObject): DeploymentSpec['template'] {
+  return (workload.spec as unknown as DeploymentSpec).template;
+}
+
+/** `name/key` of every Secret key a workload's containers read, through env or envFrom. */
+export function secretKeysOf(workload: KubeObject): string[] {
+  return containersOf(workload).flatMap((container) => [
+    ...(container.env ?? []).flatMap(({ valueFrom }) =>
+      valueFrom?.secretKeyRef === undefined
+        ? []
+        : [`${valueFrom.secretKeyRef.name}/${valueFrom.secretKeyRef.key}`],
+    ),
+    ...(container.envFrom ?? []).flatMap((from) =>
+      from.secretRef === undefined ? [] : [`${from.secretRef.name}/*`],
+    ),
+  ]);
 }
 
 /** A probe's port as a number: named ports resolve through the container's ports. */

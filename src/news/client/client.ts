@@ -24,6 +24,13 @@ export const defaultAgentAddress = '127.0.0.1:8000';
 
 export interface NewsClientOptions {
   agent: string;
+  /** Other agents of the same deployment, asked in turn when one does not answer. */
+  moreAgents?: readonly string[];
+  /**
+   * How this client reaches a node's advertised address (a port published for it, a NAT);
+   * the agent keeps knowing the node by its advertised one. By default, as advertised.
+   */
+  reach?: (node: string) => string;
   token?: string;
   /** How long one node operation keeps retrying through the agent. */
   retryForMs?: number;
@@ -39,30 +46,59 @@ export interface NewsClientOptions {
 type Target = { area: string } | { news: string };
 
 export class NewsClient {
-  readonly agent: string;
+  /** The agent asked first: the last one that answered. */
+  agent: string;
   token: string | undefined;
+  readonly #agents: readonly string[];
+  readonly #reach: (node: string) => string;
   readonly #retryForMs: number;
   readonly #timeoutMs: number;
   readonly #tls: ClientTls | undefined;
 
   constructor(options: NewsClientOptions) {
     this.agent = options.agent;
+    this.#agents = [options.agent, ...(options.moreAgents ?? [])];
+    this.#reach = options.reach ?? ((node) => node);
     this.token = options.token;
     this.#retryForMs = options.retryForMs ?? 10_000;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#tls = options.tls ?? (options.agent.startsWith('tls://') ? {} : undefined);
   }
 
-  #callAgent<T>(op: string, fields: Record<string, unknown> = {}): Promise<T> {
-    return callNews<T>(
-      this.agent,
-      { op, token: this.token, ...fields },
-      { timeoutMs: this.#timeoutMs, tls: this.#tls },
-    );
+  /**
+   * Asks the current agent; one that does not answer is passed over for the next, unless the
+   * operation must not run twice (`register`: an agent that got it but answered late may have
+   * registered the name).
+   */
+  async #callAgent<T>(
+    op: string,
+    fields: Record<string, unknown> = {},
+    { repeatable = true } = {},
+  ): Promise<T> {
+    const start = this.#agents.indexOf(this.agent);
+    const tries = repeatable ? this.#agents.length : 1;
+    for (let tried = 0; ; tried++) {
+      const agent = this.#agents[(start + tried) % this.#agents.length] ?? this.agent;
+      try {
+        const result = await callNews<T>(
+          agent,
+          { op, token: this.token, ...fields },
+          { timeoutMs: this.#timeoutMs, tls: this.#tls },
+        );
+        this.agent = agent;
+        return result;
+      } catch (error) {
+        if (!(error instanceof UnreachableError) || tried + 1 >= tries) throw error;
+      }
+    }
   }
 
   async register(name: string, password: string): Promise<LoginResult> {
-    const result = await this.#callAgent<LoginResult>('register', { name, password });
+    const result = await this.#callAgent<LoginResult>(
+      'register',
+      { name, password },
+      { repeatable: false },
+    );
     this.token = result.token;
     return result;
   }
@@ -144,7 +180,7 @@ export class NewsClient {
         const { node } = await this.route(target, [...failed]);
         try {
           return await callNews<T>(
-            node,
+            this.#reach(node),
             { op, token: this.token, ...fields },
             { timeoutMs: this.#timeoutMs, tls: this.#tls },
           );

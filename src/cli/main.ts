@@ -5,6 +5,8 @@
  * load on a system (`load`). Each command imports its code when it runs, so `agora run counter`
  * and `agora health` load neither the other services nor the load generator.
  */
+import './compile-cache.js';
+
 import cluster from 'node:cluster';
 
 import { Command, InvalidArgumentError, Option } from 'commander';

@@ -6,4 +6,5 @@
  */
 import module from 'node:module';
 
-module.enableCompileCache();
+// Node 22.1 added it; on an older Node the command still runs, only uncached.
+if ('enableCompileCache' in module) module.enableCompileCache();

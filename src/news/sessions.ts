@@ -54,8 +54,13 @@ export async function authenticate(
   const { rowCount } = await sql.query('SELECT 1 FROM news_revoked_sessions WHERE sid = $1', [
     claims.sid,
   ]);
-  if (rowCount > 0) throw new NewsError('unauthenticated', 'this session was logged out');
+  if (rowCount > 0) throw loggedOut();
   return claims;
+}
+
+/** The error for a genuine token whose session was revoked at logout. */
+export function loggedOut(): NewsError {
+  return new NewsError('unauthenticated', 'this session was logged out');
 }
 
 /** Logout: the session's tokens stop working everywhere, though they have not expired. */

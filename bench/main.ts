@@ -8,6 +8,7 @@ import { counterBenchmark } from './counter/counter.js';
 import { electionBenchmark } from './election/election.js';
 import { newsBenchmark } from './news/news.js';
 import { brokerLogBenchmark } from './platform/broker-log.js';
+import { startupBenchmark } from './platform/startup.js';
 import { baselineBenchmark } from './support/baseline.js';
 import type { Benchmark, LoadSettings } from './support/benchmark.js';
 import { tasksBenchmark } from './tasks/tasks.js';
@@ -24,6 +25,7 @@ const benchmarks: readonly Benchmark[] = [
   newsBenchmark,
   tasksBenchmark,
   brokerLogBenchmark,
+  startupBenchmark,
 ];
 
 function wholeNumber(min: number) {

@@ -2,15 +2,20 @@
  * The news benchmark of issue 5, against real Postgres in a schema of its own (dropped after):
  * an agent and three nodes as processes (`agora run`), 50 users each with their own client.
  * (a) the common path, route via the agent then read or post on the node, 50 concurrent
- * clients: operations/s and p50/p99; (b) failover: SIGKILL a node, time until an operation
+ * clients: operations/s and p50/p99, beside a bare NDJSON server pair (an "agent" and a "node"
+ * that answer at once) under the same connection pattern, rounds alternating; (b) failover: SIGKILL a node, time until an operation
  * on each of its areas succeeds again (one node per area, so its areas must move).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
 import { createAdmin } from '../../src/news/accounts.js';
 import { NewsClient } from '../../src/news/client/client.js';
+import { callNews } from '../../src/news/frame-client.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { type Benchmark, progress } from '../support/benchmark.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
@@ -18,6 +23,9 @@ import { agoraCli, freePort, type ServerProcess, startServer } from '../support/
 const clients = 50;
 const areaCount = 12;
 const failoverRounds = 3;
+const baselineScript = fileURLToPath(
+  new URL('../support/ndjson-baseline-server.js', import.meta.url),
+);
 
 interface Cluster {
   agent: string;
@@ -42,25 +50,36 @@ export const newsBenchmark: Benchmark = {
         `news: Postgres ${databaseUrl}, schema ${schema} (dropped afterwards); agent and 3 nodes ` +
           `as processes, ${areaCount} areas, one node per area, ${clients} users\n\n`,
       );
-      if (load.warmupSeconds > 0) {
-        progress(`warming up for ${load.warmupSeconds} s`);
-        await commonPath(users, load.warmupSeconds);
-      }
-      const rounds: Result[] = [];
-      for (let round = 1; round <= load.rounds; round++) {
-        progress(`round ${round}/${load.rounds}: ${load.durationSeconds} s`);
-        rounds.push(await commonPath(users, load.durationSeconds));
-      }
-      rounds.sort((a, b) => a.opsPerSecond - b.opsPerSecond);
-      const median = rounds[Math.floor(rounds.length / 2)] ?? rounds[0];
-      if (median !== undefined) {
+      const baseline = await startNdjsonBaseline();
+      try {
+        if (load.warmupSeconds > 0) {
+          progress(`warming up for ${load.warmupSeconds} s`);
+          await baselinePath(baseline.agent, load.warmupSeconds);
+          await commonPath(users, load.warmupSeconds);
+        }
+        const rounds: Result[] = [];
+        const baselineRounds: Result[] = [];
+        for (let round = 1; round <= load.rounds; round++) {
+          progress(`round ${round}/${load.rounds}: ${load.durationSeconds} s each`);
+          baselineRounds.push(await baselinePath(baseline.agent, load.durationSeconds));
+          rounds.push(await commonPath(users, load.durationSeconds));
+        }
+        const ratios = rounds.map(
+          (r, i) => r.opsPerSecond / (baselineRounds[i]?.opsPerSecond ?? Number.NaN),
+        );
+        const agora = medianOf(rounds);
+        const bare = medianOf(baselineRounds);
         process.stdout.write(
           `(a) common path (route + read unread or post, half each), ${clients} concurrent ` +
-            `clients, median of ${load.rounds} runs of ${load.durationSeconds} s:\n` +
-            `    ${median.opsPerSecond.toFixed(0)} operations/s, p50 ${median.p50.toFixed(1)} ms, ` +
-            `p99 ${median.p99.toFixed(1)} ms, ${median.failures} failures\n` +
-            `    per run: ${rounds.map((r) => r.opsPerSecond.toFixed(0)).join(', ')} ops/s\n\n`,
+            `clients, medians of ${load.rounds} runs of ${load.durationSeconds} s:\n` +
+            `    agora:    ${describe(agora)}\n` +
+            `    baseline: ${describe(bare)} (bare NDJSON agent + node, no database)\n` +
+            `    ratio ${(agora.opsPerSecond / bare.opsPerSecond).toFixed(2)}; per round: ` +
+            `${ratios.map((r) => r.toFixed(2)).join(', ')}; agora per run: ` +
+            `${rounds.map((r) => r.opsPerSecond.toFixed(0)).join(', ')} ops/s\n\n`,
         );
+      } finally {
+        await baseline.stop();
       }
       const times: number[] = [];
       for (let round = 1; round <= failoverRounds; round++) {
@@ -150,6 +169,106 @@ interface Result {
   failures: number;
 }
 
+function medianOf(results: readonly Result[]): Result {
+  const sorted = [...results].sort((a, b) => a.opsPerSecond - b.opsPerSecond);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  if (median === undefined) throw new Error('no runs to take a median of');
+  return median;
+}
+
+function describe(result: Result): string {
+  return (
+    `${result.opsPerSecond.toFixed(0)} operations/s, p50 ${result.p50.toFixed(1)} ms, ` +
+    `p99 ${result.p99.toFixed(1)} ms, ${result.failures} failures`
+  );
+}
+
+interface NdjsonBaseline {
+  agent: string;
+  stop(): Promise<void>;
+}
+
+/** Two bare NDJSON servers: the "agent" routes every area to the "node". */
+async function startNdjsonBaseline(): Promise<NdjsonBaseline> {
+  const node = `127.0.0.1:${await freePort()}`;
+  const agent = `127.0.0.1:${await freePort()}`;
+  const children = [
+    spawn(process.execPath, [baselineScript, node.split(':')[1] ?? '', node], { stdio: 'ignore' }),
+    spawn(process.execPath, [baselineScript, agent.split(':')[1] ?? '', node], { stdio: 'ignore' }),
+  ];
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) resolve();
+            else
+              child
+                .once('exit', () => {
+                  resolve();
+                })
+                .kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  for (const address of [node, agent]) {
+    for (let waited = 0; ; waited += 20) {
+      try {
+        await callNews(address, { op: 'ping' }, { timeoutMs: 1_000 });
+        break;
+      } catch (error) {
+        if (waited > 10_000) {
+          await stop();
+          throw error;
+        }
+        await sleep(20);
+      }
+    }
+  }
+  return { agent, stop };
+}
+
+/** The common path's connections and frames against the bare servers: route, then the op. */
+async function baselinePath(agent: string, seconds: number): Promise<Result> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, index) => {
+      for (let op = 0; performance.now() < until; op++) {
+        const area = `area-${(index + op) % areaCount}`;
+        const begin = performance.now();
+        try {
+          const { node } = await callNews<{ node: string }>(agent, {
+            op: 'route',
+            area,
+            token: 'bench',
+          });
+          if (op % 2 === 0) {
+            await callNews(node, { op: 'post', area, text: `news ${index}.${op}`, token: 'x' });
+          } else {
+            await callNews(node, { op: 'news', area, unread: true, token: 'x' });
+          }
+          latencies.push(performance.now() - begin);
+        } catch {
+          failures += 1;
+        }
+      }
+    }),
+  );
+  return summarize(latencies, failures, started);
+}
+
+function summarize(latencies: number[], failures: number, started: number): Result {
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { opsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), failures };
+}
+
 async function commonPath(users: readonly NewsClient[], seconds: number): Promise<Result> {
   const latencies: number[] = [];
   let failures = 0;
@@ -170,11 +289,7 @@ async function commonPath(users: readonly NewsClient[], seconds: number): Promis
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { opsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), failures };
+  return summarize(latencies, failures, started);
 }
 
 /** Kills the node with the most areas, times the recovery of all of them, restarts it. */

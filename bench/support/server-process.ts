@@ -25,6 +25,8 @@ export interface ServerOptions {
   /** Polled until it answers 200. */
   readyUrl: string;
   readyTimeoutMs?: number;
+  /** How often to poll `readyUrl` (default 100 ms; the start-up benchmark polls finer). */
+  pollMs?: number;
 }
 
 /** Starts `node <args>` and resolves once `readyUrl` answers 200. */
@@ -81,7 +83,7 @@ export async function startServer(name: string, options: ServerOptions): Promise
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }
-    await sleep(100);
+    await sleep(options.pollMs ?? 100);
   }
   if (child.pid === undefined) throw new Error(`${name} has no pid`);
   return { url: options.url, pid: child.pid, stop };

@@ -14,7 +14,7 @@ import type { Env } from '../platform/config.js';
 import { UsageError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { redisUrlOf } from '../platform/platform-settings.js';
-import { adminPortOf, portForUp } from '../platform/runtime.js';
+import { adminPortOf, portForUp } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { openSql } from '../platform/sql/index.js';
 import { formatTable } from '../platform/table.js';

@@ -330,16 +330,20 @@ async function announce(
   logger: Logger | undefined,
 ): Promise<void> {
   const newest = [...inserted].sort((a, b) => compareSeq(a.seq, b.seq)).slice(-recentBallotsCount);
+  const notification: StoredNotification = { route, stored: inserted.length };
   try {
-    for (const row of newest) {
-      await broker.pushRecent(
-        recentBallotsKey,
-        JSON.stringify(recentOf(row, route)),
-        recentBallotsCount,
-      );
-    }
-    const notification: StoredNotification = { route, stored: inserted.length };
-    await broker.publish(storedChannel, JSON.stringify(notification));
+    // Sent together, not one round trip each: a broker runs one connection's commands in the
+    // order they were sent, so the newest still ends on top and the notice comes last.
+    await Promise.all([
+      ...newest.map((row) =>
+        broker.pushRecent(
+          recentBallotsKey,
+          JSON.stringify(recentOf(row, route)),
+          recentBallotsCount,
+        ),
+      ),
+      broker.publish(storedChannel, JSON.stringify(notification)),
+    ]);
   } catch (error) {
     // Once per outage window at warn, not once per batch: Redis down means every call fails.
     const now = Date.now();

@@ -3,7 +3,6 @@ import { defineSystem } from '../platform/system.js';
 import { electionApiService } from './api/service.js';
 import { electionGatewayService } from './gateway/service.js';
 import { electionGrpcService } from './grpc/service.js';
-import { electionLoadProfile } from './load/profile.js';
 import { electionSubscriberService } from './subscriber/service.js';
 
 export const election = defineSystem({
@@ -15,5 +14,5 @@ export const election = defineSystem({
     electionGrpcService,
     electionSubscriberService,
   ],
-  loadProfile: electionLoadProfile,
+  loadProfile: async () => (await import('./load/profile.js')).electionLoadProfile,
 });

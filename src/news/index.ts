@@ -1,14 +1,18 @@
 /** The news system (seed 002): an agent that routes clients to replicated nodes; a console client. */
 import { defineSystem } from '../platform/system.js';
-import { newsAgentService } from './agent/service.js';
-import { addNewsCommands } from './client/command.js';
-import { makeFirstAdmin } from './first-admin.js';
-import { newsNodeService } from './node/service.js';
+import { newsAgentService } from './agent/definition.js';
+import { newsNodeService } from './node/definition.js';
 
 export const news = defineSystem({
   name: 'news',
   description: 'News subscriptions: an agent routing clients to replicated nodes',
   services: [newsAgentService, newsNodeService],
-  addCommands: addNewsCommands,
-  firstSteps: makeFirstAdmin,
+  async addCommands(program) {
+    const { addNewsCommands } = await import('./client/command.js');
+    addNewsCommands(program);
+  },
+  async firstSteps(sql) {
+    const { makeFirstAdmin } = await import('./first-admin.js');
+    return makeFirstAdmin(sql);
+  },
 });

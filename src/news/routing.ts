@@ -127,14 +127,18 @@ export async function areaOfNews(sql: SqlQueryable, newsId: string): Promise<str
 /**
  * A live node for the area, chosen at random among those serving it (spreading load over
  * replicas). An area with none is assigned on the spot; with no live node at all, `no_node`.
+ * `serving`: the area's nodes as `nodesOfArea` just gave them, so they are not asked twice.
  */
 export async function routeArea(
   sql: Sql,
   area: string,
   options: RoutingOptions,
   exclude: ReadonlySet<string> = new Set(),
+  serving?: readonly string[],
 ): Promise<string> {
-  let nodes = (await nodesOfArea(sql, area, options)).filter((node) => !exclude.has(node));
+  let nodes = (serving ?? (await nodesOfArea(sql, area, options))).filter(
+    (node) => !exclude.has(node),
+  );
   if (nodes.length === 0) {
     await rebalance(sql, options);
     nodes = (await nodesOfArea(sql, area, options)).filter((node) => !exclude.has(node));

@@ -59,15 +59,22 @@ export async function authenticate(
     [claims.sid, claims.sub],
   );
   const state = rows[0];
-  if (state?.revoked === true)
-    throw new NewsError('unauthenticated', 'this session was logged out');
-  if (state?.valid_after != null && claims.iat < state.valid_after) {
-    throw new NewsError(
-      'unauthenticated',
-      'this session was ended by "log out everywhere" or a password reset; log in again',
-    );
-  }
+  if (state?.revoked === true) throw loggedOut();
+  if (state?.valid_after != null && claims.iat < state.valid_after) throw endedEverywhere();
   return claims;
+}
+
+/** The error for a token issued before its user's "log out everywhere" or password reset. */
+export function endedEverywhere(): NewsError {
+  return new NewsError(
+    'unauthenticated',
+    'this session was ended by "log out everywhere" or a password reset; log in again',
+  );
+}
+
+/** The error for a genuine token whose session was revoked at logout. */
+export function loggedOut(): NewsError {
+  return new NewsError('unauthenticated', 'this session was logged out');
 }
 
 /** Logout: the session's tokens stop working everywhere, though they have not expired. */

@@ -4,7 +4,7 @@
  */
 import { type ConfigOf, type Env, loadConfig, settings } from './config.js';
 import { httpLimitSettings } from './http/limits.js';
-import { logLevels } from './logger.js';
+import { logLevels } from './log-levels.js';
 
 /**
  * Development mode: a service may then run with the public development secrets. `agora up`

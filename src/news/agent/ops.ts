@@ -155,7 +155,9 @@ async function route(deps: AgentDeps, frame: RequestFrame): Promise<RouteResult>
     await markNodeDown(deps.sql, address);
   }
   if (dead.size > 0) await rebalance(deps.sql, deps.routing);
-  return { area, node: await routeArea(deps.sql, area, deps.routing, dead) };
+  // Unless the plan just changed, the nodes read above are the area's nodes now.
+  const known = dead.size === 0 ? [...serving] : undefined;
+  return { area, node: await routeArea(deps.sql, area, deps.routing, dead, known) };
 }
 
 function failedNodes(frame: RequestFrame): string[] {

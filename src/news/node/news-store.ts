@@ -6,6 +6,8 @@
 import type { Outcome } from '../../platform/sql/group-commit.js';
 import type { Sql, SqlQueryable } from '../../platform/sql/sql.js';
 import { maxNewsPerRead, NewsError, type NewsView } from '../protocol.js';
+import { endedEverywhere, loggedOut } from '../sessions.js';
+import type { TokenClaims } from '../tokens.js';
 
 /** The id of `area` if `node` serves it; `wrong_node` sends the client back to the agent. */
 export async function servedArea(sql: SqlQueryable, area: string, node: string): Promise<string> {
@@ -18,6 +20,44 @@ export async function servedArea(sql: SqlQueryable, area: string, node: string):
   );
   const row = rows[0];
   if (row === undefined) throw new NewsError('not_found', `there is no area "${area}"`);
+  if (!row.served) {
+    throw new NewsError('wrong_node', `this node does not serve "${area}"; ask the agent again`);
+  }
+  return row.id;
+}
+
+/**
+ * `servedArea` and the session's revocation check in one statement, for the operations that
+ * name an area: the common path asks the database once before its own work, not twice. The
+ * token's signature and expiry are checked before (`verifyToken`); a logged-out session (or
+ * one ended by "log out everywhere") is refused first, whatever the area.
+ */
+export async function servedAreaForSession(
+  sql: SqlQueryable,
+  area: string,
+  node: string,
+  session: Pick<TokenClaims, 'sid' | 'sub' | 'iat'>,
+): Promise<string> {
+  const { rows } = await sql.query<{
+    revoked: boolean;
+    valid_after: number | null;
+    id: string | null;
+    served: boolean;
+  }>(
+    `SELECT EXISTS (SELECT 1 FROM news_revoked_sessions WHERE sid = $3) AS revoked,
+       (SELECT extract(epoch FROM sessions_valid_after)::float8 FROM news_users WHERE id = $4)
+         AS valid_after,
+       a.id::text, EXISTS (
+         SELECT 1 FROM news_assignments s WHERE s.area_id = a.id AND s.node_address = $2
+       ) AS served
+     FROM (SELECT 1) AS one LEFT JOIN news_areas a ON a.name = $1`,
+    [area, node, session.sid, session.sub],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('a one-row SELECT returned no row');
+  if (row.revoked) throw loggedOut();
+  if (row.valid_after !== null && session.iat < row.valid_after) throw endedEverywhere();
+  if (row.id === null) throw new NewsError('not_found', `there is no area "${area}"`);
   if (!row.served) {
     throw new NewsError('wrong_node', `this node does not serve "${area}"; ask the agent again`);
   }

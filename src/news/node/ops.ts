@@ -23,7 +23,7 @@ import {
   deleteNews,
   postNewsMany,
   readNews,
-  servedArea,
+  servedAreaForSession,
   subscribeMany,
   unsubscribe,
 } from './news-store.js';
@@ -57,16 +57,10 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
     const after = frame.after === undefined ? undefined : idField(frame, 'after');
     const text = frame.op === 'post' ? textField(frame, 'text', limits.newsChars) : '';
     const key = optionalText(frame, 'key', limits.keyChars) ?? randomUUID();
-    verifyToken(secret, frame.token);
-    // Independent checks, asked at once; the token's failure is reported first.
-    const [session, served] = await Promise.allSettled([
-      authenticate(sql, secret, frame.token),
-      servedArea(sql, name, address),
-    ]);
-    if (session.status === 'rejected') throw session.reason;
-    if (served.status === 'rejected') throw served.reason;
-    const user = session.value.sub;
-    const areaId = served.value;
+    // The token's signature first, then its revocation and the area in one statement.
+    const claims = verifyToken(secret, frame.token);
+    const areaId = await servedAreaForSession(sql, name, address, claims);
+    const user = claims.sub;
     switch (frame.op) {
       case 'subscribe':
         return subscribes.write({ userId: user, areaId });

@@ -1,5 +1,5 @@
-import { Type } from '@fastify/type-provider-typebox';
 import { pino } from 'pino';
+import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { NotFoundError } from '../errors.js';

@@ -2,7 +2,7 @@
  * Runs services inside this process (`agora up` runs them all, `agora run` one): validates every
  * setting first, opens the backends once, starts the services, and stops them all on a signal.
  */
-import { openBackends } from '../platform/backends.js';
+import { type Backends, openBackends } from '../platform/backends.js';
 import type { Env } from '../platform/config.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { loadPlatformConfig, type PlatformConfig } from '../platform/platform-settings.js';
@@ -17,13 +17,15 @@ export interface InProcessOptions {
   portOf(definition: ServiceDefinition): number;
   /**
    * Called once everything listens, with what is running, on which backends, and what backs
-   * each need by name ("Redis", "embedded broker", "Postgres", "embedded PGlite").
+   * each need by name ("Redis", "embedded broker", "Postgres", "embedded PGlite"); `opened`
+   * are the backends themselves (the console reads the streams and tables through them).
    */
   onStarted?(
     running: readonly RunningService[],
     backends: readonly string[],
     backedBy: (need: Backend) => string,
-  ): void;
+    opened: Backends,
+  ): void | Promise<void>;
 }
 
 /**
@@ -92,5 +94,5 @@ export async function runInProcess(
     if (need === 'broker') return backends.broker?.driver === 'redis' ? 'Redis' : 'embedded broker';
     return backends.sql?.driver === 'pg' ? 'Postgres' : 'embedded PGlite';
   };
-  options.onStarted?.(running, backends.describe(), backedBy);
+  await options.onStarted?.(running, backends.describe(), backedBy, backends);
 }

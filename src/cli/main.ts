@@ -8,9 +8,13 @@ import cluster from 'node:cluster';
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 
+import { startConsole } from '../console/index.js';
+import { embeddedSource } from '../console/processes.js';
 import { addLoadCommands } from '../load/command.js';
 import { httpLoadProfile } from '../load/http-profile.js';
 import { UsageError } from '../platform/errors.js';
+import { createLogger } from '../platform/logger.js';
+import { loadPlatformConfig } from '../platform/platform-settings.js';
 import { portForRun, portForUp } from '../platform/runtime.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { formatTable } from '../platform/table.js';
@@ -102,7 +106,7 @@ program
         env: process.env,
         allowEmbedded: true,
         portOf: (definition) => portForUp(definition, process.env),
-        onStarted: (running, backends, backedBy) => {
+        onStarted: async (running, backends, backedBy, opened) => {
           const rows = running.map((service) => [
             service.definition.name,
             service.definition.system,
@@ -113,6 +117,13 @@ program
             `${formatTable(['service', 'system', 'url', 'backed by'], rows)}\n` +
               `${backends.join('\n')}\nAgora is up; Ctrl-C stops everything.\n`,
           );
+          const consoleServer = await startConsole({
+            source: embeddedSource(running),
+            env: process.env,
+            logger: createLogger({ level: loadPlatformConfig(process.env).logLevel }),
+            backends: opened,
+          });
+          if (consoleServer !== undefined) process.stdout.write(consoleServer.banner);
         },
       });
     },

@@ -4,6 +4,7 @@ import { electionApiService } from './api/service.js';
 import { electionGatewayService } from './gateway/service.js';
 import { electionGrpcService } from './grpc/service.js';
 import { electionLoadProfile } from './load/profile.js';
+import { ballotsStream, deadLetterStream, subscribersGroup } from './protocol.js';
 import { electionSubscriberService } from './subscriber/service.js';
 
 export const election = defineSystem({
@@ -16,4 +17,5 @@ export const election = defineSystem({
     electionSubscriberService,
   ],
   loadProfile: electionLoadProfile,
+  console: { queues: [{ stream: ballotsStream, group: subscribersGroup, deadLetterStream }] },
 });

@@ -20,17 +20,31 @@ export interface ElectionIngest {
   readonly sql: PgSql;
   readonly redis: Redis;
   readonly processes: Map<IngestService, ManagedProcess>;
+  /** Each service's /readyz URL. */
+  readonly readyz: Record<IngestService, string>;
   /** SIGKILLs the service and starts it again on its port; resolves once it is ready. */
   restart(service: IngestService, signal?: NodeJS.Signals): Promise<void>;
   /** Drops the schema and the keys, closes the connections (the processes: killAll). */
   cleanUp(): Promise<void>;
 }
 
+/** Other servers than the shared test ones, for the chaos tests that crash them. */
+export interface IngestBackends {
+  redisUrl?: string;
+  /** The services' Postgres (it may be a fault proxy). */
+  databaseUrl?: string;
+  /** The returned `sql` handle's, when not the services' (past the proxy). */
+  directDatabaseUrl?: string;
+}
+
 /** Starts the three ingest services and resolves once each one's /readyz says 200. */
 export async function startElectionIngest(
   label: string,
   extraEnv: NodeJS.ProcessEnv = {},
+  backends: IngestBackends = {},
 ): Promise<ElectionIngest> {
+  const redisUrl = backends.redisUrl ?? testRedisUrl;
+  const databaseUrl = backends.databaseUrl ?? testDatabaseUrl;
   const prefix = `${uniqueName(label)}:`;
   const schema = uniqueName(label);
   const ports = {
@@ -41,8 +55,8 @@ export async function startElectionIngest(
   };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    REDIS_URL: testRedisUrl,
-    DATABASE_URL: testDatabaseUrl,
+    REDIS_URL: redisUrl,
+    DATABASE_URL: databaseUrl,
     AGORA_REDIS_PREFIX: prefix,
     AGORA_DB_SCHEMA: schema,
     AGORA_ELECTION_GRPC_URL: `127.0.0.1:${ports.grpc}`,
@@ -73,8 +87,10 @@ export async function startElectionIngest(
   };
   await Promise.all((Object.keys(where) as IngestService[]).map(start));
 
-  const sql = new PgSql({ url: testDatabaseUrl, schema });
-  const redis = new Redis(testRedisUrl);
+  const sql = new PgSql({ url: backends.directDatabaseUrl ?? databaseUrl, schema });
+  const redis = new Redis(redisUrl);
+  // A chaos test may crash this Redis; the handle reconnects, its errors are expected.
+  redis.on('error', () => undefined);
   return {
     prefix,
     schema,
@@ -83,6 +99,11 @@ export async function startElectionIngest(
     sql,
     redis,
     processes,
+    readyz: {
+      'election-grpc': where['election-grpc'].readyz,
+      'election-gateway': where['election-gateway'].readyz,
+      'election-subscriber': where['election-subscriber'].readyz,
+    },
     async restart(service, signal = 'SIGKILL') {
       const running = processes.get(service);
       running?.kill(signal);

@@ -28,6 +28,13 @@ type PgResult = pg.QueryResult<Record<string, unknown>>;
 /** A query issued while Postgres is down fails after this, instead of hanging. */
 const connectTimeoutMs = 3_000;
 
+/**
+ * A query sent on a connection that then goes silent (a partition, a blackhole: no reset ever
+ * comes) fails as unavailable after this, and its connection is dropped, instead of holding
+ * its caller until TCP gives up minutes later. Long enough for any query Agora makes.
+ */
+export const queryTimeoutMs = 10_000;
+
 /** Socket-level failures: the server is down, restarting or unreachable. */
 const unavailableErrnos = new Set([
   'ECONNREFUSED',
@@ -49,7 +56,7 @@ const unavailableSqlStates = /^(08...|57P0[123]|53300)$/;
 
 /** node-postgres reports a lost or unusable connection with these messages and no code. */
 const unavailableMessages =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|Cannot use a pool after calling end)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|Cannot use a pool after calling end|Query read timeout)/;
 
 /** Schema names are restricted so they are safe in a search_path option and in messages. */
 const schemaNamePattern = /^[a-z_][a-z0-9_]*$/;
@@ -83,6 +90,7 @@ export class PgSql implements Sql {
       connectionString: options.url,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: connectTimeoutMs,
+      query_timeout: queryTimeoutMs,
       keepAlive: true,
       options: `-c search_path=${pg.escapeIdentifier(this.schema)}`,
     });
@@ -148,6 +156,12 @@ export class PgSql implements Sql {
       if (commit.command === 'ROLLBACK') throw abortedTransactionError();
       return result;
     } catch (error) {
+      if (error instanceof SqlUnavailableError) {
+        // The connection is gone or silent: Postgres rolls back on its own once it notices, and
+        // a ROLLBACK would only queue behind the query that never got its answer.
+        broken = error;
+        throw error;
+      }
       try {
         await client.query('ROLLBACK');
       } catch (rollbackError) {

@@ -1,0 +1,246 @@
+/**
+ * The election ingest while what holds its data fails, `agora load election` judging each run
+ * (exit 0 only when every acknowledged ballot is stored exactly once): Redis SIGKILLed mid-load
+ * and started again on its AOF (the gateway-redis route); Postgres crashed with `pg_ctl stop -m
+ * immediate` and started again (both routes); and the fault proxy between election-grpc and
+ * election-subscriber and Postgres (latency, resets, a blackhole) while their /readyz is polled.
+ * Nothing is restarted but the data holder.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import type { LoadReport } from '../../src/load/report.js';
+import { type FaultProxy, startFaultProxy } from '../../src/platform/fault-proxy.js';
+import { testDatabaseUrl, uniqueName } from '../support/backends.js';
+import { startOwnPostgres, startOwnRedis } from '../support/data-holders.js';
+import { seedBallot } from '../support/election-ingest-world.js';
+import {
+  type ElectionIngest,
+  type IngestBackends,
+  startElectionIngest,
+} from '../support/election-load-services.js';
+import { killAll, startAgora, waitFor } from '../support/processes.js';
+import { seededRandom } from '../support/random.js';
+
+let dir: string;
+const cleanUps: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'agora-election-datastore-'));
+});
+afterEach(async () => {
+  // The schema and keys go while the data holders still run; then every process.
+  for (const cleanUp of cleanUps.splice(0).reverse()) await cleanUp();
+  await killAll();
+});
+afterAll(async () => {
+  await killAll();
+});
+
+async function startIngest(backends: IngestBackends): Promise<ElectionIngest> {
+  const ingest = await startElectionIngest(
+    'eds',
+    {
+      // Short, so a batch a failed commit left pending comes back within the test's time.
+      ELECTION_SUBSCRIBER_RECLAIM_IDLE_MS: '1500',
+      LOG_LEVEL: 'error',
+    },
+    backends,
+  );
+  cleanUps.push(() => ingest.cleanUp());
+  return ingest;
+}
+
+/** Starts `agora load election` on `routes`; `finished` has its exit, report and output. */
+function startLoad(ingest: ElectionIngest, databaseUrl: string, routes: string, seconds: number) {
+  const reportPath = join(dir, `report-${uniqueName('run')}.json`);
+  const run = startAgora([
+    'load',
+    'election',
+    '--url',
+    ingest.gatewayUrl,
+    '--grpc-url',
+    ingest.grpcAddress,
+    '--database-url',
+    databaseUrl,
+    '--db-schema',
+    ingest.schema,
+    '--routes',
+    routes,
+    '--rate',
+    '60',
+    '--duration',
+    `${seconds}s`,
+    // Every request ends within this, answered or not; a refused one is retried, same id.
+    '--timeout',
+    '3s',
+    '--retries',
+    '40',
+    '--max-failures',
+    '100%',
+    '--settle-timeout',
+    '40s',
+    '--no-live',
+    '--report',
+    reportPath,
+  ]);
+  return {
+    run,
+    finished: async () => {
+      const exit = await run.exited;
+      const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
+      return { code: exit.code, report, output: run.output() };
+    },
+  };
+}
+
+async function storedCount(ingest: ElectionIngest): Promise<number> {
+  const { rows } = await ingest.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM ballots');
+  return rows[0]?.n ?? 0;
+}
+
+async function readyzIs(url: string, status: number, what: string) {
+  return waitFor(
+    async () => {
+      const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+      const body = (await response.json()) as { checks: Record<string, string> };
+      return response.status === status && body;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, message: what },
+  );
+}
+
+/** A ballot POSTed to the gateway now, with a deadline: status and error message. */
+async function ingestNow(ingest: ElectionIngest, route: 'grpc' | 'redis') {
+  const response = await fetch(new URL(`/ingest/${route}`, ingest.gatewayUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(seedBallot({ id: uniqueName('refused') })),
+    signal: AbortSignal.timeout(5_000),
+  });
+  const body = (await response.json()) as { error?: { message?: string } };
+  return { status: response.status, message: body.error?.message ?? '' };
+}
+
+function expectJudged(outcome: { code: number | null; report: LoadReport; output: string }) {
+  expect(outcome.code, outcome.output).toBe(0);
+  expect(outcome.report.verification, outcome.output).toMatchObject({
+    ok: true,
+    differenceCount: 0,
+  });
+  expect(outcome.report.acknowledged).toBeGreaterThan(0);
+  // Every request ended, answered or refused; none was left hanging.
+  expect(outcome.report.abandoned).toBe(0);
+}
+
+/** Requests the load had to retry: the outage was felt, and outlasted. */
+function retries(report: LoadReport): number {
+  const byRoute = (report.verification?.expected as { acknowledgedByRoute: object })
+    .acknowledgedByRoute as Record<string, { retries: number }>;
+  return Object.values(byRoute).reduce((sum, route) => sum + route.retries, 0);
+}
+
+describe('the election ingest when its data holders fail', () => {
+  it('stores every acknowledged Redis-route ballot once when Redis is SIGKILLed and restarted on its AOF', async () => {
+    const redis = await startOwnRedis({ appendfsync: 'everysec' });
+    cleanUps.push(() => redis.remove());
+    const ingest = await startIngest({ redisUrl: redis.url });
+    const load = startLoad(ingest, testDatabaseUrl, 'gateway-redis=1', 8);
+    await waitFor(async () => (await storedCount(ingest)) >= 100, {
+      timeoutMs: 20_000,
+      message: 'a hundred ballots stored before the crash',
+    });
+
+    await redis.crash();
+    await readyzIs(ingest.readyz['election-gateway'], 503, 'the gateway to say Redis is away');
+    await readyzIs(ingest.readyz['election-subscriber'], 503, 'the subscriber to say so');
+    await redis.start();
+    await readyzIs(ingest.readyz['election-gateway'], 200, 'the gateway to be ready again');
+    await readyzIs(ingest.readyz['election-subscriber'], 200, 'the subscriber to be ready again');
+    const outcome = await load.finished();
+    expectJudged(outcome);
+    expect(retries(outcome.report)).toBeGreaterThan(0);
+    for (const process of ingest.processes.values()) expect(process.exitStatus()).toBeUndefined();
+  }, 90_000);
+
+  it('stores every acknowledged ballot of both routes once when Postgres crashes mid-load', async () => {
+    const postgres = await startOwnPostgres();
+    cleanUps.push(() => postgres.remove());
+    const ingest = await startIngest({ databaseUrl: postgres.url });
+    const load = startLoad(ingest, postgres.url, 'gateway-grpc=1,gateway-redis=1', 8);
+    await waitFor(async () => (await storedCount(ingest)) >= 100, {
+      timeoutMs: 20_000,
+      message: 'a hundred ballots stored before the crash',
+    });
+
+    await postgres.crash();
+    await readyzIs(ingest.readyz['election-grpc'], 503, 'election-grpc to say Postgres is away');
+    await readyzIs(ingest.readyz['election-subscriber'], 503, 'the subscriber to say so');
+    const refused = await waitFor(
+      async () => {
+        const answer = await ingestNow(ingest, 'grpc');
+        return answer.status === 503 && answer;
+      },
+      { message: 'the gateway to refuse gRPC-route ballots with 503' },
+    );
+    expect(refused.message).toMatch(/database|unavailable/i);
+
+    await postgres.start();
+    await readyzIs(ingest.readyz['election-grpc'], 200, 'election-grpc to be ready again');
+    await readyzIs(ingest.readyz['election-subscriber'], 200, 'the subscriber to be ready again');
+    const outcome = await load.finished();
+    expectJudged(outcome);
+    expect(retries(outcome.report)).toBeGreaterThan(0);
+    for (const process of ingest.processes.values()) expect(process.exitStatus()).toBeUndefined();
+  }, 90_000);
+
+  it('stores every ballot once through latency, resets and a blackhole before Postgres', async () => {
+    const random = seededRandom('election datastore faults');
+    const target = new URL(testDatabaseUrl);
+    const proxy: FaultProxy = await startFaultProxy({
+      target: { host: target.hostname, port: Number(target.port || 5432) },
+    });
+    cleanUps.push(() => proxy.close());
+    const ingest = await startIngest({
+      databaseUrl: proxy.url(testDatabaseUrl),
+      directDatabaseUrl: testDatabaseUrl,
+    });
+    const load = startLoad(
+      ingest,
+      testDatabaseUrl,
+      'gateway-grpc=1,gateway-redis=1,grpc-direct=1',
+      10,
+    );
+    const faults = [
+      { kind: 'latency', ms: 200 + random.below(300) },
+      { kind: 'reset' },
+      { kind: 'blackhole' },
+    ] as const;
+    for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+      proxy.setFault(fault);
+      for (const service of ['election-grpc', 'election-subscriber'] as const) {
+        if (fault.kind === 'latency') {
+          await readyzIs(
+            ingest.readyz[service],
+            200,
+            `${service} to stay ready while Postgres is slow`,
+          );
+        } else {
+          await readyzIs(
+            ingest.readyz[service],
+            503,
+            `${service} to say Postgres is away (${fault.kind})`,
+          );
+        }
+      }
+      proxy.setFault({ kind: 'pass' });
+      for (const service of ['election-grpc', 'election-subscriber'] as const) {
+        await readyzIs(ingest.readyz[service], 200, `${service} to be ready after ${fault.kind}`);
+      }
+    }
+    expectJudged(await load.finished());
+  }, 90_000);
+});

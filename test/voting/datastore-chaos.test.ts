@@ -1,0 +1,268 @@
+/**
+ * Voting while what holds its data fails, `agora load voting` judging each run (exit 0 only
+ * when the tally holds every acknowledged vote once): Redis SIGKILLed mid-load and started
+ * again on its AOF (appendfsync everysec); Postgres crashed (`pg_ctl stop -m immediate`) and
+ * started again; and the fault proxy between the worker and Postgres (latency, resets, a
+ * blackhole) while /readyz is polled and must tell the truth. Nothing is restarted but the
+ * data holder.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import type { LoadReport } from '../../src/load/report.js';
+import { type FaultProxy, startFaultProxy } from '../../src/platform/fault-proxy.js';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
+import {
+  type OwnPostgres,
+  type OwnRedis,
+  startOwnPostgres,
+  startOwnRedis,
+} from '../support/data-holders.js';
+import {
+  freePort,
+  killAll,
+  type ManagedProcess,
+  startAgora,
+  waitFor,
+  waitForHttp,
+} from '../support/processes.js';
+import { seededRandom } from '../support/random.js';
+
+let dir: string;
+const cleanUps: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'agora-voting-datastore-'));
+});
+afterEach(async () => {
+  await killAll();
+  for (const cleanUp of cleanUps.splice(0).reverse()) await cleanUp();
+});
+afterAll(async () => {
+  await killAll();
+});
+
+interface Stack {
+  vote: string;
+  result: string;
+  worker: string;
+  env: NodeJS.ProcessEnv;
+  process: ManagedProcess;
+}
+
+/** `agora up vote worker result` over the given Redis and Postgres, in a prefix and schema. */
+async function startVoting(redisUrl: string, databaseUrl: string): Promise<Stack> {
+  const ports = { vote: await freePort(), result: await freePort(), worker: await freePort() };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: redisUrl,
+    DATABASE_URL: databaseUrl,
+    AGORA_REDIS_PREFIX: `${uniqueName('vds')}:`,
+    AGORA_DB_SCHEMA: uniqueName('vds'),
+    AGORA_VOTE_PORT: String(ports.vote),
+    AGORA_RESULT_PORT: String(ports.result),
+    AGORA_WORKER_PORT: String(ports.worker),
+    // Short, so a batch a failed commit left pending comes back within the test's time.
+    VOTE_RECLAIM_IDLE_MS: '1500',
+    LOG_LEVEL: 'error',
+  };
+  delete env.AGORA_RESULT_URL;
+  const up = startAgora(['up', 'vote', 'worker', 'result'], { env });
+  const stack = {
+    vote: `http://127.0.0.1:${ports.vote}`,
+    result: `http://127.0.0.1:${ports.result}`,
+    worker: `http://127.0.0.1:${ports.worker}`,
+    env,
+    process: up,
+  };
+  for (const url of [stack.vote, stack.result, stack.worker]) {
+    await waitForHttp(`${url}/readyz`, { timeoutMs: 30_000 });
+  }
+  return stack;
+}
+
+/** Starts `agora load voting` against the stack; `finished` has its exit, report and output. */
+function startLoad(stack: Stack, seconds: number) {
+  const reportPath = join(dir, `report-${uniqueName('run')}.json`);
+  const run = startAgora(
+    [
+      'load',
+      'voting',
+      '--url',
+      `${stack.vote}/`,
+      '--result-url',
+      `${stack.result}/`,
+      '--rate',
+      '80',
+      '--users',
+      '400',
+      '--duration',
+      `${seconds}s`,
+      // Every request ends within this, answered or not: none may hang on the outage.
+      '--timeout',
+      '3s',
+      // The outage fails requests readably (503); only the verification must pass.
+      '--max-failures',
+      '100%',
+      '--settle-timeout',
+      '40s',
+      '--no-live',
+      '--report',
+      reportPath,
+    ],
+    { env: stack.env },
+  );
+  return {
+    run,
+    finished: async () => {
+      const exit = await run.exited;
+      const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
+      return { code: exit.code, report, output: run.output() };
+    },
+  };
+}
+
+async function tallyTotal(stack: Stack): Promise<number> {
+  const response = await fetch(`${stack.result}/api/results`, {
+    signal: AbortSignal.timeout(2_000),
+  });
+  if (response.status !== 200) return -1;
+  return ((await response.json()) as { total: number }).total;
+}
+
+/** Polls `/readyz` until its status is `status`; returns the body it gave then. */
+async function readyzIs(url: string, status: number, what: string) {
+  return waitFor(
+    async () => {
+      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) });
+      const body = (await response.json()) as { checks: Record<string, string> };
+      return response.status === status && body;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, message: what },
+  );
+}
+
+/** A vote POSTed now (while it cannot be stored), with a deadline: its status and error message. */
+async function voteNow(stack: Stack): Promise<{ status: number; message?: string }> {
+  const response = await fetch(`${stack.vote}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"vote":"a"}',
+    signal: AbortSignal.timeout(5_000),
+  });
+  const body = (await response.json()) as { error?: { message?: string } };
+  return { status: response.status, message: body.error?.message };
+}
+
+function expectJudged(outcome: { code: number | null; report: LoadReport; output: string }) {
+  expect(outcome.code, outcome.output).toBe(0);
+  expect(outcome.report.verification, outcome.output).toMatchObject({ ok: true });
+  expect(outcome.report.acknowledged).toBeGreaterThan(0);
+  // No request was left hanging past the run.
+  expect(outcome.report.abandoned).toBe(0);
+}
+
+describe('voting when its data holders fail', () => {
+  it('keeps every acknowledged vote once when Redis is SIGKILLed mid-load and restarted on its AOF', async () => {
+    const redis: OwnRedis = await startOwnRedis({ appendfsync: 'everysec' });
+    cleanUps.push(() => redis.remove());
+    const stack = await startVoting(redis.url, testDatabaseUrl);
+    const load = startLoad(stack, 8);
+    await waitFor(async () => (await tallyTotal(stack)) >= 100, {
+      timeoutMs: 20_000,
+      message: 'a hundred votes stored before the crash',
+    });
+
+    await redis.crash();
+    const down = await readyzIs(stack.vote, 503, 'vote to say Redis is away');
+    expect(Object.values(down.checks).join(' ')).toMatch(/redis|broker|ECONNREFUSED|connect/i);
+    const refused = await voteNow(stack);
+    expect(refused.status).toBe(503);
+    expect(refused.message).toBeTruthy();
+
+    await redis.start();
+    await readyzIs(stack.vote, 200, 'vote to be ready again without a restart');
+    const outcome = await load.finished();
+    expectJudged(outcome);
+    expect(outcome.report.total.failed).toBeGreaterThan(0);
+    expect(stack.process.exitStatus()).toBeUndefined();
+  }, 90_000);
+
+  it('keeps every acknowledged vote once when Postgres crashes mid-load, answering 503 meanwhile', async () => {
+    const postgres: OwnPostgres = await startOwnPostgres();
+    cleanUps.push(() => postgres.remove());
+    const stack = await startVoting(testRedisUrl, postgres.url);
+    const load = startLoad(stack, 8);
+    await waitFor(async () => (await tallyTotal(stack)) >= 100, {
+      timeoutMs: 20_000,
+      message: 'a hundred votes stored before the crash',
+    });
+
+    await postgres.crash();
+    const results = await waitFor(
+      async () => {
+        const response = await fetch(`${stack.result}/api/results`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        return (
+          response.status === 503 && ((await response.json()) as { error: { message: string } })
+        );
+      },
+      { timeoutMs: 20_000, message: 'the result service to answer 503 while Postgres is away' },
+    );
+    expect(results.error.message).toMatch(/database/i);
+    await readyzIs(stack.worker, 503, 'the worker to say Postgres is away');
+
+    await postgres.start();
+    await readyzIs(stack.result, 200, 'result to be ready again without a restart');
+    await readyzIs(stack.worker, 200, 'the worker to be ready again without a restart');
+    const outcome = await load.finished();
+    expectJudged(outcome);
+    // Votes were still queued all along: the stream held them until Postgres was back.
+    expect(outcome.report.total.failed, outcome.output).toBe(0);
+    expect(stack.process.exitStatus()).toBeUndefined();
+  }, 90_000);
+
+  it('keeps every vote once through latency, resets and a blackhole between the worker and Postgres', async () => {
+    const random = seededRandom('voting datastore faults');
+    const target = new URL(testDatabaseUrl);
+    const proxy: FaultProxy = await startFaultProxy({
+      target: { host: target.hostname, port: Number(target.port || 5432) },
+    });
+    cleanUps.push(() => proxy.close());
+    const stack = await startVoting(testRedisUrl, testDatabaseUrl);
+    // A second worker, the only one whose Postgres goes through the proxy.
+    const workerPort = await freePort();
+    const worker = `http://127.0.0.1:${workerPort}`;
+    startAgora(['run', 'worker', '--port', String(workerPort)], {
+      env: { ...stack.env, DATABASE_URL: proxy.url(testDatabaseUrl) },
+    });
+    await waitForHttp(`${worker}/readyz`, { timeoutMs: 30_000 });
+
+    const load = startLoad(stack, 10);
+    const faults = [
+      { kind: 'latency', ms: 200 + random.below(300) },
+      { kind: 'reset' },
+      { kind: 'blackhole' },
+    ] as const;
+    for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+      proxy.setFault(fault);
+      if (fault.kind === 'latency') {
+        await readyzIs(worker, 200, 'the worker to stay ready while Postgres is slow');
+      } else {
+        const down = await readyzIs(
+          worker,
+          503,
+          `the worker to say Postgres is away (${fault.kind})`,
+        );
+        expect(Object.keys(down.checks).length).toBeGreaterThan(0);
+      }
+      proxy.setFault({ kind: 'pass' });
+      await readyzIs(worker, 200, `the worker to be ready again after ${fault.kind}`);
+    }
+    expectJudged(await load.finished());
+  }, 90_000);
+});

@@ -6,7 +6,7 @@
  */
 import type { Env } from '../platform/config.js';
 import { readSetting, settings } from '../platform/config.js';
-import { adminPortOf, portForRun } from '../platform/runtime.js';
+import { adminPortOf, portForRun } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
 
 const timeoutMs = 3_000;

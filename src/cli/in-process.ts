@@ -6,7 +6,8 @@ import { type Backends, openBackends } from '../platform/backends.js';
 import type { Env } from '../platform/config.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { loadPlatformConfig, type PlatformConfig } from '../platform/platform-settings.js';
-import { checkSettings, type RunningService, startService } from '../platform/runtime.js';
+import { checkSettings } from '../platform/ports.js';
+import { type RunningService, startService } from '../platform/runtime.js';
 import type { Backend, ServiceDefinition } from '../platform/service.js';
 import { stopOnSignals } from '../platform/shutdown.js';
 

@@ -2,30 +2,20 @@
 /**
  * The `agora` command: run every service in one process (`up`), one process per service
  * (`up --distributed`), exactly one service (`run`), ask what is running (`status`), and put
- * load on a system (`load`).
+ * load on a system (`load`). Each command imports its code when it runs, so `agora run counter`
+ * and `agora health` load neither the other services nor the load generator.
  */
 import cluster from 'node:cluster';
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-import { startConsole } from '../console/index.js';
-import { embeddedSource } from '../console/processes.js';
-import { addLoadCommands } from '../load/command.js';
-import { httpLoadProfile } from '../load/http-profile.js';
 import { UsageError } from '../platform/errors.js';
-import { createLogger } from '../platform/logger.js';
-import { loadPlatformConfig } from '../platform/platform-settings.js';
-import { portForRun, portForUp } from '../platform/runtime.js';
+import { portForRun, portForUp } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { formatTable } from '../platform/table.js';
 import { version } from '../platform/version.js';
 import { findService, services, systems } from '../services.js';
-import { runClusterPrimary } from './cluster.js';
-import { runDistributed } from './distributed.js';
 import { exitWithError } from './fail.js';
-import { checkHealth } from './health.js';
-import { runInProcess } from './in-process.js';
-import { printStatus } from './status.js';
 
 function parsePort(raw: string): number {
   const port = Number(raw);
@@ -98,10 +88,12 @@ program
         for (const name of replicas.keys()) {
           if (findService(name) === undefined) throw unknownService(name);
         }
+        const { runDistributed } = await import('./distributed.js');
         await runDistributed(selected, { env: process.env, replicas });
         return;
       }
       if (replicas.size > 0) throw new UsageError('--replicas needs --distributed');
+      const { runInProcess } = await import('./in-process.js');
       await runInProcess(selected, {
         env: process.env,
         allowEmbedded: true,
@@ -117,6 +109,13 @@ program
             `${formatTable(['service', 'system', 'url', 'backed by'], rows)}\n` +
               `${backends.join('\n')}\nAgora is up; Ctrl-C stops everything.\n`,
           );
+          const [{ startConsole }, { embeddedSource }, { createLogger }, { loadPlatformConfig }] =
+            await Promise.all([
+              import('../console/index.js'),
+              import('../console/processes.js'),
+              import('../platform/logger.js'),
+              import('../platform/platform-settings.js'),
+            ]);
           const consoleServer = await startConsole({
             source: embeddedSource(running),
             env: process.env,
@@ -161,6 +160,7 @@ program
       if (definition === undefined) throw unknownService(name);
       const port = options.port ?? portForRun(definition, process.env);
       if (options.cluster !== undefined && cluster.isPrimary) {
+        const { runClusterPrimary } = await import('./cluster.js');
         runClusterPrimary(definition, {
           env: process.env,
           workers: options.cluster,
@@ -169,6 +169,7 @@ program
         });
         return;
       }
+      const { runInProcess } = await import('./in-process.js');
       await runInProcess([definition], {
         env: process.env,
         allowEmbedded: options.embedded === true,
@@ -186,6 +187,7 @@ program
   .argument('[services...]', 'only these services')
   .option('--json', 'print JSON instead of a table')
   .action(async (names: string[], options: { json?: boolean }) => {
+    const { printStatus } = await import('./status.js');
     const allReady = await printStatus(selectServices(names), process.env, options.json === true);
     process.exitCode = allReady ? 0 : 1;
   });
@@ -216,14 +218,24 @@ program
   .action(async (name: string | undefined, options: { host: string }) => {
     const named = name === undefined ? undefined : findService(name);
     if (name !== undefined && named === undefined) throw unknownService(name);
+    const { checkHealth } = await import('./health.js');
     const healthy = await checkHealth(services, named, process.env, options.host);
     process.exitCode = healthy ? 0 : 1;
   });
 
-addLoadCommands(program, [
-  httpLoadProfile,
-  ...systems.flatMap((system) => (system.loadProfile === undefined ? [] : [system.loadProfile])),
-]);
-for (const system of systems) system.addCommands?.(program);
+/** The commands above need nothing more; any other word (or help) gets every command. */
+const ownCode = new Set(['up', 'run', 'status', 'services', 'health']);
 
-program.parseAsync().catch(exitWithError);
+async function addSystemCommands(): Promise<void> {
+  const [{ addLoadCommands }, { httpLoadProfile }, ...profiles] = await Promise.all([
+    import('../load/command.js'),
+    import('../load/http-profile.js'),
+    ...systems.flatMap((system) => system.loadProfile?.() ?? []),
+  ]);
+  addLoadCommands(program, [httpLoadProfile, ...profiles]);
+  for (const system of systems) await system.addCommands?.(program);
+}
+
+(ownCode.has(process.argv[2] ?? '') ? Promise.resolve() : addSystemCommands())
+  .then(() => program.parseAsync())
+  .catch(exitWithError);

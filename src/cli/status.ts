@@ -5,7 +5,7 @@
  */
 import type { Env } from '../platform/config.js';
 import { envNameOf } from '../platform/platform-settings.js';
-import { adminPortOf } from '../platform/runtime.js';
+import { adminPortOf } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { formatTable } from '../platform/table.js';
 

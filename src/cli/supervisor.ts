@@ -19,7 +19,7 @@ import type { TimelineKind } from '../console/timeline.js';
 import type { Env } from '../platform/config.js';
 import { UsageError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { adminPortOf, portForUp } from '../platform/runtime.js';
+import { adminPortOf, portForUp } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
 
 const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));

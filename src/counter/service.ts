@@ -1,37 +1,8 @@
 /**
  * The counter service (seeds 000 and 001, part 1): `GET /` counts a hit and answers with the
- * total: a page for browsers, JSON when asked for, the seed's plain text otherwise. Each says
- * what holds the count (Redis, or the embedded broker).
+ * total. This is its definition, as the registry lists it; `server.ts` is its code.
  */
-import { Type } from '@fastify/type-provider-typebox';
-
-import { addFavicon } from '../platform/http/favicon.js';
-import { chooseLanguage } from '../platform/http/language.js';
-import { createHttpServer, listen } from '../platform/http/server.js';
-import { defineService } from '../platform/service.js';
-import { countHit, greeting } from './hits.js';
-import { counterColor, renderCounterPage } from './page.js';
-
-const countSchema = {
-  summary:
-    'Count a hit: a page for browsers, JSON when asked for (Accept or ?format=json), else text',
-  produces: ['text/html', 'application/json', 'text/plain'],
-  response: {
-    200: {
-      content: {
-        'text/html': { schema: Type.String() },
-        'text/plain': { schema: Type.String() },
-        'application/json': {
-          schema: Type.Object({
-            hits: Type.Integer({ minimum: 1 }),
-            message: Type.String(),
-            backend: Type.Union([Type.Literal('redis'), Type.Literal('memory')]),
-          }),
-        },
-      },
-    },
-  },
-};
+import { defineService, type ServiceHandle } from '../platform/service.js';
 
 export const counterService = defineService({
   name: 'counter',
@@ -42,33 +13,8 @@ export const counterService = defineService({
   needs: ['broker'],
   settings: {},
 
-  async start(ctx) {
-    const app = await createHttpServer(ctx, {
-      title: 'Agora counter',
-      description: 'The hit counter of seeds 000/001, part 1.',
-    });
-    addFavicon(app, { color: counterColor, glyph: '#' });
-    const backend = ctx.broker.driver;
-
-    app.get('/', { schema: countSchema }, async (request, reply) => {
-      const hits = await countHit(ctx.broker);
-      const message = greeting(hits, backend);
-      const accept = request.headers.accept ?? '';
-      const format = (request.query as { format?: unknown } | undefined)?.format;
-      if (format === 'json' || accept.includes('application/json')) {
-        return { hits, message, backend };
-      }
-      if (accept.includes('text/html')) {
-        const { language, setCookie } = chooseLanguage(request.query, request.headers);
-        if (setCookie !== undefined) reply.header('set-cookie', setCookie);
-        return reply
-          .type('text/html; charset=utf-8')
-          .send(renderCounterPage(hits, backend, language));
-      }
-      return reply.type('text/plain; charset=utf-8').send(message);
-    });
-
-    const url = await listen(app, ctx.host, ctx.port);
-    return { url, stop: () => app.close() };
+  async start(ctx): Promise<ServiceHandle> {
+    const { startCounter } = await import('./server.js');
+    return startCounter(ctx);
   },
 });

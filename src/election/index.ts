@@ -3,7 +3,6 @@ import { defineSystem } from '../platform/system.js';
 import { electionApiService } from './api/service.js';
 import { electionGatewayService } from './gateway/service.js';
 import { electionGrpcService } from './grpc/service.js';
-import { electionLoadProfile } from './load/profile.js';
 import { ballotsStream, deadLetterStream, subscribersGroup } from './protocol.js';
 import { electionSubscriberService } from './subscriber/service.js';
 
@@ -16,6 +15,6 @@ export const election = defineSystem({
     electionGrpcService,
     electionSubscriberService,
   ],
-  loadProfile: electionLoadProfile,
+  loadProfile: async () => (await import('./load/profile.js')).electionLoadProfile,
   console: { queues: [{ stream: ballotsStream, group: subscribersGroup, deadLetterStream }] },
 });

@@ -1,21 +1,22 @@
 /** The news system (seed 002): an agent that routes clients to replicated nodes; a console client. */
 import { defineSystem } from '../platform/system.js';
-import { newsAgentService } from './agent/service.js';
-import { addNewsCommands } from './client/command.js';
-import { newsNodeService } from './node/service.js';
-import { assignmentsByArea } from './routing.js';
+import { newsAgentService } from './agent/definition.js';
+import { newsNodeService } from './node/definition.js';
 
 export const news = defineSystem({
   name: 'news',
   description: 'News subscriptions: an agent routing clients to replicated nodes',
   services: [newsAgentService, newsNodeService],
-  addCommands: addNewsCommands,
+  async addCommands(program) {
+    const { addNewsCommands } = await import('./client/command.js');
+    addNewsCommands(program);
+  },
   console: {
     view: {
       title: 'Areas and the nodes serving them',
       keyLabel: 'area',
       valuesLabel: 'nodes',
-      read: assignmentsByArea,
+      read: async (sql) => (await import('./routing.js')).assignmentsByArea(sql),
     },
   },
 });

@@ -1,14 +1,15 @@
 /**
  * Opens the broker and the database a set of services needs, once per process: real Redis and
  * Postgres when configured, embedded ones (the embedded broker and PGlite, both kept under the
- * data directory) when allowed and not.
+ * data directory) when allowed and not. It imports only the drivers it opens: a process that
+ * needs no SQL never loads pg or PGlite.
  */
-import { type Broker, openBroker } from './broker/index.js';
+import type { Broker } from './broker/broker.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { type PlatformConfig, redisUrlOf } from './platform-settings.js';
 import type { Backend } from './service.js';
-import { openSql, type Sql } from './sql/index.js';
+import type { Sql } from './sql/sql.js';
 
 export interface Backends {
   broker?: Broker;
@@ -41,6 +42,7 @@ export async function openBackends(options: OpenBackendsOptions): Promise<Backen
         `${requiredBy} needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT), or pass --embedded`,
       );
     }
+    const { openBroker } = await import('./broker/index.js');
     broker = openBroker({
       url,
       keyPrefix: config.redisPrefix ?? '',
@@ -56,6 +58,7 @@ export async function openBackends(options: OpenBackendsOptions): Promise<Backen
         `${requiredBy} needs Postgres: set DATABASE_URL, or pass --embedded`,
       );
     }
+    const { openSql } = await import('./sql/index.js');
     sql = await openSql({
       url: config.databaseUrl,
       dataDir: config.dataDir,

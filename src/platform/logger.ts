@@ -4,10 +4,10 @@
  */
 import { type Logger, pino } from 'pino';
 
-export type { Logger } from 'pino';
+import type { LogLevel } from './log-levels.js';
 
-export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof logLevels)[number];
+export { type LogLevel, logLevels } from './log-levels.js';
+export type { Logger } from 'pino';
 
 export interface LoggerOptions {
   level: LogLevel;

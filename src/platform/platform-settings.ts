@@ -3,7 +3,7 @@
  * The seeds' REDIS_HOST / REDIS_PORT keep working beside REDIS_URL.
  */
 import { type ConfigOf, type Env, loadConfig, settings } from './config.js';
-import { logLevels } from './logger.js';
+import { logLevels } from './log-levels.js';
 
 export const platformSettings = {
   host: settings.string('HOST', {

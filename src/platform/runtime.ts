@@ -5,16 +5,18 @@
  */
 import type { Backends } from './backends.js';
 import type { Broker } from './broker/broker.js';
-import { type Env, loadConfig, readSetting, settings } from './config.js';
+import { type Env, loadConfig } from './config.js';
 import { Readiness } from './health.js';
 import { createHttpServer, type HttpServer, listen } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
-import { envNameOf } from './platform-settings.js';
+import { adminPortOf } from './ports.js';
 import type { BaseContext, ServiceContext, ServiceDefinition } from './service.js';
 import { SchemaGate } from './sql/schema-gate.js';
 import type { Sql } from './sql/sql.js';
 import { version } from './version.js';
+
+export { adminPortOf, checkSettings, portForRun, portForUp } from './ports.js';
 
 export interface RunningService {
   definition: ServiceDefinition;
@@ -24,49 +26,6 @@ export interface RunningService {
   /** Where `/healthz`, `/readyz` and `/metrics` answer: the admin URL, else `url`. */
   healthUrl: string;
   stop(): Promise<void>;
-}
-
-/**
- * The port a service listens on when it runs alone (`agora run`): PORT, then the seed's
- * aliases (BIND_PORT), then AGORA_<SERVICE>_PORT, then its default.
- */
-export function portForRun(definition: ServiceDefinition, env: Env): number {
-  const spec = settings.port('PORT', {
-    aliases: [...(definition.portAliases ?? []), `AGORA_${envNameOf(definition.name)}_PORT`],
-    default: definition.defaultPort,
-  });
-  return readSetting(spec, env) ?? definition.defaultPort;
-}
-
-/** The port in `agora up`, where PORT cannot serve every service: AGORA_<SERVICE>_PORT or default. */
-export function portForUp(definition: ServiceDefinition, env: Env): number {
-  const spec = settings.port(`AGORA_${envNameOf(definition.name)}_PORT`, {
-    default: definition.defaultPort,
-  });
-  return readSetting(spec, env) ?? definition.defaultPort;
-}
-
-/**
- * The admin port of a service that declares one: its variable, else the declared default, else
- * the service's own port + 100 (news nodes: 8005 -> 8105, 8006 -> 8106).
- */
-export function adminPortOf(
-  definition: ServiceDefinition,
-  env: Env,
-  port = definition.defaultPort,
-): number | undefined {
-  const { admin } = definition;
-  if (admin === undefined) return undefined;
-  const fallback = admin.defaultPort ?? port + adminPortOffset;
-  return readSetting(settings.port(admin.variable, { default: fallback }), env) ?? fallback;
-}
-
-const adminPortOffset = 100;
-
-/** Validates a definition's settings without starting it, so bad values stop everything early. */
-export function checkSettings(definition: ServiceDefinition, env: Env): void {
-  loadConfig(definition.settings, env);
-  adminPortOf(definition, env);
 }
 
 export interface StartOptions {

@@ -100,7 +100,11 @@ export interface ServiceDefinition<
    */
   scaling?: 'shared-port';
   settings: S;
-  /** Starts the service; implementations import their code here, so a registry read stays cheap. */
+  /**
+   * Starts the service. It imports the service's code (`await import('./server.js')`), so that
+   * reading the registry, and running any other service, never loads it: a definition's module
+   * imports only what its metadata needs (settings, migrations, protocol constants).
+   */
   start(ctx: ServiceContext<S, N>): Promise<ServiceHandle>;
 }
 
@@ -110,6 +114,10 @@ export interface AdminPort {
   /** Absent: the service's own port + 100, so replicas on 8005, 8006 get 8105, 8106. */
   defaultPort?: number;
 }
+
+/** The context a definition's `start` gives its code, for the module that holds that code. */
+export type ContextOf<D> =
+  D extends ServiceDefinition<infer S, infer N> ? ServiceContext<S, N> : never;
 
 /** Keeps a definition's settings and needs types tied to its start function. */
 export function defineService<S extends SettingsSpec, const N extends readonly Backend[]>(

@@ -2,7 +2,9 @@
  * What a system (one seed's application) registers: its services, its load profile and its
  * own commands. `src/services.ts` lists the systems; `agora up`, `run`, `status`, `load` and
  * the deployment checks iterate over them. Adding a system is a folder, its `index.ts` and one
- * line in that list (see src/platform/README.md).
+ * line in that list (see src/platform/README.md). Reading a system loads only definitions: the
+ * load profile and commands are imported when the CLI asks for them, a service's code when it
+ * starts.
  */
 import type { Command } from 'commander';
 
@@ -15,10 +17,10 @@ export interface SystemDefinition {
   /** One line for `agora --help` and the README's table. */
   description: string;
   services: readonly ServiceDefinition[];
-  /** `agora load <name>`, where the system has one. */
-  loadProfile?: LoadProfile;
-  /** Its own `agora` subcommands (`agora news ...`, `agora tasks ...`). */
-  addCommands?(program: Command): void;
+  /** `agora load <name>`, where the system has one; imports it. */
+  loadProfile?(): Promise<LoadProfile>;
+  /** Adds its own `agora` subcommands (`agora news ...`, `agora tasks ...`); imports them. */
+  addCommands?(program: Command): Promise<void>;
   /** What the console shows of it beyond its processes (src/console/). */
   console?: SystemConsole;
 }

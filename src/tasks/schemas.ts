@@ -3,7 +3,7 @@
  * refused, 400 naming the field), serialises answers with them, and @fastify/swagger turns
  * them into the OpenAPI document at /docs.
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 
 import { tokenPattern } from './protocol.js';
 

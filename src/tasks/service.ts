@@ -1,21 +1,12 @@
 /**
  * The tasks service (seed 003 and its sequel): a REST task API that concurrent clients hammer
  * without losing a task. Postgres holds the only copy, so any number of replicas (cluster
- * workers sharing the port, or containers behind a balancer) serve one truth.
+ * workers sharing the port, or containers behind a balancer) serve one truth. This is its
+ * definition, as the registry lists it; `server.ts` is its code.
  */
-import { hostname } from 'node:os';
-
-import { createHttpServer, listen } from '../platform/http/server.js';
-import { defineService } from '../platform/service.js';
+import { defineService, type ServiceHandle } from '../platform/service.js';
 import { tasksMigrations } from './migrations.js';
-import { type StatusReport, tasksSystem } from './protocol.js';
-import { RequestCounts } from './request-counts.js';
-import { addTaskRoutes } from './routes.js';
-import { statusSchema } from './schemas.js';
-import { countByStatus } from './task-store.js';
-
-/** Titles and descriptions are short; anything much larger is a mistake or an attack. */
-const bodyLimit = 16 * 1024;
+import { tasksSystem } from './protocol.js';
 
 export const tasksService = defineService({
   name: 'tasks',
@@ -27,43 +18,8 @@ export const tasksService = defineService({
   scaling: 'shared-port',
   settings: {},
 
-  async start(ctx) {
-    const { logger, sql } = ctx;
-    const instance = `${hostname()}:${process.pid}`;
-    const startedAt = new Date();
-    const counts = new RequestCounts();
-
-    const app = await createHttpServer(ctx, {
-      bodyLimit,
-      title: 'Agora tasks',
-      description: 'The task API of seed 003. `/tareas` is an alias of `/tasks`.',
-    });
-    counts.attach(app);
-
-    addTaskRoutes(app, '/tasks', sql);
-    addTaskRoutes(app, '/tareas', sql);
-    app.get(
-      '/status',
-      {
-        schema: {
-          tags: ['monitoring'],
-          summary: 'Counts and this instance',
-          response: { 200: statusSchema },
-        },
-      },
-      async (): Promise<StatusReport> => ({
-        service: ctx.name,
-        instance,
-        pid: process.pid,
-        started_at: startedAt.toISOString(),
-        uptime_seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
-        tasks: await countByStatus(sql),
-        ...counts.snapshot(),
-      }),
-    );
-
-    const url = await listen(app, ctx.host, ctx.port);
-    logger.info({ url, instance }, 'tasks serving');
-    return { url, stop: () => app.close() };
+  async start(ctx): Promise<ServiceHandle> {
+    const { startTasks } = await import('./server.js');
+    return startTasks(ctx);
   },
 });

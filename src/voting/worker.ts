@@ -3,14 +3,12 @@
  * Postgres through a consumer group, at least once, idempotently, several replicas at once. A
  * batch is applied in one transaction keyed on the voter (a later stream id wins); after the
  * commit the new tally is published so the result page updates at once. It has no public
- * port; its admin port serves /healthz, /readyz and /metrics.
+ * port; its admin port serves /healthz, /readyz and /metrics. This is its definition;
+ * `worker-consumer.ts` is its code.
  */
-import { consumerSettings, startConsumerService } from '../platform/consumer/consumer-service.js';
-import { defineService } from '../platform/service.js';
-import { type CastVote, parseVoteEntry } from './cast-vote.js';
+import { consumerSettings } from '../platform/consumer/consumer-settings.js';
+import { defineService, type ServiceHandle } from '../platform/service.js';
 import { votingMigrations } from './migrations.js';
-import { deadLetterStream, talliesChannel, votesStream, workersGroup } from './protocol.js';
-import { applyBatch } from './vote-store.js';
 
 export const workerService = defineService({
   name: 'worker',
@@ -27,29 +25,8 @@ export const workerService = defineService({
     concurrency: 2,
   }),
 
-  start(ctx) {
-    // Whether the last batch's voters were all new: then the next one tries the fast path.
-    let firstTimeVoters = true;
-    return startConsumerService(ctx, {
-      stream: votesStream,
-      group: workersGroup,
-      deadLetterStream,
-      role: 'worker',
-      parse: parseVoteEntry,
-      store: async (votes: readonly CastVote[]) => {
-        const applied = await applyBatch(ctx.sql, votes, { firstTimeVoters });
-        firstTimeVoters = applied.firstTimeVoters;
-        return applied;
-      },
-      // The tally can be recomputed from the table, so a lost notification is only logged.
-      afterCommit: ({ tally }) => ctx.broker.publish(talliesChannel, JSON.stringify(tally)),
-      metrics: {
-        prefix: 'voting',
-        stored: {
-          name: 'voting_votes_applied_total',
-          help: 'Votes committed to Postgres, redeliveries and superseded votes included.',
-        },
-      },
-    });
+  async start(ctx): Promise<ServiceHandle> {
+    const { startWorker } = await import('./worker-consumer.js');
+    return startWorker(ctx);
   },
 });

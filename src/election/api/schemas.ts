@@ -3,7 +3,7 @@
  * against them (unknown or malformed parameters get a 400 naming the parameter), and the
  * dashboard imports the reply types, so server and browser cannot drift apart.
  */
-import { type Static, Type } from '@fastify/type-provider-typebox';
+import { type Static, Type } from 'typebox';
 
 /** A ballot field value as a filter: the same limits the ingest side accepts. */
 const fieldValue = Type.String({ minLength: 1, maxLength: 100 });

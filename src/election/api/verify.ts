@@ -4,7 +4,7 @@
  * reads the store through them, because an embedded stack's PGlite has one writer: the
  * running stack.
  */
-import { type Static, Type } from '@fastify/type-provider-typebox';
+import { type Static, Type } from 'typebox';
 
 import type { HttpServer } from '../../platform/http/server.js';
 import type { Sql } from '../../platform/sql/index.js';

@@ -2,17 +2,12 @@
  * election-subscriber: the Redis route of seed 004, without the seed's loss. It moves ballots
  * from the `ballots` stream into Postgres through a consumer group, at least once and
  * idempotently on ballot id, several replicas at once; the store itself refreshes the recent
- * list and notifies. Its admin port serves /healthz, /readyz and /metrics.
+ * list and notifies. Its admin port serves /healthz, /readyz and /metrics. This is its
+ * definition; `consumer.ts` is its code.
  */
-import {
-  consumerSettings,
-  startConsumerService,
-} from '../../platform/consumer/consumer-service.js';
-import { defineService } from '../../platform/service.js';
-import { storeBallots } from '../ballot-store.js';
+import { consumerSettings } from '../../platform/consumer/consumer-settings.js';
+import { defineService, type ServiceHandle } from '../../platform/service.js';
 import { electionMigrations } from '../migrations.js';
-import { ballotsStream, deadLetterStream, subscribersGroup } from '../protocol.js';
-import { parseBallotEntry, type QueuedBallot } from './entry.js';
 
 export const electionSubscriberService = defineService({
   name: 'election-subscriber',
@@ -28,33 +23,8 @@ export const electionSubscriberService = defineService({
     batchSize: 1_000,
   }),
 
-  start(ctx) {
-    const { logger } = ctx;
-    return startConsumerService(ctx, {
-      stream: ballotsStream,
-      group: subscribersGroup,
-      deadLetterStream,
-      role: 'subscriber',
-      parse: parseBallotEntry,
-      store: (batch: readonly QueuedBallot[]) =>
-        storeBallots(
-          ctx.sql,
-          ctx.broker,
-          batch.map((queued) => queued.ballot),
-          'redis',
-          { logger },
-        ),
-      metrics: {
-        prefix: 'election_subscriber',
-        stored: {
-          name: 'election_subscriber_ballots_total',
-          help: 'Ballots read from the stream and committed: stored, or duplicate (already stored).',
-          outcomes: ({ stored, duplicates }) => ({
-            stored: stored.length,
-            duplicate: duplicates.length,
-          }),
-        },
-      },
-    });
+  async start(ctx): Promise<ServiceHandle> {
+    const { startElectionSubscriber } = await import('./consumer.js');
+    return startElectionSubscriber(ctx);
   },
 });

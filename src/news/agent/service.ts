@@ -4,30 +4,23 @@
  * port (8100) for /healthz, /readyz and /metrics. All state is in Postgres: agents can run
  * side by side and restart without losing anything.
  */
-import { defineService } from '../../platform/service.js';
+import type { ContextOf, ServiceHandle } from '../../platform/service.js';
 import { callNews } from '../frame-client.js';
 import { type FrameHandler, listenFrames } from '../frame-server.js';
 import { requestMetrics } from '../metrics.js';
-import { newsMigrations } from '../migrations.js';
 import { NewsError } from '../protocol.js';
 import { loadSecret, requireStrongSecret } from '../sessions.js';
-import { agentSettings } from '../settings.js';
+import type { newsAgentService } from './definition.js';
 import { runHealthChecks } from './health-check.js';
 import { agentHandler, agentOps, bootstrapAdmin } from './ops.js';
 
+export { newsAgentService } from './definition.js';
+
 const pingTimeoutMs = 1_000;
 
-export const newsAgentService = defineService({
-  name: 'news-agent',
-  system: 'news',
-  description: 'News accounts, areas and routing to nodes; NDJSON over TCP, admin HTTP on 8100',
-  defaultPort: 8000,
-  admin: { variable: 'NEWS_AGENT_ADMIN_PORT' },
-  needs: ['sql'],
-  migrations: newsMigrations,
-  settings: agentSettings,
-
-  async start(ctx) {
+/** The agent's code, which its definition (`definition.ts`) imports when it starts. */
+export const newsAgentServer = {
+  async start(ctx: ContextOf<typeof newsAgentService>): Promise<ServiceHandle> {
     const { config, logger, signal, sql } = ctx;
     requireStrongSecret(config.secret);
     const routing = { replicas: config.replicas, deadAfterMs: config.deadAfterMs };
@@ -102,4 +95,4 @@ export const newsAgentService = defineService({
       },
     };
   },
-});
+};

@@ -6,28 +6,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ConfigError } from '../../platform/errors.js';
-import { defineService } from '../../platform/service.js';
+import type { ContextOf, ServiceHandle } from '../../platform/service.js';
 import { parseAddress } from '../address.js';
 import { type FrameHandler, listenFrames } from '../frame-server.js';
 import { requestMetrics } from '../metrics.js';
-import { newsMigrations } from '../migrations.js';
 import { NewsError } from '../protocol.js';
 import { announceNode, withdrawNode } from '../routing.js';
 import { loadSecret, requireStrongSecret } from '../sessions.js';
-import { nodeSettings } from '../settings.js';
+import type { newsNodeService } from './definition.js';
 import { nodeHandler, nodeOps } from './ops.js';
 
-export const newsNodeService = defineService({
-  name: 'news-node',
-  system: 'news',
-  description: 'News of the areas assigned to it; NDJSON over TCP, admin HTTP on port + 100',
-  defaultPort: 8005,
-  admin: { variable: 'NEWS_NODE_ADMIN_PORT' },
-  needs: ['sql'],
-  migrations: newsMigrations,
-  settings: nodeSettings,
+export { newsNodeService } from './definition.js';
 
-  async start(ctx) {
+/** The node's code, which its definition (`definition.ts`) imports when it starts. */
+export const newsNodeServer = {
+  async start(ctx: ContextOf<typeof newsNodeService>): Promise<ServiceHandle> {
     const { config, logger, signal, sql } = ctx;
     requireStrongSecret(config.secret);
     let waiting = 'waiting for the schema';
@@ -98,7 +91,7 @@ export const newsNodeService = defineService({
       },
     };
   },
-});
+};
 
 /** Read through a call: TypeScript would narrow `signal.aborted` to false after the loop test. */
 const stopping = (signal: AbortSignal): boolean => signal.aborted;

@@ -1,0 +1,42 @@
+/**
+ * election-subscriber's consumer: the stream, group and dead-letter stream it reads, how an
+ * entry is parsed, and the store that commits a batch of ballots idempotently on ballot id.
+ */
+import { startConsumerService } from '../../platform/consumer/consumer-service.js';
+import type { ContextOf, ServiceHandle } from '../../platform/service.js';
+import { storeBallots } from '../ballot-store.js';
+import { ballotsStream, deadLetterStream, subscribersGroup } from '../protocol.js';
+import { parseBallotEntry, type QueuedBallot } from './entry.js';
+import type { electionSubscriberService } from './service.js';
+
+export function startElectionSubscriber(
+  ctx: ContextOf<typeof electionSubscriberService>,
+): Promise<ServiceHandle> {
+  const { logger } = ctx;
+  return startConsumerService(ctx, {
+    stream: ballotsStream,
+    group: subscribersGroup,
+    deadLetterStream,
+    role: 'subscriber',
+    parse: parseBallotEntry,
+    store: (batch: readonly QueuedBallot[]) =>
+      storeBallots(
+        ctx.sql,
+        ctx.broker,
+        batch.map((queued) => queued.ballot),
+        'redis',
+        { logger },
+      ),
+    metrics: {
+      prefix: 'election_subscriber',
+      stored: {
+        name: 'election_subscriber_ballots_total',
+        help: 'Ballots read from the stream and committed: stored, or duplicate (already stored).',
+        outcomes: ({ stored, duplicates }) => ({
+          stored: stored.length,
+          duplicate: duplicates.length,
+        }),
+      },
+    },
+  });
+}

@@ -15,6 +15,7 @@ import { redisUrlOf } from '../platform/platform-settings.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { openSql } from '../platform/sql/index.js';
 import { formatTable } from '../platform/table.js';
+import { BackendFaults } from './backend-faults.js';
 import { prepare } from './in-process.js';
 import { Supervisor } from './supervisor.js';
 
@@ -24,6 +25,8 @@ const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 export interface DistributedOptions {
   env: Env;
   replicas: ReadonlyMap<string, number>;
+  /** Put a fault proxy between each service and each backend (the console's fault actions). */
+  faults?: boolean;
 }
 
 export async function runDistributed(
@@ -57,6 +60,8 @@ export async function runDistributed(
   }
   childEnv.LOG_FORMAT = config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json');
 
+  const faults =
+    options.faults === true ? await BackendFaults.start(definitions, childEnv) : undefined;
   const timeline = new Timeline();
   const withConsole = loadConsoleConfig(childEnv).enabled;
   const supervisor = new Supervisor({
@@ -64,6 +69,8 @@ export async function runDistributed(
     env: childEnv,
     logger,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    envOf: faults === undefined ? undefined : (definition) => faults.envOf(definition),
+    faults,
     note: (kind, subject, message) => timeline.add(kind, subject, message),
     onEveryProcessDead: () => {
       // With a console a person can start them again; without one nothing is left to do.
@@ -93,6 +100,7 @@ export async function runDistributed(
     logger.info({ signal }, 'stopping every process');
     await supervisor.stopAll();
     await consoleServer?.close();
+    await faults?.close();
     process.exit(0);
   };
   process.on('SIGINT', (signal) => void stopAll(signal));

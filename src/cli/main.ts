@@ -80,8 +80,15 @@ program
     'with --distributed: run count replicas of a service, on consecutive ports or, for shared-port services, as cluster workers on one port (repeatable)',
     parseReplicas,
   )
+  .option(
+    '--faults',
+    'with --distributed: a fault proxy between each service and each backend, so the console and `agora chaos fault` can cut a service off or slow it',
+  )
   .action(
-    async (names: string[], options: { distributed?: boolean; replicas?: Map<string, number> }) => {
+    async (
+      names: string[],
+      options: { distributed?: boolean; replicas?: Map<string, number>; faults?: boolean },
+    ) => {
       const replicas = options.replicas ?? new Map<string, number>();
       const selected = selectServices(names);
       if (options.distributed === true) {
@@ -89,10 +96,11 @@ program
           if (findService(name) === undefined) throw unknownService(name);
         }
         const { runDistributed } = await import('./distributed.js');
-        await runDistributed(selected, { env: process.env, replicas });
+        await runDistributed(selected, { env: process.env, replicas, faults: options.faults });
         return;
       }
       if (replicas.size > 0) throw new UsageError('--replicas needs --distributed');
+      if (options.faults === true) throw new UsageError('--faults needs --distributed');
       const { runInProcess } = await import('./in-process.js');
       await runInProcess(selected, {
         env: process.env,
@@ -234,6 +242,7 @@ async function addSystemCommands(): Promise<void> {
   ]);
   addLoadCommands(program, [httpLoadProfile, ...profiles]);
   for (const system of systems) await system.addCommands?.(program);
+  (await import('./chaos.js')).addChaosCommands(program);
 }
 
 (ownCode.has(process.argv[2] ?? '') ? Promise.resolve() : addSystemCommands())

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import type {
+  FaultRequest,
   KillSignal,
   ProcessActions,
   ProcessInfo,
@@ -35,6 +36,8 @@ export interface SupervisorOptions {
   shutdownTimeoutMs: number;
   /** Whatever happens to a process, for the console's timeline. */
   note?(kind: TimelineKind, subject: string, message: string): void;
+  /** With `--faults`: the proxies between services and backends. */
+  faults?: { apply(request: FaultRequest, onEnd: () => void): void };
   /** A process died on its own and none is left running. */
   onEveryProcessDead?(): void;
   /** Each child's output lines, already labelled; default: this process's stdout/stderr. */
@@ -72,6 +75,17 @@ export class Supervisor implements ProcessSource {
       restart: (label) => this.restart(label),
       scale: (service, delta) => this.scale(service, delta),
     };
+    const { faults } = options;
+    if (faults !== undefined) {
+      this.actions.fault = (request) => {
+        const what = `${request.kind}${request.kind === 'latency' ? ` ${request.latencyMs ?? 200} ms` : ''}`;
+        faults.apply(request, () => {
+          this.#note('fault', request.service, `${request.backend} ${what} lifted`);
+        });
+        this.#note('fault', request.service, `${request.backend} ${what} for ${request.seconds}s`);
+        return Promise.resolve();
+      };
+    }
   }
 
   /** Starts `count` replicas of a service (one cluster process for shared-port services). */

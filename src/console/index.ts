@@ -81,7 +81,8 @@ export async function startConsole(
     backends: backendRows,
     timeline,
     logger: log,
-    timeoutMs: Math.min(2_000, Math.max(500, config.intervalMs)),
+    // Longer than a readiness check (1 s), so a slow dependency reads as waiting, not down.
+    timeoutMs: Math.max(2_000, config.intervalMs),
   });
   const loads = new LoadRuns({
     profiles: systems.flatMap((system) => (system.loadProfile === undefined ? [] : [system.name])),

@@ -24,7 +24,8 @@ export interface ProcessInfo {
 }
 
 export type KillSignal = 'SIGKILL' | 'SIGTERM';
-export type FaultKind = 'cut' | 'latency';
+/** cut: connections reset (the backend went away); partition: held, never answered; latency. */
+export type FaultKind = 'cut' | 'partition' | 'latency';
 
 export interface FaultRequest {
   service: string;

@@ -222,7 +222,11 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
           {
             service: Type.String({ maxLength: 100 }),
             backend: Type.Union([Type.Literal('broker'), Type.Literal('sql')]),
-            kind: Type.Union([Type.Literal('cut'), Type.Literal('latency')]),
+            kind: Type.Union([
+              Type.Literal('cut'),
+              Type.Literal('partition'),
+              Type.Literal('latency'),
+            ]),
             seconds: Type.Integer({ minimum: 1, maximum: 3_600 }),
             latencyMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
           },

@@ -33,6 +33,14 @@ function parseWorkers(raw: string): number {
   return count;
 }
 
+function parseSeconds(raw: string): number {
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || seconds < 0.2 || seconds > 3_600) {
+    throw new InvalidArgumentError('expected seconds from 0.2 to 3600.');
+  }
+  return seconds;
+}
+
 function parseReplicas(raw: string, previous?: Map<string, number>): Map<string, number> {
   const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(raw);
   const count = Number(match?.[2]);
@@ -194,7 +202,28 @@ program
   )
   .argument('[services...]', 'only these services')
   .option('--json', 'print JSON instead of a table')
-  .action(async (names: string[], options: { json?: boolean }) => {
+  .addOption(
+    new Option(
+      '--watch [seconds]',
+      "a live table of every process's health, rate and queue figures from the console of a running agora up (AGORA_CONSOLE_URL or 127.0.0.1:AGORA_CONSOLE_PORT), redrawn every N seconds (default 2); readiness only without a console; Ctrl-C stops",
+    ).argParser(parseSeconds),
+  )
+  .action(async (names: string[], options: { json?: boolean; watch?: number | true }) => {
+    if (options.watch !== undefined) {
+      const { watchStatus } = await import('./status-watch.js');
+      const controller = new AbortController();
+      process.once('SIGINT', () => {
+        controller.abort();
+      });
+      await watchStatus(selectServices(names), process.env, {
+        consoleUrl:
+          process.env.AGORA_CONSOLE_URL ??
+          `http://127.0.0.1:${process.env.AGORA_CONSOLE_PORT ?? '7070'}`,
+        intervalMs: (options.watch === true ? 2 : options.watch) * 1000,
+        signal: controller.signal,
+      });
+      return;
+    }
     const { printStatus } = await import('./status.js');
     const allReady = await printStatus(selectServices(names), process.env, options.json === true);
     process.exitCode = allReady ? 0 : 1;

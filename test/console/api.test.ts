@@ -165,6 +165,17 @@ describe('the console on agora up --distributed', () => {
     expect(lastLoadEvent?.message).toMatch(/passed: \d+ acknowledged, \d+ checked/);
   }, 90_000);
 
+  it('shows the same figures in agora status --watch, until Ctrl-C', async () => {
+    const watch = startAgora(['status', '--watch', '0.5', 'vote', 'worker', 'result'], {
+      env: { ...stack.env, AGORA_CONSOLE_URL: stack.consoleUrl },
+    });
+    await watch.waitForOutput(/distributed, from http/, 10_000);
+    await watch.waitForOutput(/^worker\s+ready\s+\d+/m, 10_000);
+    await watch.waitForOutput(/^votes\s+workers\s+\d+\s+\d+\s+\d+/m, 10_000);
+    watch.kill('SIGINT');
+    expect(await watch.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('gives the last log lines of a process', async () => {
     const response = await fetch(`${stack.consoleUrl}/api/processes/vote/logs`);
     expect(response.status).toBe(200);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { consoleSettings } from '../src/console/settings.js';
 import { platformSettings } from '../src/platform/platform-settings.js';
 import { services } from '../src/services.js';
 import { repoRoot } from './support/processes.js';
@@ -18,6 +19,14 @@ describe('the README', () => {
     'documents the setting %s',
     (variable) => {
       expect(readme).toContain(`\`${variable}\``);
+    },
+  );
+
+  it.each(Object.values(consoleSettings).map((setting) => setting.variable))(
+    'documents the console setting %s in docs/configuration.md',
+    (variable) => {
+      const configuration = readFileSync(join(repoRoot, 'docs', 'configuration.md'), 'utf8');
+      expect(configuration).toContain(`\`${variable}\``);
     },
   );
 

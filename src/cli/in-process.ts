@@ -2,7 +2,7 @@
  * Runs services inside this process (`agora up` runs them all, `agora run` one): validates every
  * setting first, opens the backends once, starts the services, and stops them all on a signal.
  */
-import { openBackends } from '../platform/backends.js';
+import { type Backends, openBackends } from '../platform/backends.js';
 import type { Env } from '../platform/config.js';
 import { createLogger, type Logger, type LogLevel } from '../platform/logger.js';
 import { loadPlatformConfig, type PlatformConfig } from '../platform/platform-settings.js';
@@ -10,7 +10,6 @@ import { checkSettings } from '../platform/ports.js';
 import { type RunningService, startService } from '../platform/runtime.js';
 import type { Backend, ServiceDefinition } from '../platform/service.js';
 import { stopOnSignals } from '../platform/shutdown.js';
-import type { Sql } from '../platform/sql/sql.js';
 import { waitUntilReady } from './readiness-wait.js';
 
 export interface InProcessOptions {
@@ -22,14 +21,15 @@ export interface InProcessOptions {
   serviceLogLevel?: LogLevel;
   /**
    * Called once every service is ready, with what is running, on which backends, what backs
-   * each need by name ("Redis", "embedded broker", "Postgres", "embedded PGlite"), and the
-   * database the services share.
+   * each need by name ("Redis", "embedded broker", "Postgres", "embedded PGlite"); `opened`
+   * are the backends themselves (the first steps use its database; the console reads the
+   * streams and tables through them).
    */
   onStarted?(
     running: readonly RunningService[],
     backends: readonly string[],
     backedBy: (need: Backend) => string,
-    sql: Sql | undefined,
+    opened: Backends,
   ): void | Promise<void>;
 }
 
@@ -116,5 +116,5 @@ export async function runInProcess(
     if (need === 'broker') return backends.broker?.driver === 'redis' ? 'Redis' : 'embedded broker';
     return backends.sql?.driver === 'pg' ? 'Postgres' : 'embedded PGlite';
   };
-  await options.onStarted?.(running, backends.describe(), backedBy, backends.sql);
+  await options.onStarted?.(running, backends.describe(), backedBy, backends);
 }

@@ -35,6 +35,14 @@ function parseWorkers(raw: string): number {
   return count;
 }
 
+function parseSeconds(raw: string): number {
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || seconds < 0.2 || seconds > 3_600) {
+    throw new InvalidArgumentError('expected seconds from 0.2 to 3600.');
+  }
+  return seconds;
+}
+
 function parseReplicas(raw: string, previous?: Map<string, number>): Map<string, number> {
   const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(raw);
   const count = Number(match?.[2]);
@@ -83,8 +91,15 @@ program
     'with --distributed: run count replicas of a service, on consecutive ports or, for shared-port services, as cluster workers on one port (repeatable)',
     parseReplicas,
   )
+  .option(
+    '--faults',
+    'with --distributed: a fault proxy between each service and each backend, so the console and `agora chaos fault` can cut a service off or slow it',
+  )
   .action(
-    async (names: string[], options: { distributed?: boolean; replicas?: Map<string, number> }) => {
+    async (
+      names: string[],
+      options: { distributed?: boolean; replicas?: Map<string, number>; faults?: boolean },
+    ) => {
       const replicas = options.replicas ?? new Map<string, number>();
       const selected = selectServices(names);
       // `up` is a development machine's command: public development secrets may run (with a
@@ -95,17 +110,18 @@ program
           if (findService(name) === undefined) throw unknownService(name);
         }
         const { runDistributed } = await import('./distributed.js');
-        await runDistributed(selected, { env, replicas });
+        await runDistributed(selected, { env, replicas, faults: options.faults });
         return;
       }
       if (replicas.size > 0) throw new UsageError('--replicas needs --distributed');
+      if (options.faults === true) throw new UsageError('--faults needs --distributed');
       const { runInProcess } = await import('./in-process.js');
       await runInProcess(selected, {
         env,
         allowEmbedded: true,
         serviceLogLevel: 'warn',
         portOf: (definition) => portForUp(definition, env),
-        onStarted: async (running, backends, backedBy, sql) => {
+        onStarted: async (running, backends, backedBy, opened) => {
           const rows = running.map((service) => [
             service.definition.name,
             service.definition.system,
@@ -113,13 +129,29 @@ program
             service.definition.needs.map(backedBy).join(', ') || '-',
           ]);
           const notes: string[] = [];
+          const { sql } = opened;
           for (const system of systems) {
             const runs = running.some((service) => service.definition.system === system.name);
             if (runs && sql !== undefined) notes.push(...((await system.firstSteps?.(sql)) ?? []));
           }
+          const [{ startConsole }, { embeddedSource }, { createLogger }, { loadPlatformConfig }] =
+            await Promise.all([
+              import('../console/index.js'),
+              import('../console/processes.js'),
+              import('../platform/logger.js'),
+              import('../platform/platform-settings.js'),
+            ]);
+          const consoleServer = await startConsole({
+            source: embeddedSource(running),
+            env,
+            logger: createLogger({ level: loadPlatformConfig(env).logLevel }),
+            backends: opened,
+          });
           process.stdout.write(
             `${formatTable(['service', 'system', 'url', 'backed by'], rows)}\n` +
-              [...backends, ...notes, 'Agora is up; Ctrl-C stops everything.\n'].join('\n'),
+              [...backends, ...notes, ''].join('\n') +
+              (consoleServer?.banner ?? '') +
+              'Agora is up; Ctrl-C stops everything.\n',
           );
         },
       });
@@ -184,7 +216,28 @@ program
   )
   .argument('[services...]', 'only these services')
   .option('--json', 'print JSON instead of a table')
-  .action(async (names: string[], options: { json?: boolean }) => {
+  .addOption(
+    new Option(
+      '--watch [seconds]',
+      "a live table of every process's health, rate and queue figures from the console of a running agora up (AGORA_CONSOLE_URL or 127.0.0.1:AGORA_CONSOLE_PORT), redrawn every N seconds (default 2); readiness only without a console; Ctrl-C stops",
+    ).argParser(parseSeconds),
+  )
+  .action(async (names: string[], options: { json?: boolean; watch?: number | true }) => {
+    if (options.watch !== undefined) {
+      const { watchStatus } = await import('./status-watch.js');
+      const controller = new AbortController();
+      process.once('SIGINT', () => {
+        controller.abort();
+      });
+      await watchStatus(selectServices(names), process.env, {
+        consoleUrl:
+          process.env.AGORA_CONSOLE_URL ??
+          `http://127.0.0.1:${process.env.AGORA_CONSOLE_PORT ?? '7070'}`,
+        intervalMs: (options.watch === true ? 2 : options.watch) * 1000,
+        signal: controller.signal,
+      });
+      return;
+    }
     const { printStatus } = await import('./status.js');
     const allReady = await printStatus(selectServices(names), process.env, options.json === true);
     process.exitCode = allReady ? 0 : 1;
@@ -232,6 +285,7 @@ async function addSystemCommands(): Promise<void> {
   ]);
   addLoadCommands(program, [httpLoadProfile, ...profiles]);
   for (const system of systems) await system.addCommands?.(program);
+  (await import('./chaos.js')).addChaosCommands(program);
 }
 
 (ownCode.has(process.argv[2] ?? '') ? Promise.resolve() : addSystemCommands())

@@ -3,6 +3,7 @@ import { defineSystem } from '../platform/system.js';
 import { electionApiService } from './api/service.js';
 import { electionGatewayService } from './gateway/service.js';
 import { electionGrpcService } from './grpc/service.js';
+import { ballotsStream, deadLetterStream, subscribersGroup } from './protocol.js';
 import { electionSubscriberService } from './subscriber/service.js';
 
 export const election = defineSystem({
@@ -15,4 +16,5 @@ export const election = defineSystem({
     electionSubscriberService,
   ],
   loadProfile: async () => (await import('./load/profile.js')).electionLoadProfile,
+  console: { queues: [{ stream: ballotsStream, group: subscribersGroup, deadLetterStream }] },
 });

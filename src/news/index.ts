@@ -15,4 +15,12 @@ export const news = defineSystem({
     const { makeFirstAdmin } = await import('./first-admin.js');
     return makeFirstAdmin(sql);
   },
+  console: {
+    view: {
+      title: 'Areas and the nodes serving them',
+      keyLabel: 'area',
+      valuesLabel: 'nodes',
+      read: async (sql) => (await import('./routing.js')).assignmentsByArea(sql),
+    },
+  },
 });

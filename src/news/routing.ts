@@ -151,3 +151,20 @@ export async function routeArea(
 }
 
 export type { Assignment };
+
+/** Every area and the live nodes serving it (none while it waits to be placed), for the console. */
+export async function assignmentsByArea(
+  sql: SqlQueryable,
+): Promise<Record<string, readonly string[]>> {
+  const { rows } = await sql.query<{ area: string; node: string | null }>(
+    `SELECT a.name AS area, s.node_address AS node
+     FROM news_areas a LEFT JOIN news_assignments s ON s.area_id = a.id
+     ORDER BY a.name, s.node_address`,
+  );
+  const byArea: Record<string, string[]> = {};
+  for (const { area, node } of rows) {
+    const nodes = (byArea[area] ??= []);
+    if (node !== null) nodes.push(node);
+  }
+  return byArea;
+}

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 
 import type { LoadProfile } from '../load/command.js';
 import type { ServiceDefinition, SystemName } from './service.js';
-import type { Sql } from './sql/sql.js';
+import type { Sql, SqlQueryable } from './sql/sql.js';
 
 export interface SystemDefinition {
   name: SystemName;
@@ -27,6 +27,30 @@ export interface SystemDefinition {
    * It imports its code when called.
    */
   firstSteps?(sql: Sql): Promise<readonly string[]>;
+  /** What the console shows of it beyond its processes (src/console/). */
+  console?: SystemConsole;
+}
+
+export interface SystemConsole {
+  /** Its streams: length, each group's pending count, lag and consumers, dead letters. */
+  queues?: readonly QueueDeclaration[];
+  /** A live table from its own tables, e.g. which news node serves each area. */
+  view?: SystemView;
+}
+
+export interface QueueDeclaration {
+  stream: string;
+  group: string;
+  deadLetterStream?: string;
+}
+
+export interface SystemView {
+  title: string;
+  /** What a key and its values are ("area", "nodes"), for the page's table header. */
+  keyLabel: string;
+  valuesLabel: string;
+  /** Key -> values; the console notes each key whose values change in its timeline. */
+  read(sql: SqlQueryable): Promise<Record<string, readonly string[]>>;
 }
 
 export function defineSystem(system: SystemDefinition): SystemDefinition {

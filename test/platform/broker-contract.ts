@@ -105,6 +105,25 @@ export function describeBrokerContract(
       expect(await broker.pending('votes', 'workers')).toBe(1);
     });
 
+    it("tells a group's pending count, lag and consumers", async () => {
+      const { broker } = await fresh();
+      await broker.ensureGroup('votes', 'workers');
+      for (const voter of ['a', 'b', 'c', 'd', 'e']) await broker.append('votes', { voter });
+      expect(await broker.groupInfo('votes', 'workers')).toEqual({
+        pending: 0,
+        lag: 5,
+        consumers: 0,
+      });
+      await broker.readGroup('votes', 'workers', 'w1', { count: 2, blockMs: 0 });
+      await broker.readGroup('votes', 'workers', 'w2', { count: 1, blockMs: 0 });
+      expect(await broker.groupInfo('votes', 'workers')).toEqual({
+        pending: 3,
+        lag: 2,
+        consumers: 2,
+      });
+      await expect(broker.groupInfo('votes', 'nobody')).rejects.toBeInstanceOf(NoGroupError);
+    });
+
     it('never gives one entry to two consumers of a group', async () => {
       const { prefix, broker } = await fresh();
       const other = await openOn(prefix);

@@ -34,6 +34,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   if (!existsSync(agoraCli)) {
     throw new Error(`${agoraCli} is missing: run npm run build (npm test runs it first)`);
   }
+  // Every `agora up` serves a console on one port; tests that want it turn it on with a port.
+  process.env.AGORA_CONSOLE ??= 'false';
   const started: Throwaway[] = [];
   const results = await Promise.allSettled([ensureRedis(started), ensurePostgres(started)]);
   const failures = results.flatMap((result) =>

@@ -70,7 +70,7 @@ export async function startElectionApi(
     read: readSummary,
     logger: ctx.logger,
     minIntervalMs: 250,
-      limits: ctx.httpLimits,
+    limits: ctx.httpLimits,
   });
   live.follow(ctx.broker, storedChannel, ctx.signal);
 
@@ -173,31 +173,27 @@ export async function startElectionApi(
     {
       schema: {
         summary: 'What the pickers offer: ballot papers, departments, municipalities',
-          description:
-            'Bounded: at most 1,000 papers and parties (`truncated` says more exist) and a page of places; pass `next` as after_departamento and after_municipio for the following page.',
-          querystring: optionsQuery,
+        description:
+          'Bounded: at most 1,000 papers and parties (`truncated` says more exist) and a page of places; pass `next` as after_departamento and after_municipio for the following page.',
+        querystring: optionsQuery,
         response: ok(options),
       },
     },
-      (request) => {
-        const {
-          limit,
-          after_departamento: departamento,
-          after_municipio: municipio,
-        } = request.query;
-        if (limit !== undefined || departamento !== undefined || municipio !== undefined) {
-          if ((departamento === undefined) !== (municipio === undefined)) {
-            throw new ValidationError(
-              'after_departamento and after_municipio go together (the `next` of the last page)',
-            );
-          }
-          const after =
-            departamento === undefined || municipio === undefined
-              ? undefined
-              : { departamento, municipio };
-          return selectOptions(sql, { after, limit });
+    (request) => {
+      const { limit, after_departamento: departamento, after_municipio: municipio } = request.query;
+      if (limit !== undefined || departamento !== undefined || municipio !== undefined) {
+        if ((departamento === undefined) !== (municipio === undefined)) {
+          throw new ValidationError(
+            'after_departamento and after_municipio go together (the `next` of the last page)',
+          );
         }
-        // The first page, which every dashboard asks for: one read serves them all.
+        const after =
+          departamento === undefined || municipio === undefined
+            ? undefined
+            : { departamento, municipio };
+        return selectOptions(sql, { after, limit });
+      }
+      // The first page, which every dashboard asks for: one read serves them all.
       const now = Date.now();
       if (cachedOptions === undefined || now - cachedOptions.at > optionsCacheMs) {
         const value = selectOptions(sql);

@@ -34,11 +34,11 @@ export async function startElectionGrpc(
   const store = (ballots: readonly Ballot[]): Promise<StoreResult> =>
     storeBallots(ctx.sql, ctx.broker, ballots, 'grpc', { logger });
 
-    const callExpired = () =>
-      new GrpcRefusal(
-        grpc.status.DEADLINE_EXCEEDED,
-        `A call may last at most ${config.callTimeoutMs} ms on this server.`,
-      );
+  const callExpired = () =>
+    new GrpcRefusal(
+      grpc.status.DEADLINE_EXCEEDED,
+      `A call may last at most ${config.callTimeoutMs} ms on this server.`,
+    );
 
   const castOne = groupedBallotStore(ctx.sql, ctx.broker, 'grpc', { logger });
 
@@ -55,11 +55,11 @@ export async function startElectionGrpc(
     void (async () => {
       try {
         const ballot = parseBallot(fieldsOf(call.request));
-          const { stored } = await withinDeadline(
-            castOne([ballot]),
-            config.callTimeoutMs,
-            callExpired,
-          );
+        const { stored } = await withinDeadline(
+          castOne([ballot]),
+          config.callTimeoutMs,
+          callExpired,
+        );
         counted.ballots(stored.length, 1 - stored.length);
         counted.call('Cast', grpc.status.OK);
         callback(null, { id: ballot.id, duplicate: stored.length === 0 });
@@ -73,102 +73,102 @@ export async function startElectionGrpc(
     call,
     callback,
   ) => {
-      // Stored in batches as the stream arrives: a full batch is committed while the stream is
-      // paused, so memory holds one batch, not the stream. A bad message stores nothing of its
-      // own batch; the batches before it stay committed, and the error says how many ballots.
-      const ids: string[] = [];
-      let batch: Ballot[] = [];
-      let committed = 0;
-      let stored = 0;
-      let writing = Promise.resolve();
+    // Stored in batches as the stream arrives: a full batch is committed while the stream is
+    // paused, so memory holds one batch, not the stream. A bad message stores nothing of its
+    // own batch; the batches before it stay committed, and the error says how many ballots.
+    const ids: string[] = [];
+    let batch: Ballot[] = [];
+    let committed = 0;
+    let stored = 0;
+    let writing = Promise.resolve();
     let answered = false;
-      /** A message was refused: nothing after it is read; the answer waits for the write. */
-      let refused = false;
+    /** A message was refused: nothing after it is read; the answer waits for the write. */
+    let refused = false;
     const answer = (error: unknown, reply?: CastManyReply) => {
       if (answered) return;
       answered = true;
-        clearTimeout(deadline);
-        if (reply !== undefined) {
-          callback(null, reply);
-          return;
-        }
-        const refusal = refuse('CastMany', error);
-        if (committed > 0) {
-          refusal.details = `${refusal.details ?? ''} (the ${committed} ballots before it are stored)`;
-        }
-        callback(refusal);
-      };
-      const deadline = setTimeout(() => {
-        answer(callExpired());
-      }, config.callTimeoutMs);
-      const flush = (): Promise<void> => {
-        const ballots = batch;
-        batch = [];
-        if (ballots.length === 0) return writing;
-        call.pause();
-        writing = writing
-          .then(async () => {
-            if (answered) return;
-            const result = await store(ballots);
-            committed += ballots.length;
-            stored += result.stored.length;
-            call.resume();
-          })
-          .catch((error: unknown) => {
-            answer(error);
-          });
-        return writing;
+      clearTimeout(deadline);
+      if (reply !== undefined) {
+        callback(null, reply);
+        return;
+      }
+      const refusal = refuse('CastMany', error);
+      if (committed > 0) {
+        refusal.details = `${refusal.details ?? ''} (the ${committed} ballots before it are stored)`;
+      }
+      callback(refusal);
+    };
+    const deadline = setTimeout(() => {
+      answer(callExpired());
+    }, config.callTimeoutMs);
+    const flush = (): Promise<void> => {
+      const ballots = batch;
+      batch = [];
+      if (ballots.length === 0) return writing;
+      call.pause();
+      writing = writing
+        .then(async () => {
+          if (answered) return;
+          const result = await store(ballots);
+          committed += ballots.length;
+          stored += result.stored.length;
+          call.resume();
+        })
+        .catch((error: unknown) => {
+          answer(error);
+        });
+      return writing;
     };
     call.on('data', (message: BallotMessage) => {
-        if (answered || refused) return;
+      if (answered || refused) return;
       try {
-          if (ids.length >= config.maxStreamBallots) {
+        if (ids.length >= config.maxStreamBallots) {
           throw new GrpcRefusal(
             grpc.status.RESOURCE_EXHAUSTED,
             `A CastMany stream may carry at most ${config.maxStreamBallots} ballots.`,
           );
         }
-          const ballot = parseBallot(fieldsOf(message), `[${ids.length}]`);
-          ids.push(ballot.id);
-          batch.push(ballot);
-          if (batch.length >= config.batchSize) void flush();
+        const ballot = parseBallot(fieldsOf(message), `[${ids.length}]`);
+        ids.push(ballot.id);
+        batch.push(ballot);
+        if (batch.length >= config.batchSize) void flush();
       } catch (error) {
-          // What is being written still commits; nothing after it is stored.
-          refused = true;
-          batch = [];
-          void writing.then(() => {
-            answer(error);
-          });
+        // What is being written still commits; nothing after it is stored.
+        refused = true;
+        batch = [];
+        void writing.then(() => {
+          answer(error);
+        });
       }
     });
     call.on('error', (error) => {
       // The client went away (cancelled, deadline): nobody is left to answer or to store for.
       logger.debug({ err: error }, 'CastMany stream broken by the client');
       answered = true;
-        clearTimeout(deadline);
+      clearTimeout(deadline);
     });
     call.on('end', () => {
-        if (answered || refused) return;
-        void flush().then(() => {
-          if (answered) return;
-          counted.ballots(stored, ids.length - stored);
-          counted.call('CastMany', grpc.status.OK);
-          answer(undefined, { stored, duplicates: ids.length - stored, ids });
-        });
+      if (answered || refused) return;
+      void flush().then(() => {
+        if (answered) return;
+        counted.ballots(stored, ids.length - stored);
+        counted.call('CastMany', grpc.status.OK);
+        answer(undefined, { stored, duplicates: ids.length - stored, ids });
+      });
     });
   };
 
-    const server = new grpc.Server({
-      'grpc.max_concurrent_streams': config.maxConcurrentStreams,
-      'grpc.max_receive_message_length': config.maxMessageBytes,
-      'grpc.max_send_message_length': 4 * 1024 * 1024,
-      'grpc.max_connection_idle_ms': config.connectionIdleMs,
-      'grpc.max_connection_age_ms': config.connectionAgeMs,
-      // Calls in flight when a connection reaches its age get this long to finish.
-      'grpc.max_connection_age_grace_ms': config.callTimeoutMs,
-      'grpc.keepalive_time_ms': config.keepaliveMs,
-      'grpc.keepalive_timeout_ms': 20_000,
-    });
+  const server = new grpc.Server({
+    'grpc.max_concurrent_streams': config.maxConcurrentStreams,
+    'grpc.max_receive_message_length': config.maxMessageBytes,
+    'grpc.max_send_message_length': 4 * 1024 * 1024,
+    'grpc.max_connection_idle_ms': config.connectionIdleMs,
+    'grpc.max_connection_age_ms': config.connectionAgeMs,
+    // Calls in flight when a connection reaches its age get this long to finish.
+    'grpc.max_connection_age_grace_ms': config.callTimeoutMs,
+    'grpc.keepalive_time_ms': config.keepaliveMs,
+    'grpc.keepalive_timeout_ms': 20_000,
+  });
   server.addService(ballotsService().service, { Cast: cast, CastMany: castMany });
   health.addToServer(server);
   const grpcPort = await bind(server, ctx.host, ctx.port);

@@ -25,8 +25,8 @@ export function startElectionSubscriber(
         ctx.broker,
         batch.map((queued) => queued.ballot),
         'redis',
-          // The gateway answered long ago: keep the first ballot of an id, log the other.
-          { logger, onConflict: 'skip' },
+        // The gateway answered long ago: keep the first ballot of an id, log the other.
+        { logger, onConflict: 'skip' },
       ),
     metrics: {
       prefix: 'election_subscriber',

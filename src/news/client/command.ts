@@ -11,13 +11,7 @@ import { migrate } from '../../platform/sql/migrations.js';
 import { createAdmin } from '../accounts.js';
 import { newsMigrations } from '../migrations.js';
 import { userNameField } from '../names.js';
-import {
-  limits,
-  type LoginResult,
-  NewsError,
-  newsSystem,
-  passwordField,
-} from '../protocol.js';
+import { limits, type LoginResult, NewsError, newsSystem, passwordField } from '../protocol.js';
 import { newsClientTls } from '../tls.js';
 import { defaultAgentAddress, NewsClient } from './client.js';
 import { clearClientConfig, configPath, readClientConfig, writeClientConfig } from './config.js';

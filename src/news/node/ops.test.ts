@@ -25,7 +25,9 @@ describe('a node and forged tokens', () => {
     const handle = nodeHandler({ sql, secret, address: '127.0.0.1:1' });
     for (const op of ['news', 'post', 'subscribe', 'unsubscribe', 'delete']) {
       const frame = { v: 1, id: 1, op, area: 'sport', text: 'hi', news: '1', token };
-      await expect(handle(frame, { address: '127.0.0.1' })).rejects.toMatchObject({ code: 'unauthenticated' });
+      await expect(handle(frame, { address: '127.0.0.1' })).rejects.toMatchObject({
+        code: 'unauthenticated',
+      });
     }
     expect(queries).toEqual([]);
   });

@@ -29,6 +29,16 @@ export interface AppendOptions {
 
 export type Unsubscribe = () => Promise<void>;
 
+/** A consumer group as the console shows it (Redis `XINFO GROUPS`). */
+export interface GroupInfo {
+  /** Delivered but not yet acked. */
+  pending: number;
+  /** Entries in the stream the group has not been delivered yet. */
+  lag: number;
+  /** Consumers the group knows, live or not yet forgotten. */
+  consumers: number;
+}
+
 export interface Broker {
   /** `redis` or `memory`, for status tables and logs. */
   readonly driver: 'redis' | 'memory';
@@ -69,6 +79,8 @@ export interface Broker {
   ): Promise<StreamEntry[]>;
   /** How many entries the group has delivered but not yet acked; NoGroupError without the group. */
   pending(stream: string, group: string): Promise<number>;
+  /** The group's pending count, lag and consumers; NoGroupError without the group. */
+  groupInfo(stream: string, group: string): Promise<GroupInfo>;
   /** How many entries the stream holds. */
   streamLength(stream: string): Promise<number>;
   /**

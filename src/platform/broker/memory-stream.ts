@@ -107,6 +107,11 @@ export function undelivered(target: Stream, consumerGroup: Group, count: number)
   return target.entries.slice(start, start + count);
 }
 
+/** How many entries a `>` read has yet to deliver to the group (XINFO GROUPS' lag). */
+export function lagOf(target: Stream, consumerGroup: Group): number {
+  return target.entries.length - firstAfter(target.entries, consumerGroup.lastDelivered);
+}
+
 /** Records a `>` read: the ids (in order) are now pending for `consumer`, seen at `now`. */
 export function markDelivered(
   consumerGroup: Group,

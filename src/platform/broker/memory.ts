@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type {
   AppendOptions,
   Broker,
+  GroupInfo,
   ReadGroupOptions,
   ReclaimOptions,
   StreamEntry,
@@ -25,6 +26,7 @@ import {
   type Group,
   idleClaims,
   idleConsumers,
+  lagOf,
   nextId,
   type Stream,
   undelivered,
@@ -220,6 +222,17 @@ export class MemoryBroker implements Broker {
 
   pending(stream: string, group: string): Promise<number> {
     return this.run(() => this.groupOf(stream, group)[1].pending.size);
+  }
+
+  groupInfo(stream: string, group: string): Promise<GroupInfo> {
+    return this.run(() => {
+      const [target, consumerGroup] = this.groupOf(stream, group);
+      return {
+        pending: consumerGroup.pending.size,
+        lag: lagOf(target, consumerGroup),
+        consumers: consumerGroup.consumers.size,
+      };
+    });
   }
 
   streamLength(stream: string): Promise<number> {

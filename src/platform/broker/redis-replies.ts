@@ -61,3 +61,27 @@ export function entriesOfAutoClaim(reply: unknown): { cursor: string; entries: S
 export function pendingCountOf(reply: unknown): number {
   return isList(reply) ? numberOf(reply[0]) : numberOf(reply);
 }
+
+/**
+ * One group of an `XINFO GROUPS` reply (a list of flat field lists). Redis before 7 has no
+ * `lag`: then it is undefined here and the caller shows none.
+ */
+export function groupInfoOf(
+  reply: unknown,
+  group: string,
+): { pending: number; lag: number; consumers: number } | undefined {
+  for (const flat of isList(reply) ? reply : []) {
+    if (!isList(flat)) continue;
+    const fields = new Map<string, unknown>();
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(stringOf(flat[i]), flat[i + 1]);
+    if (stringOf(fields.get('name')) !== group) continue;
+    const lag = fields.get('lag');
+    return {
+      pending: numberOf(fields.get('pending')),
+      // A nil lag means Redis cannot tell (entries deleted mid-way): report none as 0.
+      lag: lag === null || lag === undefined ? 0 : numberOf(lag),
+      consumers: numberOf(fields.get('consumers')),
+    };
+  }
+  return undefined;
+}

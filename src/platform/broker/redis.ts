@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type {
   AppendOptions,
   Broker,
+  GroupInfo,
   ReadGroupOptions,
   ReclaimOptions,
   StreamEntry,
@@ -17,7 +18,7 @@ import type {
 import { NoGroupError, WrongTypeError } from './errors.js';
 import { AppendBatches, defineAppendCommand } from './redis-appends.js';
 import { commandTimeoutMs, type Connection, openConnection } from './redis-connection.js';
-import { entriesOfAutoClaim, entriesOfRead, pendingCountOf } from './redis-replies.js';
+import { entriesOfAutoClaim, entriesOfRead, groupInfoOf, pendingCountOf } from './redis-replies.js';
 import { Subscriptions } from './redis-subscriptions.js';
 import { defineUpkeepCommands, forgetIdleConsumers, trimAcked } from './redis-upkeep.js';
 
@@ -185,6 +186,17 @@ export class RedisBroker implements Broker {
       { stream, group },
     );
     return pendingCountOf(reply);
+  }
+
+  async groupInfo(stream: string, group: string): Promise<GroupInfo> {
+    const reply = await this.command(
+      (redis) => redis.call('XINFO', 'GROUPS', this.key(stream)),
+      this.main,
+      { stream, group },
+    );
+    const info = groupInfoOf(reply, group);
+    if (info === undefined) throw new NoGroupError(stream, group);
+    return info;
   }
 
   streamLength(stream: string): Promise<number> {

@@ -126,8 +126,20 @@ function consumerMetrics<R>(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const entryAge = new Histogram({
+    name: `${names.prefix}_entry_age_seconds`,
+    help: 'Time from an entry being appended to the stream to its commit in Postgres.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
   return (event) => {
     if (event.kind === 'stored') {
+      // A stream id starts with the broker's clock at the append, in milliseconds.
+      const now = Date.now();
+      for (const id of event.entryIds) {
+        const appendedAt = Number(id.slice(0, id.indexOf('-')));
+        if (appendedAt > 0) entryAge.observe(Math.max(0, now - appendedAt) / 1000);
+      }
       if (outcomes === undefined) {
         stored.inc(event.items);
       } else {

@@ -45,7 +45,7 @@ export interface StreamConsumerOptions<T extends { entryId: string }, R> {
 }
 
 export type ConsumerEvent<R> =
-  | { kind: 'stored'; items: number; result: R; seconds: number }
+  | { kind: 'stored'; items: number; result: R; seconds: number; entryIds: readonly string[] }
   | { kind: 'dead-lettered'; entries: number }
   | { kind: 'reclaimed'; entries: number };
 
@@ -122,7 +122,13 @@ export class StreamConsumer<T extends { entryId: string }, R> {
           this.#prefetched = await prefetch;
         }
         const seconds = (performance.now() - started) / 1000;
-        this.#options.observe?.({ kind: 'stored', items: state.items.length, result, seconds });
+        this.#options.observe?.({
+          kind: 'stored',
+          items: state.items.length,
+          result,
+          seconds,
+          entryIds: state.items.map((item) => item.entryId),
+        });
         return { step: 'ack', items: state.items, result };
       }
       case 'ack': {

@@ -1,0 +1,86 @@
+/**
+ * The console page in Chromium on a distributed voting stack: a voting load started from the
+ * page, a worker killed and restarted from the page, the timeline showing both, the queue
+ * drained to zero and the load's verification passing. Screenshots at both widths.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import type { Snapshot } from '../../src/console/snapshot.js';
+import { launchBrowser, saveScreenshot, sidewaysOverflow, viewports } from '../support/browser.js';
+import { type ConsoleStack, startConsoleStack } from '../support/console-stack.js';
+import { killAll, waitFor } from '../support/processes.js';
+
+let browser: Browser;
+let stack: ConsoleStack;
+
+beforeAll(async () => {
+  [browser, stack] = await Promise.all([
+    launchBrowser(),
+    startConsoleStack(['vote', 'worker', 'result', '--replicas', 'worker=2'], {
+      VOTE_RECLAIM_IDLE_MS: '1000',
+    }),
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser.close();
+  await killAll();
+});
+
+const snapshot = async () =>
+  (await (await fetch(`${stack.consoleUrl}/api/snapshot`)).json()) as Snapshot;
+
+it('runs a voting load, kills a worker from the page, and shows nothing was lost', async () => {
+  const page = await browser.newPage({ viewport: viewports.desktop, locale: 'en-US' });
+  await page.goto(`${stack.consoleUrl}/`);
+  await page.getByText('Live').waitFor();
+  await page.locator('[data-service="worker"].ready').waitFor({ timeout: 30_000 });
+  await page.getByLabel('Action token').fill(stack.token);
+
+  await page.locator('.load-form input').first().fill('60');
+  await page.locator('.load-form input').nth(1).fill('12');
+  await page.getByRole('button', { name: 'Start load' }).click();
+  await page.locator('[data-load].running').waitFor();
+
+  await waitFor(async () => ((await snapshot()).queues[0]?.length ?? 0) > 0, {
+    timeoutMs: 15_000,
+    message: 'votes in the stream',
+  });
+  await page.locator('tr[data-process="worker#1"] button.danger').click();
+  await page.locator('tr[data-process="worker#1"]', { hasText: 'down' }).waitFor();
+  await page.locator('.event[data-kind="killed"]').waitFor();
+  await page
+    .locator('tr[data-process="worker#1"]')
+    .getByRole('button', { name: 'Restart' })
+    .click();
+  await page.locator('.event[data-kind="restarted"]').waitFor({ timeout: 15_000 });
+
+  const finished = page.locator('[data-load]:not(.running)');
+  await finished.waitFor({ timeout: 60_000 });
+  await expect(finished.getAttribute('class')).resolves.toContain('passed');
+  await expect(finished.textContent()).resolves.toMatch(
+    /\d+ acknowledged · \d+ checked against the store · 0 differences/,
+  );
+
+  // Every acknowledged vote reached Postgres: nothing pending, nothing left to deliver.
+  await waitFor(
+    async () => {
+      const queue = (await snapshot()).queues[0];
+      return queue?.pending === 0 && queue.lag === 0;
+    },
+    { timeoutMs: 20_000, message: 'the votes stream drained' },
+  );
+  await page
+    .locator('[data-stream="votes"] [data-figure="pending"] .figure-value', { hasText: /^0$/ })
+    .waitFor();
+  await saveScreenshot(page, 'console-desktop');
+  expect(await sidewaysOverflow(page)).toBe(0);
+
+  const phone = await browser.newPage({ viewport: viewports.phone, locale: 'es-ES' });
+  await phone.goto(`${stack.consoleUrl}/`);
+  await phone.getByText('En vivo').waitFor();
+  await phone.locator('.event').first().waitFor();
+  await saveScreenshot(phone, 'console-phone');
+  expect(await sidewaysOverflow(phone)).toBe(0);
+}, 150_000);

@@ -1,0 +1,463 @@
+/**
+ * The console page: topology coloured by readiness, processes with their figures and
+ * actions, queues with sparklines, system views, load runs with their verification, timeline.
+ */
+import { useState } from 'react';
+
+import { act, type ProcessRow, type Snapshot, useSnapshot } from './api.js';
+import { clock, dash, duration, fixed, megabytes, percent } from './format.js';
+import { language, t } from './i18n.js';
+import { Sparkline } from './Sparkline.js';
+
+type Act = (path: string, body?: unknown) => void;
+
+export function App() {
+  const { snapshot, live } = useSnapshot();
+  const [token, setToken] = useState(() => sessionStorage.getItem('agora-token') ?? '');
+  const [message, setMessage] = useState<string>();
+  const canAct = snapshot?.actions.processes === true && token !== '';
+  const run: Act = (path, body) => {
+    if (token === '') {
+      setMessage(t.needsToken);
+      return;
+    }
+    void act(path, token, body).then(setMessage);
+  };
+  const switchHref = `?lang=${t.switchLang}`;
+  return (
+    <main className="page">
+      <header className="page-header">
+        <div>
+          <h1>{t.title}</h1>
+          <p className="subtitle">
+            <span className={live ? 'badge live' : 'badge'}>{live ? t.live : t.reconnecting}</span>{' '}
+            {snapshot === undefined
+              ? ''
+              : snapshot.mode === 'embedded'
+                ? t.embedded
+                : t.distributed}
+          </p>
+        </div>
+        <div className="header-tools">
+          <label className="token">
+            {t.token}
+            <input
+              type="password"
+              value={token}
+              placeholder={t.tokenHint}
+              autoComplete="off"
+              onChange={(event) => {
+                setToken(event.target.value);
+                sessionStorage.setItem('agora-token', event.target.value);
+              }}
+            />
+          </label>
+          <a className="lang" href={switchHref} hrefLang={t.switchLang}>
+            {t.switchTo}
+          </a>
+        </div>
+      </header>
+      {snapshot?.actions.reason === undefined ? null : (
+        <p className="notice">{snapshot.actions.reason}</p>
+      )}
+      {message === undefined ? null : (
+        <p className="notice error" role="alert">
+          {message}
+        </p>
+      )}
+      {snapshot === undefined ? null : (
+        <>
+          <Topology snapshot={snapshot} canAct={canAct} run={run} />
+          <Processes snapshot={snapshot} canAct={canAct} run={run} />
+          <div className="grid">
+            <Queues snapshot={snapshot} />
+            <Loads snapshot={snapshot} run={run} />
+          </div>
+          <div className="grid">
+            <Views snapshot={snapshot} />
+            <Timeline snapshot={snapshot} />
+          </div>
+        </>
+      )}
+    </main>
+  );
+}
+
+function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boolean; run: Act }) {
+  return (
+    <section className="card">
+      <h2>{t.topology}</h2>
+      <div className="systems">
+        {snapshot.systems.map((system) => (
+          <div className="system" key={system.name}>
+            <h3>{system.name}</h3>
+            {system.services.map((service) => (
+              <div
+                className={`service ${service.readiness}`}
+                key={service.name}
+                data-service={service.name}
+              >
+                <div className="service-head">
+                  <strong>{service.name}</strong>
+                  <span className="state">{t[service.readiness]}</span>
+                </div>
+                <div className="replicas">
+                  {service.processes.map((label) => (
+                    <span className="replica" key={label}>
+                      {label}
+                    </span>
+                  ))}
+                </div>
+                <div className="needs">
+                  {service.needs.map((need) => (need === 'sql' ? 'Postgres' : 'Redis')).join(' · ')}
+                </div>
+                {service.waitingFor.length === 0 ? null : (
+                  <div className="waits">
+                    {t.waitingFor}: {service.waitingFor.join('; ')}
+                  </div>
+                )}
+                {!canAct ? null : (
+                  <div className="buttons">
+                    <button
+                      type="button"
+                      onClick={() => {
+                        run(`/api/services/${service.name}/scale`, { delta: 1 });
+                      }}
+                    >
+                      + {t.add}
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        run(`/api/services/${service.name}/scale`, { delta: -1 });
+                      }}
+                    >
+                      − {t.remove}
+                    </button>
+                    {snapshot.actions.faults
+                      ? service.needs.map((need) => (
+                          <button
+                            type="button"
+                            key={need}
+                            onClick={() => {
+                              run('/api/faults', {
+                                service: service.name,
+                                backend: need,
+                                kind: 'cut',
+                                seconds: 10,
+                              });
+                            }}
+                          >
+                            {t.fault} {need === 'sql' ? 'Postgres' : 'Redis'} {t.faultFor}
+                          </button>
+                        ))
+                      : null}
+                  </div>
+                )}
+              </div>
+            ))}
+          </div>
+        ))}
+      </div>
+      <p className="backends">
+        {snapshot.backends.map((backend) => `${backend.name}: ${backend.location}`).join(' · ')}
+      </p>
+    </section>
+  );
+}
+
+function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boolean; run: Act }) {
+  const cell = (row: ProcessRow) => [
+    String(row.pid ?? dash),
+    duration(row.uptimeSeconds),
+    String(row.restarts),
+    megabytes(row.rssBytes),
+    fixed(row.cpuPercent, 0, '%'),
+    fixed(row.requestsPerSecond, 1),
+    percent(row.errorRate),
+    fixed(row.p99Ms, 1, ' ms'),
+  ];
+  return (
+    <section className="card">
+      <h2>{t.processes}</h2>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              {[
+                t.process,
+                t.state,
+                t.pid,
+                t.uptime,
+                t.restarts,
+                t.rss,
+                t.cpu,
+                t.rps,
+                t.errors,
+                t.p99,
+              ].map((title) => (
+                <th key={title}>{title}</th>
+              ))}
+              {canAct ? <th>{t.actions}</th> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {snapshot.processes.map((row) => (
+              <tr key={row.label} data-process={row.label}>
+                <td className="name">{row.label}</td>
+                <td>
+                  <span className={`dot ${row.readiness}`} /> {t[row.readiness]}
+                </td>
+                {cell(row).map((value, index) => (
+                  <td className="num" key={index}>
+                    {value}
+                  </td>
+                ))}
+                {!canAct ? null : (
+                  <td className="buttons">
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => {
+                        run(`/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGKILL`);
+                      }}
+                    >
+                      {t.kill}
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        run(`/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGTERM`);
+                      }}
+                    >
+                      {t.stop}
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        run(`/api/processes/${encodeURIComponent(row.label)}/restart`);
+                      }}
+                    >
+                      {t.restart}
+                    </button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Queues({ snapshot }: { snapshot: Snapshot }) {
+  return (
+    <section className="card">
+      <h2>{t.queues}</h2>
+      {snapshot.queues.length === 0 ? <p className="muted">{t.none}</p> : null}
+      {snapshot.queues.map((queue) => (
+        <div className="queue" key={queue.stream} data-stream={queue.stream}>
+          <h3>
+            {queue.stream} <span className="muted">/ {queue.group}</span>
+          </h3>
+          <div className="figures">
+            {(
+              [
+                [t.length, queue.length, queue.history.length],
+                [t.pending, queue.pending, queue.history.pending],
+                [t.lag, queue.lag, queue.history.lag],
+              ] as const
+            ).map(([title, value, history]) => (
+              <div className="figure" key={title} data-figure={title}>
+                <span className="figure-label">{title}</span>
+                <span className="figure-value">{value ?? dash}</span>
+                <Sparkline values={history} label={title} />
+              </div>
+            ))}
+            <div className="figure">
+              <span className="figure-label">{t.consumers}</span>
+              <span className="figure-value">{queue.consumers ?? dash}</span>
+            </div>
+            <div className="figure">
+              <span className="figure-label">{t.deadLetters}</span>
+              <span className="figure-value">{queue.deadLetters ?? dash}</span>
+            </div>
+          </div>
+          {queue.error === undefined ? null : <p className="waits">{queue.error}</p>}
+        </div>
+      ))}
+    </section>
+  );
+}
+
+function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
+  const systems = snapshot.systems
+    .map((system) => system.name)
+    .filter((name) => name === 'voting' || name === 'election');
+  const [system, setSystem] = useState('');
+  const [rate, setRate] = useState(50);
+  const [seconds, setSeconds] = useState(20);
+  const chosen = system === '' ? (systems[0] ?? '') : system;
+  return (
+    <section className="card">
+      <h2>{t.loads}</h2>
+      {systems.length === 0 ? (
+        <p className="muted">{t.none}</p>
+      ) : (
+        <form
+          className="load-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            run('/api/loads', { system: chosen, rate, durationSeconds: seconds });
+          }}
+        >
+          <select
+            value={chosen}
+            onChange={(event) => {
+              setSystem(event.target.value);
+            }}
+            aria-label="system"
+          >
+            {systems.map((name) => (
+              <option key={name}>{name}</option>
+            ))}
+          </select>
+          <label>
+            <input
+              type="number"
+              min={1}
+              value={rate}
+              onChange={(event) => {
+                setRate(Number(event.target.value));
+              }}
+            />{' '}
+            {t.rate}
+          </label>
+          <label>
+            <input
+              type="number"
+              min={1}
+              value={seconds}
+              onChange={(event) => {
+                setSeconds(Number(event.target.value));
+              }}
+            />{' '}
+            {t.seconds}
+          </label>
+          <button type="submit">{t.start}</button>
+        </form>
+      )}
+      <ul className="loads">
+        {[...snapshot.loads].reverse().map((load) => (
+          <li key={load.id} className={`load ${load.state}`} data-load={load.id}>
+            <strong>
+              {load.system} #{load.id}:{' '}
+              {load.state === 'running' ? t.running : load.state === 'passed' ? t.passed : t.failed}
+            </strong>
+            {load.state === 'running' ? (
+              <div className="muted">
+                {load.progress ?? `${load.rate}/s, ${load.durationSeconds} s`}
+              </div>
+            ) : null}
+            {load.result === undefined ? null : (
+              <div className="verification">
+                {load.result.acknowledged} {t.acknowledged}
+                {load.result.verification === undefined
+                  ? ''
+                  : ` · ${load.result.verification.checked} ${t.checked} · ${load.result.verification.differences} ${t.differences}`}
+              </div>
+            )}
+            {load.error === undefined ? null : <div className="waits">{load.error}</div>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function Views({ snapshot }: { snapshot: Snapshot }) {
+  const { views } = snapshot;
+  return (
+    <section className="card">
+      <h2>{t.views}</h2>
+      {views.tables.map((table) => (
+        <div key={table.system} className="view" data-view={table.system}>
+          <h3>{table.title}</h3>
+          {Object.keys(table.rows).length === 0 ? (
+            <p className="muted">{table.error ?? t.none}</p>
+          ) : null}
+          <table>
+            <tbody>
+              {Object.entries(table.rows).map(([key, values]) => (
+                <tr key={key} data-area={key}>
+                  <td className="name">{key}</td>
+                  <td>{values.join(', ') || dash}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ))}
+      {views.tasksShare.length === 0 ? null : (
+        <div className="view">
+          <h3>{t.tasksShare}</h3>
+          {views.tasksShare.map((share) => (
+            <div className="bar-row" key={share.process}>
+              <span className="name">{share.process}</span>
+              <span className="bar" style={{ width: `${Math.round(share.share * 100)}%` }} />
+              <span className="num">{percent(share.share)}</span>
+            </div>
+          ))}
+        </div>
+      )}
+      {views.electionRoutes.length === 0 ? null : (
+        <div className="view">
+          <h3>{t.electionRoutes}</h3>
+          <p>
+            {views.electionRoutes
+              .map((route) => `${route.route}: ${fixed(route.ballotsPerSecond, 1)}`)
+              .join(' · ')}
+          </p>
+        </div>
+      )}
+      {views.entryAge.some((age) =>
+        snapshot.systems.some((system) => system.name === age.system),
+      ) ? (
+        <div className="view">
+          <h3>{t.entryAge}</h3>
+          <p>
+            {views.entryAge
+              .filter((age) => snapshot.systems.some((system) => system.name === age.system))
+              .map(
+                (age) =>
+                  `${age.system}: p99 ${fixed(age.p99Ms, 0, ' ms')}, mean ${fixed(age.meanMs, 0, ' ms')}`,
+              )
+              .join(' · ')}
+          </p>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function Timeline({ snapshot }: { snapshot: Snapshot }) {
+  return (
+    <section className="card">
+      <h2>{t.timeline}</h2>
+      <ol className="timeline" lang={language === 'es' ? 'en' : undefined}>
+        {[...snapshot.timeline]
+          .reverse()
+          .slice(0, 60)
+          .map((event) => (
+            <li key={event.id} className={`event kind-${event.kind}`} data-kind={event.kind}>
+              <time>{clock(event.at)}</time>
+              <span className="kind">{event.kind}</span>
+              <span className="subject">{event.subject}</span>
+              <span className="message">{event.message}</span>
+            </li>
+          ))}
+      </ol>
+    </section>
+  );
+}

@@ -11,6 +11,7 @@ export const developmentSecret = 'agora-development-secret-change-me-in-producti
 const publishedSecrets: ReadonlySet<string> = new Set([
   developmentSecret,
   'change-me-development-only',
+  'development-only-vote-secret-public-in-the-repository', // deploy/k8s/overlays/dev
 ]);
 
 /** As AGORA_NEWS_SECRET: shorter keys can be guessed offline from one signed cookie. */

@@ -249,7 +249,7 @@ describe('refusing what is wrong, with nothing written', () => {
       undefined,
       400,
       'invalid_request',
-      'The path parameter "id" must be a whole number.',
+      'The path parameter "id" must be a whole number in decimal digits.',
     ],
     [
       'an unknown status filter',
@@ -303,14 +303,18 @@ describe('refusing what is wrong, with nothing written', () => {
         [
           'a NUL byte in the title',
           { title: 'a\u0000b' },
-          'body.title must hold text and no control',
+          'The field "title" must hold text and no control',
         ],
-        ['an escape in the title', { title: '\u001b[31mred' }, 'body.title must hold text'],
-        ['a newline in the title', { title: 'two\nlines' }, 'body.title must hold text'],
-        ['a C1 control in the title', { title: 'a\u0085b' }, 'body.title must hold text'],
-        ['a NUL in the description', { title: 'a', description: 'x\u0000' }, 'body.description'],
-        ['a boolean title', { title: true }, 'body.title must be string'],
-        ['a numeric title', { title: 3 }, 'body.title must be string'],
+        ['an escape in the title', { title: '\u001b[31mred' }, 'The field "title" must hold text'],
+        ['a newline in the title', { title: 'two\nlines' }, 'The field "title" must hold text'],
+        ['a C1 control in the title', { title: 'a\u0085b' }, 'The field "title" must hold text'],
+        [
+          'a NUL in the description',
+          { title: 'a', description: 'x\u0000' },
+          'The field "description"',
+        ],
+        ['a boolean title', { title: true }, 'The field "title" must be a string.'],
+        ['a numeric title', { title: 3 }, 'The field "title" must be a string.'],
       ] as const
     ).map(
       ([name, body, message]) =>
@@ -331,7 +335,7 @@ describe('refusing what is wrong, with nothing written', () => {
           body,
           400,
           'invalid_request',
-          'body.done must be boolean',
+          'The field "done" must be a boolean.',
         ] as const,
     ),
     ...['0x10', '16.0', '1e1', '%2016'].map(
@@ -343,7 +347,7 @@ describe('refusing what is wrong, with nothing written', () => {
           undefined,
           400,
           'invalid_request',
-          'params.id must be a number written in decimal digits',
+          'The path parameter "id" must be a whole number in decimal digits.',
         ] as const,
     ),
     [
@@ -353,7 +357,7 @@ describe('refusing what is wrong, with nothing written', () => {
       undefined,
       400,
       'invalid_request',
-      'querystring.limit must be a number written in decimal digits',
+      'The query parameter "limit" must be a whole number in decimal digits.',
     ],
   ] as const)('%s', async (_name, method, path, body, status, code, message) => {
     const before = await storedCount();

@@ -147,8 +147,15 @@ describe('the vote service', () => {
       /unknown field/,
     ],
     ['malformed JSON', '{"vote":', 'application/json', undefined, 400, /malformed_json/],
-    ['a vote in a list', '{"vote":["a"]}', 'application/json', undefined, 400, /must be string/],
-    ['a repeated form field', 'vote=a&vote=b', form, undefined, 400, /must be string/],
+    [
+      'a vote in a list',
+      '{"vote":["a"]}',
+      'application/json',
+      undefined,
+      400,
+      /must be a string\./,
+    ],
+    ['a repeated form field', 'vote=a&vote=b', form, undefined, 400, /must be a string\./],
     ['SQL in the vote', "vote=a'; DROP TABLE votes;--", form, undefined, 400, /is not an option/],
     [
       'a wrong content type',

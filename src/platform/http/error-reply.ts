@@ -44,7 +44,7 @@ export interface ValidationIssue {
 /** What each pattern a schema declared with `describedPattern` means, for its error message. */
 const patternMeanings = new Map<string, string>();
 
-/** A schema pattern whose refusal reads "body.title must hold text ..." rather than the regex. */
+/** A schema pattern whose refusal reads "The field "title" must hold text ..." rather than the regex. */
 export function describedPattern(pattern: string, meaning: string): string {
   patternMeanings.set(pattern, meaning);
   return pattern;
@@ -91,7 +91,9 @@ export function describeValidationIssue(context: string, issue: ValidationIssue)
     case 'type': {
       const type = String(issue.params.type);
       const noun = type === 'integer' ? 'whole number' : type;
-      return `${where} must be ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}.`;
+      // Numbers in URLs arrive as text: say how to write one ("0x10" and "1e3" are refused).
+      const written = context !== 'body' && (type === 'integer' || type === 'number');
+      return `${where} must be ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}${written ? ' in decimal digits' : ''}.`;
     }
     case 'pattern': {
       const meaning = patternMeanings.get(String(issue.params.pattern));

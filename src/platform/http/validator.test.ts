@@ -54,11 +54,11 @@ describe('request validation', () => {
   });
 
   it.each([
-    [{ done: 'true' }, 'body.done must be boolean'],
-    [{ done: 0 }, 'body.done must be boolean'],
-    [{ done: null }, 'body.done must be boolean'],
-    [{ title: true }, 'body.title must be string'],
-    [{ vote: ['a'] }, 'body.vote must be string'],
+    [{ done: 'true' }, 'The field "done" must be a boolean.'],
+    [{ done: 0 }, 'The field "done" must be a boolean.'],
+    [{ done: null }, 'The field "done" must be a boolean.'],
+    [{ title: true }, 'The field "title" must be a string.'],
+    [{ vote: ['a'] }, 'The field "vote" must be a string.'],
   ])('refuses the body %j instead of coercing it', async (body, message) => {
     expect(await patch('/tasks/1', body)).toEqual({
       status: 400,
@@ -74,7 +74,7 @@ describe('request validation', () => {
       expect(body).toEqual({
         error: {
           code: 'invalid_request',
-          message: 'params.id must be a number written in decimal digits',
+          message: 'The path parameter "id" must be a whole number in decimal digits.',
         },
       });
     },

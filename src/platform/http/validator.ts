@@ -52,7 +52,7 @@ function strictText(schema: unknown, validate: ValidateFunction): StrictValidate
               keyword: 'type',
               instancePath: `/${name}`,
               schemaPath: `#/properties/${name}/type`,
-              params: {},
+              params: { type: text === integerText ? 'integer' : 'number' },
               message: 'must be a number written in decimal digits',
             },
           ];

@@ -33,6 +33,8 @@ export function summarize(report: ReadinessReport): ReadinessReport {
 export class Readiness {
   readonly #checks = new Map<string, ReadinessCheck>();
   readonly #last = new Map<string, string>();
+  /** Checks that have passed once: failing after that is a warning, not start-up. */
+  readonly #everReady = new Set<string>();
 
   /** With a logger, each change of a check's outcome is logged with its reason. */
   constructor(private readonly logger?: Logger) {}
@@ -48,8 +50,15 @@ export class Readiness {
     );
     for (const [name, outcome] of entries) {
       if (this.#last.get(name) === outcome) continue;
-      if (outcome !== 'ok') this.logger?.warn({ check: name, reason: outcome }, 'not ready');
-      else if (this.#last.has(name)) this.logger?.info({ check: name }, 'ready again');
+      // Waiting at start-up is expected (info); losing what was ready is worth a warning.
+      if (outcome !== 'ok' && this.#everReady.has(name)) {
+        this.logger?.warn({ check: name, reason: outcome }, 'not ready');
+      } else if (outcome !== 'ok') {
+        this.logger?.info({ check: name, reason: outcome }, 'not ready yet');
+      } else if (this.#last.has(name)) {
+        this.logger?.info({ check: name }, this.#everReady.has(name) ? 'ready again' : 'ready');
+      }
+      if (outcome === 'ok') this.#everReady.add(name);
       this.#last.set(name, outcome);
     }
     return {

@@ -100,7 +100,10 @@ describe('a live stream under abuse', () => {
       timeoutMs: 20_000,
       message: 'the client that never reads to be dropped',
     });
+    // The reader is still served: a change after the drop reaches it.
+    run.changing = false;
     const seen = browser.events;
+    live.refresh();
     await waitFor(() => browser.events > seen, {
       message: 'the reading client to get more events',
     });

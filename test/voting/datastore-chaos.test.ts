@@ -178,7 +178,8 @@ describe('voting when its data holders fail', () => {
 
     await redis.crash();
     const down = await readyzIs(stack.vote, 503, 'vote to say Redis is away');
-    expect(Object.values(down.checks).join(' ')).toMatch(/redis|broker|ECONNREFUSED|connect/i);
+    // A public /readyz names the check that waits (the reason is for the log and admin port).
+    expect(Object.keys(down.checks).join(' ')).toMatch(/redis|broker/i);
     const refused = await voteNow(stack);
     expect(refused.status).toBe(503);
     expect(refused.message).toBeTruthy();

@@ -17,8 +17,9 @@ export interface HealthCheckOptions {
   logger: Logger;
   signal: AbortSignal;
   /**
-   * Until then (ms since the epoch) a node with a stale heartbeat is not judged: after a crash
-   * the stack restarts its nodes with its agent, and each announces itself within a heartbeat.
+   * Until then (ms since the epoch) no node is judged dead: after a crash the stack restarts
+   * its nodes with its agent, and a node of the previous run (its heartbeat stale, or still
+   * fresh but not listening yet) announces itself again within a heartbeat.
    */
   judgeStaleAfter?: number;
 }
@@ -34,7 +35,7 @@ export async function checkNodesOnce(options: HealthCheckOptions): Promise<void>
   );
   const judgeStale = Date.now() >= (options.judgeStaleAfter ?? 0);
   for (const node of verdicts) {
-    if (node.answers || (!node.fresh && !judgeStale)) continue;
+    if (node.answers || !judgeStale) continue;
     logger.warn(
       { node: node.address, reason: node.fresh ? 'no answer to ping' : 'heartbeat too old' },
       'news node is dead; moving its areas',

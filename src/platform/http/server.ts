@@ -63,6 +63,10 @@ export async function createHttpServer(service: HttpServerOptions, limits: HttpS
     // A log line per request costs about a third of a fast service's throughput: debug only.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyLimit ?? defaultBodyLimit,
+    // A graceful stop serves what still arrives on a kept-alive connection (Fastify's default is
+    // a 503 for it) and closes the idle ones: a client of a rolling update, whose pooled
+    // connection reached this replica before it stopped listening, gets its answer.
+    return503OnClosing: false,
     // A client trickling its body a byte at a time is cut at requestTimeout (408), however
     // active it looks; an idle connection at connectionTimeout. Node checks the first two only
     // every connectionsCheckingInterval, so that follows the shorter timeout.

@@ -95,6 +95,8 @@ let admin: NewsClient;
 let writer: NewsClient;
 const writerName = `marie-${randomBytes(3).toString('hex')}`;
 const writerPassword = randomBytes(12).toString('hex');
+const readerName = `pierre-${randomBytes(3).toString('hex')}`;
+const readerPassword = randomBytes(12).toString('hex');
 
 beforeAll(async () => {
   // redis, postgres, two agents, three nodes
@@ -122,11 +124,15 @@ describe('news profile in containers', () => {
     const again = await loggedIn(writerName, writerPassword);
     for (const area of areas)
       expect(await again.subscribe(area)).toMatchObject({ subscribed: true });
+    const reader = await loggedIn(readerName, readerPassword, true);
+    expect(await reader.subscribe('science')).toMatchObject({ subscribed: true });
     const item = await post(again, 'science', 'Polonium found');
-    const unread = await writer.read('science', true);
+    const unread = await reader.read('science', true);
     expect(unread.map((news) => [news.id, news.text, news.wasRead])).toEqual([
       [item.id, 'Polonium found', false],
     ]);
+    expect(await reader.read('science', true)).toEqual([]);
+    // Your own news is not new to you.
     expect(await writer.read('science', true)).toEqual([]);
     expect((await writer.myAreas()).map((area) => area.name).sort()).toEqual([...areas].sort());
   });

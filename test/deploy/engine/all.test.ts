@@ -106,6 +106,7 @@ describe('every profile together in containers', () => {
     await admin.addArea('smoke');
     const user = new NewsClient({ agent, reach });
     await user.register(`smoke-${randomBytes(3).toString('hex')}`, randomBytes(12).toString('hex'));
+    await user.subscribe('smoke');
     await admin.subscribe('smoke');
     const item = await user.post('smoke', 'all profiles up');
     expect((await admin.read('smoke', true)).map((news) => news.id)).toEqual([item.id]);

@@ -2,31 +2,29 @@
  * The interactive console of `agora news`, driven through a real terminal (tmux on a private
  * socket): register, subscribe, post, read unread; the password is never echoed.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { createAdmin } from '../../src/news/accounts.js';
 import { uniqueName } from '../support/backends.js';
 import { dropSchema, type NewsCluster, startNewsCluster } from '../support/news.js';
-import { agoraCli, waitFor } from '../support/processes.js';
+import { waitFor } from '../support/processes.js';
+import { Terminal } from '../support/terminal.js';
 
-const run = promisify(execFile);
 const schema = uniqueName('news_tty');
-const socket = uniqueName('tmux');
+const terminal = new Terminal();
 const session = 'news';
 const configFile = join(mkdtempSync(join(tmpdir(), 'agora-news-tty-')), 'news.json');
 let cluster: NewsCluster;
 
-const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args]);
+const screen = () => terminal.screen(session);
 
-async function screen(): Promise<string> {
-  return (await tmux('capture-pane', '-p', '-t', session, '-S', '-500')).stdout;
-}
+/** The interactive console, keeping its session in `config`. */
+const startConsole = (config: string) =>
+  terminal.start(session, { AGORA_NEWS_CONFIG: config }, 50, 'news', '--agent', cluster.agent);
 
 /** Waits until the screen shows `text` `times` times in all, then types `keys` and Enter. */
 async function expectThenType(text: string, times: number, keys?: string): Promise<void> {
@@ -39,10 +37,7 @@ async function expectThenType(text: string, times: number, keys?: string): Promi
     },
     { timeoutMs: 15_000, message: () => `"${text}" x${times} on screen:\n${last}` },
   );
-  if (keys !== undefined)
-    await tmux('send-keys', '-t', session, '-l', keys).then(() =>
-      tmux('send-keys', '-t', session, 'Enter'),
-    );
+  if (keys !== undefined) await terminal.type(session, keys);
 }
 
 beforeAll(async () => {
@@ -55,32 +50,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await tmux('kill-server').catch(() => undefined);
+  await terminal.close();
   await cluster.stop();
   await dropSchema(schema);
 });
 
 it('registers, subscribes, posts and reads unread news through the menu', async () => {
-  await tmux(
-    'new-session',
-    '-d',
-    '-s',
-    session,
-    '-x',
-    '160',
-    '-y',
-    '50',
-    '-e',
-    `AGORA_NEWS_CONFIG=${configFile}`,
-    'sh',
-    '-c',
-    'node "$@"; echo "[exited $?]"; sleep 60',
-    'sh',
-    agoraCli,
-    'news',
-    '--agent',
-    cluster.agent,
-  );
+  await startConsole(configFile);
   await expectThenType('Choice: ', 1, '2');
   await expectThenType('Name: ', 1, 'marie curie');
   await expectThenType('Password: ', 1, 'radium-1898');
@@ -120,27 +96,8 @@ it('registers, subscribes, posts and reads unread news through the menu', async 
 
 it('asks before removing an area that holds news, and keeps it on no', async () => {
   const rootConfig = join(mkdtempSync(join(tmpdir(), 'agora-news-tty-')), 'news.json');
-  await tmux('kill-session', '-t', session).catch(() => undefined);
-  await tmux(
-    'new-session',
-    '-d',
-    '-s',
-    session,
-    '-x',
-    '160',
-    '-y',
-    '50',
-    '-e',
-    `AGORA_NEWS_CONFIG=${rootConfig}`,
-    'sh',
-    '-c',
-    'node "$@"; echo "[exited $?]"; sleep 60',
-    'sh',
-    agoraCli,
-    'news',
-    '--agent',
-    cluster.agent,
-  );
+  await terminal.kill(session);
+  await startConsole(rootConfig);
   await expectThenType('Choice: ', 1, '1');
   await expectThenType('Name: ', 1, 'root');
   await expectThenType('Password: ', 1, 'root-password');

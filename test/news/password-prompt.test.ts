@@ -3,46 +3,30 @@
  * on a private socket): "Password:" stays on screen, nothing typed is echoed, and register asks
  * twice and refuses two different passwords.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { uniqueName } from '../support/backends.js';
 import { dropSchema, type NewsCluster, startNewsCluster } from '../support/news.js';
-import { agoraCli, waitFor } from '../support/processes.js';
+import { waitFor } from '../support/processes.js';
+import { Terminal } from '../support/terminal.js';
 
-const run = promisify(execFile);
 const schema = uniqueName('news_prompt');
-const socket = uniqueName('tmux');
+const terminal = new Terminal();
 const configFile = join(mkdtempSync(join(tmpdir(), 'agora-news-prompt-')), 'news.json');
 let cluster: NewsCluster;
 let sessions = 0;
 
-const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args]);
-
 /** Runs `agora news <args>` in a new terminal; returns its session name. */
 async function inTerminal(...args: string[]): Promise<string> {
   const session = `s${++sessions}`;
-  await tmux(
-    'new-session',
-    '-d',
-    '-s',
+  await terminal.start(
     session,
-    '-x',
-    '160',
-    '-y',
-    '20',
-    '-e',
-    `AGORA_NEWS_CONFIG=${configFile}`,
-    'sh',
-    '-c',
-    'node "$@"; echo "[exited $?]"; sleep 60',
-    'sh',
-    agoraCli,
+    { AGORA_NEWS_CONFIG: configFile },
+    20,
     'news',
     '--agent',
     cluster.agent,
@@ -51,9 +35,7 @@ async function inTerminal(...args: string[]): Promise<string> {
   return session;
 }
 
-async function screen(session: string): Promise<string> {
-  return (await tmux('capture-pane', '-p', '-t', session)).stdout;
-}
+const screen = (session: string) => terminal.screen(session);
 
 /** Waits for `text` on the screen, then types `keys` and Enter. */
 async function expectThenType(session: string, text: string, keys?: string): Promise<void> {
@@ -66,8 +48,7 @@ async function expectThenType(session: string, text: string, keys?: string): Pro
     { timeoutMs: 15_000, message: () => `"${text}" on screen:\n${last}` },
   );
   if (keys === undefined) return;
-  await tmux('send-keys', '-t', session, '-l', keys);
-  await tmux('send-keys', '-t', session, 'Enter');
+  await terminal.type(session, keys);
 }
 
 beforeAll(async () => {
@@ -75,7 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await tmux('kill-server').catch(() => undefined);
+  await terminal.close();
   await cluster.stop();
   await dropSchema(schema);
 });

@@ -3,11 +3,14 @@
  * node's areas must move), a client posting in a loop. SIGKILL a node: within 2 s of the kill
  * every operation on its areas succeeds again, served by the others, and no acknowledged news
  * is lost. The node restarts and rejoins; the agent restarts and every session stays valid.
+ * A node that stops answering without closing connections (a blackhole, as the address of a
+ * killed container) is failed over within the same 2 s.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { createAdmin } from '../../src/news/accounts.js';
 import { NewsClient } from '../../src/news/client/client.js';
+import { startFaultProxy } from '../../src/platform/fault-proxy.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { uniqueName } from '../support/backends.js';
 import { testDatabaseUrl } from '../support/backends.js';
@@ -154,4 +157,35 @@ it('keeps sessions and news across an agent restart', async () => {
   expect((await after.myAreas()).map((a) => a.name)).toEqual(areas);
   for (const area of areas) expect((await after.read(area)).length).toBe(counts.get(area));
   await after.post('a1', 'after the agent restart');
+}, 60_000);
+
+it('fails over within 2 s from a node that stops answering without a reset (a blackhole)', async () => {
+  // A fourth node, advertised at a relay's address: the relay blackholes it as a partition, or
+  // the address of a killed container, would. Connections hang instead of being refused.
+  const nodePort = await freePort();
+  const relay = await startFaultProxy({ target: { host: '127.0.0.1', port: nodePort } });
+  const silent = `127.0.0.1:${relay.port}`;
+  try {
+    nodes.set(
+      silent,
+      await startNewsProcess('news-node', nodePort, { ...env, NEWS_NODE_ADVERTISE: silent }),
+    );
+    await waitUntilServing(silent, 30_000);
+    await waitFor(async () => (await areasOf(silent)).length > 0, {
+      timeoutMs: 15_000,
+      message: 'the relayed node to be given areas',
+    });
+    const orphaned = await areasOf(silent);
+    relay.setFault({ kind: 'blackhole' });
+    // A client that gives up 2 s after the blackhole, 1 s per attempt: the agent must judge the
+    // node within the client's attempt, or the client runs out of time.
+    for (const area of orphaned) {
+      const item = await client(2_000).post(area, `past the blackhole in ${area}`);
+      expect(item.text).toBe(`past the blackhole in ${area}`);
+    }
+    expect(await areasOf(silent)).toEqual([]);
+  } finally {
+    await nodes.get(silent)?.stop();
+    await relay.close();
+  }
 }, 60_000);

@@ -143,25 +143,29 @@ describe('news profile in containers', () => {
     if (id === undefined) throw new Error(`the agent routes to ${node}, not a node of the project`);
     await toolOutput('docker', ['kill', id]);
     const killed = Date.now();
-    // One post whose client gives up 2 s after the kill (1 s per attempt): it must succeed.
-    const item = await post(
-      client({ as: writer, retryForMs: 2_000, timeoutMs: 1_000 }),
-      'sports',
-      'after the kill',
-    );
-    process.stderr.write(
-      `deploy figures: news: a post succeeded ${Date.now() - killed} ms after docker kill of ${node}\n`,
-    );
-    expect(item.text).toBe('after the kill');
-    // The post may have gone to the area's other replica before the agent judged the node.
-    await waitFor(async () => !(await nodesOf(admin, 'sports')).includes(node), {
-      timeoutMs: 30_000,
-      intervalMs: 250,
-      message: `the agent to drop the killed node ${node}`,
-    });
-    // Back for the next experiments (docker kill is a manual stop: no restart policy applies).
-    await toolOutput('docker', ['start', id]);
-    await waitContainerHealthy(id, 120_000);
+    try {
+      // One post whose client gives up 2 s after the kill (1 s per attempt): it must succeed.
+      const item = await post(
+        client({ as: writer, retryForMs: 2_000, timeoutMs: 1_000 }),
+        'sports',
+        'after the kill',
+      );
+      process.stderr.write(
+        `deploy figures: news: a post succeeded ${Date.now() - killed} ms after docker kill of ${node}\n`,
+      );
+      expect(item.text).toBe('after the kill');
+      // The post may have gone to the area's other replica before the agent judged the node.
+      await waitFor(async () => !(await nodesOf(admin, 'sports')).includes(node), {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        message: `the agent to drop the killed node ${node}`,
+      });
+    } finally {
+      // Back for the next experiments, whatever happened above (docker kill is a manual stop:
+      // no restart policy applies), so that one failure does not cascade into the others.
+      await toolOutput('docker', ['start', id]);
+      await waitContainerHealthy(id, 120_000);
+    }
     await mapNodes();
     expect(published.size).toBe(3);
     const back = [...nodeContainers].find(([, container]) => container === id)?.[0] ?? '';

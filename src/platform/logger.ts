@@ -3,8 +3,10 @@
  * and its fields), written in order with the rest of the CLI's output. Request logs are at
  * debug level: a line per request would cost a third of a fast service's throughput.
  */
+import { createRequire } from 'node:module';
+
 import { type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 import type { LogLevel } from './log-levels.js';
 
@@ -20,8 +22,10 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const base = { level: options.level, base: { pid: process.pid } };
   if (!(options.pretty ?? process.stdout.isTTY)) return pino(base);
-  // A synchronous stream, not a transport thread: a record and the start-up table that
-  // follows it reach the terminal in the order they were written.
+  // Loaded only for a terminal: a service in a container or under a supervisor writes JSON and
+  // need not hold pino-pretty's thirty modules in memory. A synchronous stream, not a transport
+  // thread: a record and the start-up table that follows it reach the terminal in order.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   const stream = pretty({
     sync: true,
     colorize: process.stdout.isTTY,

@@ -4,6 +4,7 @@
  * each is up, and every query of the Grafana dashboard (deploy/monitoring/agora-dashboard.json)
  * returns data once a little traffic has gone through each system.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -115,6 +116,10 @@ async function consoleLoad(system: string): Promise<void> {
 }
 
 beforeAll(async () => {
+  const version = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
+  if (version.status !== 0) {
+    throw new Error('no prometheus on PATH: apt-get install prometheus (.ci/run installs it)');
+  }
   const dir = await mkdtemp(join(tmpdir(), 'agora-prometheus-'));
   workDir = dir;
   stack = await startConsoleStack([]);

@@ -220,14 +220,10 @@ describe('Prometheus with the local configuration on agora up --distributed', ()
     );
 
     // The request rate covers each kind of request the console counts: HTTP, news frames,
-    // gRPC calls, items the consumers stored.
-    const rates = await Promise.all(
-      queries
-        .filter((query) => query.panel === 'Requests per second')
-        .map((query) => instantQuery(asSent(query.expr))),
-    );
-    const measured = new Set(rates.flat().map((sample) => sample.metric.service));
-    for (const service of [
+    // gRPC calls, items the consumers stored. A series needs two scrapes for a rate, so wait.
+    const rateQueries = queries.filter((query) => query.panel === 'Requests per second');
+    expect(rateQueries).toHaveLength(2);
+    const served = [
       'counter',
       'tasks',
       'vote',
@@ -236,9 +232,23 @@ describe('Prometheus with the local configuration on agora up --distributed', ()
       'election-grpc',
       'worker',
       'election-subscriber',
-    ]) {
-      expect(measured, service).toContain(service);
-    }
+    ];
+    let measured = new Set<string>();
+    await waitFor(
+      async () => {
+        const rates = await Promise.all(
+          rateQueries.map((query) => instantQuery(asSent(query.expr))),
+        );
+        measured = new Set(rates.flat().map((sample) => sample.metric.service ?? ''));
+        return served.every((service) => measured.has(service));
+      },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+        message: () =>
+          `a request rate for ${served.join(', ')}; now for ${[...measured].join(', ')}`,
+      },
+    );
     const queued = await instantQuery('agora_queue_length');
     expect(queued.map((sample) => sample.metric.stream)).toEqual(expect.arrayContaining(['votes']));
   }, 300_000);

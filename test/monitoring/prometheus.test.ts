@@ -166,10 +166,9 @@ describe('Prometheus with the local configuration on agora up --distributed', ()
           '/api/v1/targets?state=active',
         );
         last = data.activeTargets;
-        const up = new Set(
-          last.filter((target) => target.health === 'up').map((target) => target.labels.service),
-        );
-        return [...expected].every((service) => up.has(service)) ? last : undefined;
+        const found = new Set(last.map((target) => target.labels.service));
+        const allUp = last.every((target) => target.health === 'up');
+        return allUp && [...expected].every((service) => found.has(service)) ? last : undefined;
       },
       {
         timeoutMs: 90_000,

@@ -6,7 +6,8 @@
 #   a Debian bookworm minbase root filesystem (debootstrap, from the mirror apt already uses),
 #   imported with `docker import`; on it, the machine's own Node and npm with user `node`
 #   (uid 1000) and the machine's CA bundle; Debian's redis-server; Debian's postgresql-15,
-#   each with a small entrypoint doing what the official images' entrypoints do.
+#   each with a small entrypoint doing what the official images' entrypoints do; Debian's
+#   prometheus, under the tag the monitoring profile of compose.override.yaml names.
 # Then it builds the Agora image with `docker build --network host -f deploy/Dockerfile .`.
 # Where a registry is reachable, none of this is needed: the official images are used as they
 # are. Nothing in compose.yaml, the Dockerfile or deploy/k8s is changed.
@@ -16,8 +17,9 @@ usage() {
   cat <<'EOF'
 Usage: deploy/build-images.sh [--stand-ins-only] [--rebuild-stand-ins] [--tag TAG]
 
-Builds the stand-in base, Redis and Postgres images when they are missing (reused when
-present and made from the same Node), then the Agora image. Run as root (debootstrap, chroot).
+Builds the stand-in base, Redis, Postgres and Prometheus images when they are missing (reused
+when present and made from the same Node), then the Agora image. Run as root (debootstrap,
+chroot).
 
   --stand-ins-only     build only the stand-in images, not the Agora image
   --rebuild-stand-ins  build the stand-ins again even when they are present
@@ -76,8 +78,10 @@ fail() {
 node_image=$(sed -n 's/^ARG NODE_IMAGE=\(.*\)$/\1/p' deploy/Dockerfile | head -n 1)
 redis_image=$(sed -n 's/^ *image: \(redis:.*\)$/\1/p' deploy/compose.yaml | head -n 1)
 postgres_image=$(sed -n 's/^ *image: \(postgres:.*\)$/\1/p' deploy/compose.yaml | head -n 1)
-[[ -n $node_image && -n $redis_image && -n $postgres_image ]] ||
-  fail 'could not read the base, Redis and Postgres image tags from deploy/Dockerfile and deploy/compose.yaml'
+prometheus_image=$(sed -n 's/^ *image: ${AGORA_PROMETHEUS_IMAGE:-\(.*\)}$/\1/p' \
+  deploy/compose.override.yaml | head -n 1)
+[[ -n $node_image && -n $redis_image && -n $postgres_image && -n $prometheus_image ]] ||
+  fail 'could not read the image tags from deploy/Dockerfile, compose.yaml and compose.override.yaml'
 rootfs_image=agora-stand-in/debian:$suite-minbase
 
 command -v docker >/dev/null || fail 'docker is missing: apt-get install docker.io'
@@ -272,12 +276,31 @@ EOF
   docker_build "$postgres_image" "$context"
 }
 
+build_prometheus_image() {
+  local context=$1/prometheus
+  mkdir -p "$context"
+  # As the official image: the binary is the entrypoint, run as nobody, data in /prometheus.
+  cat >"$context/Dockerfile" <<EOF
+FROM $rootfs_image
+RUN apt-get update && apt-get install -y prometheus \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \\
+ && mkdir /prometheus && chown nobody:nogroup /prometheus
+USER nobody
+VOLUME /prometheus
+WORKDIR /prometheus
+EXPOSE 9090
+ENTRYPOINT ["/usr/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
+EOF
+  docker_build "$prometheus_image" "$context"
+}
+
 stale=()
-for image in "$node_image" "$redis_image" "$postgres_image"; do
+for image in "$node_image" "$redis_image" "$postgres_image" "$prometheus_image"; do
   if $rebuild || ! image_is_current "$image"; then stale+=("$image"); fi
 done
 if ((${#stale[@]} == 0)); then
-  section "stand-ins present ($stand_in_id): $node_image, $redis_image, $postgres_image"
+  section "stand-ins present ($stand_in_id): $node_image, $redis_image, $postgres_image, $prometheus_image"
 else
   [[ $EUID -eq 0 ]] || fail 'building the stand-ins needs root (debootstrap, chroot): run as root'
   work=$(mktemp -d)
@@ -288,6 +311,7 @@ else
       "$node_image") build_node_image "$work" ;;
       "$redis_image") build_redis_image "$work" ;;
       "$postgres_image") build_postgres_image "$work" ;;
+      "$prometheus_image") build_prometheus_image "$work" ;;
     esac
   done
 fi

@@ -18,6 +18,7 @@ import { createMetricsRegistry } from '../platform/metrics.js';
 import { version } from '../platform/version.js';
 import type { LoadRuns } from './load-runs.js';
 import type { KillSignal, ProcessSource } from './processes.js';
+import { addPrometheusSdRoute, registerQueueMetrics } from './prometheus-sd.js';
 import type { Snapshot } from './snapshot.js';
 import { bearerOf, tokenMatches } from './token.js';
 
@@ -67,12 +68,14 @@ reload. The JSON under <code>/api/snapshot</code> and <code>/api/stream</code> w
 
 export async function createConsoleServer(options: ConsoleServerOptions): Promise<HttpServer> {
   const { source, loads, token } = options;
+  const metrics = createMetricsRegistry('console');
+  registerQueueMetrics(metrics, () => options.snapshot().queues);
   const app = await createHttpServer(
     {
       name: 'console',
       version,
       logger: options.logger,
-      metrics: createMetricsRegistry('console'),
+      metrics,
       readiness: new Readiness(),
     },
     { title: 'Agora console', description: 'Topology, figures, queues, timeline and actions.' },
@@ -126,6 +129,8 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
       live.add(reply.raw);
     },
   );
+
+  addPrometheusSdRoute(app, source);
 
   app.get(
     '/api/processes/:label/logs',

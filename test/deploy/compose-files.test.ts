@@ -20,6 +20,7 @@ import {
   tool,
   toolOutput,
 } from '../support/deploy-tools.js';
+import { metricsPortMismatches, metricsPorts } from '../support/metrics-ports.js';
 import { repoRoot } from '../support/processes.js';
 
 interface ComposeService {
@@ -49,6 +50,9 @@ const systems = [...new Set(services.map((service) => service.system))];
 /** Run with several replicas (issue #7): the stream consumers and the replicated servers. */
 const replicated = ['worker', 'news-node', 'tasks'];
 const backends = ['redis', 'postgres'];
+/** The monitoring profile's services: not Agora's, so not checked as Agora containers. */
+const monitoring = ['prometheus'];
+const notAgora = [...backends, ...monitoring];
 
 function readCompose(text: string): ComposeFile {
   const [document] = parseYamlDocuments(text);
@@ -86,7 +90,7 @@ let raw: ComposeFile;
 beforeAll(async () => {
   merged = readCompose(await toolOutput('docker-compose', [...withOverride, 'config']));
   raw = readCompose(readFileSync(join(repoRoot, 'deploy/compose.yaml'), 'utf8'));
-  const agora = Object.keys(merged.services).filter((name) => !backends.includes(name));
+  const agora = Object.keys(merged.services).filter((name) => !notAgora.includes(name));
   reportUnregistered('deploy/compose.yaml', agora, registered);
 });
 
@@ -170,7 +174,7 @@ describe('deploy/compose.yaml against the registry', () => {
     'tells every container where %s is (port %i)',
     (name, port) => {
       for (const [other, service] of Object.entries(merged.services)) {
-        if (backends.includes(other)) continue;
+        if (notAgora.includes(other)) continue;
         expect(service.environment?.[`AGORA_${envNameOf(name)}_URL`], other).toMatch(
           new RegExp(`^(http://)?${name}:${port}$`),
         );
@@ -183,6 +187,7 @@ describe('deploy/compose.yaml against the registry', () => {
       expect(merged.services[name]?.ports, name).toBeUndefined();
     }
     for (const [name, service] of Object.entries(merged.services)) {
+      if (monitoring.includes(name)) continue;
       const definition = services.find((candidate) => candidate.name === name);
       for (const port of (service.ports ?? []).map(parsePort)) {
         expect(port.target, name).toBe(definition?.defaultPort);
@@ -220,7 +225,7 @@ describe('deploy/compose.yaml secrets', () => {
 
   it('gives every Agora container the secrets the file was given', () => {
     for (const [name, service] of Object.entries(merged.services)) {
-      if (backends.includes(name)) continue;
+      if (notAgora.includes(name)) continue;
       expect(service.environment?.AGORA_VOTE_SECRET, name).toBe(deploySecret('AGORA_VOTE_SECRET'));
       expect(service.environment?.AGORA_NEWS_SECRET, name).toBe(deploySecret('AGORA_NEWS_SECRET'));
       expect(service.environment?.DATABASE_URL, name).toContain(deploySecret('POSTGRES_PASSWORD'));
@@ -234,7 +239,11 @@ describe('deploy/compose.yaml backends', () => {
     expect(redis?.command?.join(' ')).toMatch(/--appendonly yes/);
     expect(volumeTargets(redis ?? {})).toContain('redis-data:/data');
     expect(volumeTargets(postgres ?? {})).toContain('pg-data:/var/lib/postgresql/data');
-    expect(Object.keys(merged.volumes ?? {}).sort()).toEqual(['pg-data', 'redis-data']);
+    expect(Object.keys(merged.volumes ?? {}).sort()).toEqual([
+      'pg-data',
+      'prometheus-data',
+      'redis-data',
+    ]);
     for (const backend of [redis, postgres]) {
       expect(backend?.healthcheck?.test).toBeDefined();
       expect(networkNames(backend ?? {})).toEqual(['back-tier']);
@@ -243,5 +252,77 @@ describe('deploy/compose.yaml backends', () => {
 
   it("has the seed's two networks", () => {
     expect(Object.keys(merged.networks ?? {}).sort()).toEqual(['back-tier', 'front-tier']);
+  });
+});
+
+interface ScrapeConfigs {
+  scrape_configs: {
+    job_name: string;
+    honor_labels?: boolean;
+    dns_sd_configs?: { names: string[]; type: string; port: number }[];
+  }[];
+}
+
+describe('deploy/compose.override.yaml monitoring profile', () => {
+  it('runs Prometheus in profile monitoring only, on the back network, its UI on 127.0.0.1', () => {
+    const prometheus = merged.services.prometheus;
+    expect(prometheus?.profiles).toEqual(['monitoring']);
+    expect(networkNames(prometheus ?? {})).toEqual(['back-tier']);
+    expect((prometheus?.ports ?? []).map(parsePort)).toEqual([
+      expect.objectContaining({ host_ip: '127.0.0.1', target: 9090 }),
+    ]);
+    expect(volumeTargets(prometheus ?? {})).toContain('prometheus-data:/prometheus');
+    const config = (prometheus?.volumes ?? []).find(
+      (volume) => typeof volume === 'string' && volume.includes(':/etc/prometheus/prometheus.yml'),
+    );
+    expect(config).toMatch(
+      /\/deploy\/monitoring\/prometheus-compose\.yml:\/etc\/prometheus\/prometheus\.yml:ro$/,
+    );
+    expect(raw.services.prometheus, 'Swarm refuses profiles: not in compose.yaml').toBeUndefined();
+  });
+
+  it("promtool (Debian's prometheus) accepts its scrape configuration", async () => {
+    const result = await tool('promtool', [
+      'check',
+      'config',
+      'deploy/monitoring/prometheus-compose.yml',
+    ]);
+    expect(result.stdout).toContain('SUCCESS');
+    expect(result.code).toBe(0);
+  });
+
+  it('docker-compose --profile monitoring config accepts the project', async () => {
+    const result = await tool('docker-compose', [
+      ...withOverride,
+      '--profile',
+      'monitoring',
+      'config',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('scrapes every registered service by name on its admin port, one job per system', () => {
+    expect(metricsPortMismatches()).toEqual([]);
+    const [document] = parseYamlDocuments(
+      readFileSync(join(repoRoot, 'deploy/monitoring/prometheus-compose.yml'), 'utf8'),
+    );
+    const jobs = (document as ScrapeConfigs).scrape_configs;
+    expect(jobs.map((job) => job.job_name).sort()).toEqual([...systems].sort());
+    const scraped = new Map<string, { port: number; job: string }>();
+    for (const job of jobs) {
+      expect(job.honor_labels, job.job_name).toBe(true);
+      for (const sd of job.dns_sd_configs ?? []) {
+        expect(sd.type).toBe('A');
+        for (const name of sd.names) scraped.set(name, { port: sd.port, job: job.job_name });
+      }
+    }
+    for (const definition of services) {
+      expect(scraped.get(definition.name), definition.name).toEqual({
+        port: metricsPorts[definition.name],
+        job: definition.system,
+      });
+    }
+    expect(scraped.size).toBe(services.length);
   });
 });

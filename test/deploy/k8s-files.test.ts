@@ -4,6 +4,9 @@
  * (kubernetes-models), and every registered service runs in the base with its ports and its
  * /readyz and /healthz probes on its HTTP or admin port. Nothing is applied to a cluster.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { healthPortOf } from '../../src/cli/health.js';
@@ -21,6 +24,8 @@ import {
   type ServicePort,
   validateObject,
 } from '../support/kubernetes.js';
+import { metricsPortMismatches, metricsPorts } from '../support/metrics-ports.js';
+import { repoRoot } from '../support/processes.js';
 
 const registered = new Set(services.map((service) => service.name));
 const trees = ['base', 'overlays/dev', 'overlays/prod'] as const;
@@ -326,5 +331,64 @@ describe('deploy/k8s overlays', () => {
       .filter((object) => object.kind === 'Deployment')
       .flatMap((deployment) => containersOf(deployment).map((container) => container.image));
     for (const image of images) expect(image).toMatch(/^[\w.-]+\.[a-z]+\/agora:[\w.-]+$/);
+  });
+});
+
+describe('deploy/k8s/base for Prometheus', () => {
+  it.each(services.map((service) => [service.name] as const))(
+    'has %s pods annotated for scraping at their declared admin port',
+    async (name) => {
+      expect(metricsPortMismatches()).toEqual([]);
+      const deployment = findObject(await render('base'), 'Deployment', name);
+      if (deployment === undefined) throw new Error(`no Deployment ${name}`);
+      const port = metricsPorts[name];
+      expect(podTemplateOf(deployment).metadata?.annotations).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(port),
+        'prometheus.io/path': '/metrics',
+      });
+      const [container] = containersOf(deployment);
+      expect(container?.ports).toContainEqual({ name: 'admin', containerPort: port });
+    },
+  );
+
+  it('lets only a namespace labelled agora.io/monitoring reach the admin ports', async () => {
+    const policy = findObject(await render('base'), 'NetworkPolicy', 'admin-ports');
+    expect(policy?.spec?.podSelector).toEqual({
+      matchLabels: { 'app.kubernetes.io/part-of': 'agora' },
+    });
+    expect(policy?.spec?.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'agora.io/monitoring': 'true' } } }],
+        ports: [{ port: 'admin' }],
+      },
+    ]);
+  });
+
+  it("has a scrape job that keeps the annotated pods' admin port in namespace agora", () => {
+    interface Job {
+      honor_labels?: boolean;
+      kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[];
+      relabel_configs?: { source_labels?: string[]; action?: string; regex?: string }[];
+    }
+    const [document] = parseYamlDocuments(
+      readFileSync(join(repoRoot, 'deploy/monitoring/prometheus-kubernetes.yml'), 'utf8'),
+    );
+    const [job] = (document as { scrape_configs: Job[] }).scrape_configs;
+    expect(job?.honor_labels).toBe(true);
+    expect(job?.kubernetes_sd_configs).toEqual([{ role: 'pod', namespaces: { names: ['agora'] } }]);
+    const keeps = (job?.relabel_configs ?? []).filter((rule) => rule.action === 'keep');
+    expect(keeps).toEqual([
+      {
+        source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'],
+        action: 'keep',
+        regex: 'true',
+      },
+      {
+        source_labels: ['__meta_kubernetes_pod_container_port_name'],
+        action: 'keep',
+        regex: 'admin',
+      },
+    ]);
   });
 });

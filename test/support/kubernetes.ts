@@ -47,7 +47,10 @@ export interface PodSpec {
 
 export interface DeploymentSpec {
   replicas?: number;
-  template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
+  template: {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec: PodSpec;
+  };
 }
 
 export interface ServicePort {

@@ -89,7 +89,7 @@ export async function startService(
   let admin: HttpServer | undefined;
   let adminUrl: string | undefined;
   if (base.adminPort !== undefined) {
-    admin = await createHttpServer(base, { readinessDetail: 'full' });
+    admin = await createHttpServer(base, { readinessDetail: 'full', metrics: true });
     adminUrl = await listen(admin, options.host, base.adminPort);
   }
   const migrated = schema?.apply({ signal, logger }) ?? Promise.resolve();

@@ -10,6 +10,7 @@ import { createHttpServer, listen } from '../../src/platform/http/server.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { type RunningService, startService } from '../../src/platform/runtime.js';
 import { defineService } from '../../src/platform/service.js';
+import { freePort, waitFor } from '../support/processes.js';
 
 const internalError = 'connect ECONNREFUSED 10.1.2.3:6379';
 
@@ -90,5 +91,48 @@ describe('a service with an admin port', () => {
       /^http_request_duration_seconds_count\{[^}]*route="\/hello"[^}]*status_code="200"[^}]*\} 3$/m,
     );
     expect(text).toMatch(/^process_cpu_user_seconds_total/m);
+  });
+});
+
+describe('the admin port while the service starts', () => {
+  it('answers /readyz 503 "starting" until the service listens, then ready', async () => {
+    let listenNow: () => void = () => undefined;
+    const mayListen = new Promise<void>((resolve) => {
+      listenNow = resolve;
+    });
+    const slow = defineService({
+      ...greeter,
+      name: 'slow',
+      admin: { variable: 'SLOW_ADMIN_PORT' },
+      async start(ctx) {
+        await mayListen;
+        const app = await createHttpServer(ctx);
+        const url = await listen(app, ctx.host, ctx.port);
+        return { url, stop: () => app.close() };
+      },
+    });
+    const adminPort = await freePort();
+    const starting = startService(slow, {
+      env: { SLOW_ADMIN_PORT: String(adminPort) },
+      logger: createLogger({ level: 'silent' }),
+      backends: { describe: () => [], close: () => Promise.resolve() },
+      host: '127.0.0.1',
+      port: 0,
+    });
+    const readyz = `http://127.0.0.1:${adminPort}/readyz`;
+    const early = await waitFor(() => fetch(readyz).catch(() => undefined), {
+      message: 'the admin port to answer',
+    });
+    expect(early.status).toBe(503);
+    expect(await early.json()).toMatchObject({ checks: { started: 'starting' } });
+    listenNow();
+    const running = await starting;
+    try {
+      const ready = await fetch(readyz);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ checks: { started: 'ok' } });
+    } finally {
+      await running.stop();
+    }
   });
 });

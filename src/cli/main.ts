@@ -266,7 +266,7 @@ program
 program
   .command('health')
   .description(
-    "Container health check: exit 0 when /healthz answers 2xx on 127.0.0.1 at the named service's admin or own port, or without a name at PORT or any registered service's port (one service runs per container); else exit 1.",
+    "Container health check: exit 0 when /healthz answers 2xx on 127.0.0.1 at the named service's admin port (or its only port), or without a name at PORT, the admin port a service on PORT has, or any registered service's admin port (one service runs per container); else exit 1.",
   )
   .argument('[service]', 'the service to ask (default: whichever answers)')
   .option('--host <address>', 'address to ask', '127.0.0.1')

@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,6 +42,30 @@ async function portsForEveryService() {
   return { env, readyz };
 }
 
+/** Resolves whether nothing listens on `port` of 127.0.0.1 right now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
+  });
+}
+
+/** A free port whose neighbours at each offset are free too (replicas, their admin ports). */
+async function freePortWith(offsets: readonly number[]): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    const free = await Promise.all(offsets.map((offset) => isFree(port + offset)));
+    if (free.every(Boolean)) return port;
+  }
+}
+
 async function agora(args: string[], env: NodeJS.ProcessEnv) {
   try {
     const { stdout, stderr } = await run(process.execPath, [agoraCli, ...args], { env });
@@ -73,8 +98,16 @@ describe('agora up', () => {
     await up.waitForOutput(/Agora is up/, 90_000);
     expect(up.stdout()).toMatch(/broker: memory/);
     // The table says what backs each service, not only which kinds of backend it needs.
-    expect(up.stdout()).toMatch(/\bcounter\s+counter\s+\S+\s+embedded broker\n/);
-    expect(up.stdout()).toMatch(/\bresult\s+voting\s+\S+\s+embedded broker, embedded PGlite\n/);
+    // ... and where its admin port (/metrics, the full /readyz) answers.
+    expect(up.stdout()).toMatch(
+      new RegExp(
+        `\\bcounter\\s+counter\\s+\\S+\\s+http://127\\.0\\.0\\.1:${ports.COUNTER_ADMIN_PORT}\\s+embedded broker\\n`,
+      ),
+    );
+    expect(up.stdout()).toMatch(
+      /\bresult\s+voting\s+\S+\s+http:\S+\s+embedded broker, embedded PGlite\n/,
+    );
+    expect(up.stdout()).toMatch(/\bworker\s+voting\s+\S+\s+-\s+embedded broker, embedded PGlite\n/);
     // The table comes once every service is ready: no waiting after it.
     for (const url of readyz.values()) expect((await fetch(url)).status).toBe(200);
     // What it printed before the table are warnings only (the development vote secret), one
@@ -94,18 +127,26 @@ describe('agora up', () => {
   }, 180_000);
 
   it('runs one process per replica with --distributed and stops them all on SIGINT', async () => {
-    const basePort = await freePort();
+    const basePort = await freePortWith([1, 100, 101]);
     const up = startProcess(
       process.execPath,
       [agoraCli, 'up', 'counter', '--distributed', '--replicas', 'counter=2'],
       { env: cleanEnv({ REDIS_URL: testRedisUrl, AGORA_COUNTER_PORT: String(basePort) }) },
     );
     await up.waitForOutput(/Agora is up/, 20_000);
-    const pids = [...up.stdout().matchAll(/counter#\d\s+\S+\s+(\d+)/g)].map((m) => Number(m[1]));
+    const rows = [...up.stdout().matchAll(/counter#\d\s+\S+\s+(\S+)\s+(\d+)/g)];
+    const pids = rows.map((m) => Number(m[2]));
     expect(pids).toHaveLength(2);
+    // Each replica's admin port follows its own port, and the table says where.
+    const admins = [basePort + 100, basePort + 101].map((port) => `http://127.0.0.1:${port}`);
+    expect(rows.map((m) => m[1])).toEqual(admins);
     // The table comes once every process is ready.
     for (const port of [basePort, basePort + 1]) {
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    }
+    for (const admin of admins) {
+      expect(await (await fetch(`${admin}/metrics`)).text()).toContain('process_cpu_user_seconds');
     }
 
     up.kill('SIGINT');
@@ -209,7 +250,7 @@ describe('help and status', () => {
   );
 
   it('status reports a running service as ready and a missing one as down', async () => {
-    const port = await freePort();
+    const port = await freePortWith([100]);
     startProcess(
       process.execPath,
       [agoraCli, 'run', 'counter', '--embedded', '--port', String(port)],
@@ -240,5 +281,15 @@ describe('help and status', () => {
     );
     expect(down.code).toBe(1);
     expect(down.stdout).toMatch(/counter\s+\S+\s+down/);
+
+    // Without a URL it asks the admin port of the counter's port, and says so.
+    const admin = await agora(
+      ['status', 'counter', '--json'],
+      cleanEnv({ AGORA_COUNTER_PORT: String(port) }),
+    );
+    expect(admin.code).toBe(0);
+    expect(JSON.parse(admin.stdout)).toMatchObject([
+      { service: 'counter', url: `http://127.0.0.1:${port + 100}`, state: 'ready' },
+    ]);
   });
 });

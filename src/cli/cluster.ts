@@ -50,8 +50,10 @@ export function runClusterPrimary(definition: ServiceDefinition, options: Cluste
   const fork = (replica: number) => {
     const worker = cluster.fork({ AGORA_REPLICA: String(replica) });
     replicaOf.set(worker, replica);
-    worker.once('listening', () => {
-      listenedAt.set(worker, Date.now());
+    // Serving means listening on the service's own port: its admin port listens first.
+    worker.on('listening', (address) => {
+      if (options.port !== 0 && address.port !== options.port) return;
+      if (!listenedAt.has(worker)) listenedAt.set(worker, Date.now());
     });
     worker.once('exit', (code, signal) => {
       void onExit(worker, code, signal);

@@ -114,10 +114,17 @@ export async function runDistributed(
   // A signal may have come while waiting (TypeScript cannot see the handler set it).
   if (stopped.signal.aborted) return;
   consoleServer = await startConsole({ source: supervisor, env: childEnv, logger, timeline });
-  const rows = supervisor.list().map(({ label, url, pid }) => [label, url, String(pid ?? '-')]);
+  const rows = supervisor
+    .list()
+    .map(({ label, url, healthUrl, pid }) => [
+      label,
+      url,
+      healthUrl === url ? '-' : healthUrl,
+      String(pid ?? '-'),
+    ]);
   const backends = [childEnv.REDIS_URL, childEnv.DATABASE_URL].filter((url) => url !== undefined);
   process.stdout.write(
-    `${formatTable(['process', 'url', 'pid'], rows)}\n` +
+    `${formatTable(['process', 'url', 'admin', 'pid'], rows)}\n` +
       `backends: ${backends.map(safeUrl).join(', ')}\n` +
       (consoleServer?.banner ?? '') +
       'Agora is up; Ctrl-C stops everything.\n',

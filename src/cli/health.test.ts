@@ -33,7 +33,9 @@ describe('health ports', () => {
   it('follow PORT and its aliases for a named service without an admin port', () => {
     expect(healthPorts(registry, web, { PORT: '6000' })).toEqual([6000]);
     expect(healthPorts(registry, web, { BIND_PORT: '6001' })).toEqual([6001]);
-    expect(healthPorts(registry, grpc, { PORT: '6000' })).toEqual([3003]);
+    // A fixed admin port goes with the default port; on another, the admin port follows it.
+    expect(healthPorts(registry, grpc, { PORT: '6000' })).toEqual([6100]);
+    expect(healthPorts(registry, grpc, { PORT: '50051' })).toEqual([3003]);
   });
 
   it('follow the admin port variable of a service that declares one', () => {
@@ -41,9 +43,11 @@ describe('health ports', () => {
     expect(healthPorts(registry, grpc, { TEST_ADMIN_PORT: '4004' })).toEqual([4004]);
   });
 
-  it('are PORT and every health port when no service is named, once each', () => {
+  it('are PORT, the admin port that follows it and every health port when none is named, once each', () => {
     expect(healthPorts(registry, undefined, {})).toEqual([5000, 3003]);
-    expect(healthPorts(registry, undefined, { PORT: '5000' })).toEqual([5000, 3003]);
-    expect(healthPorts(registry, undefined, { PORT: '7000' })).toEqual([7000, 5000, 3003]);
+    expect(healthPorts(registry, undefined, { PORT: '5000' })).toEqual([5000, 5100, 3003]);
+    expect(healthPorts(registry, undefined, { PORT: '7000' })).toEqual([7000, 7100, 5000, 3003]);
+    // Past 65535 there is no admin port to follow; the others are still asked.
+    expect(healthPorts(registry, undefined, { PORT: '65500' })).toEqual([65500, 5000, 3003]);
   });
 });

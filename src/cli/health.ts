@@ -18,8 +18,9 @@ export function healthPortOf(definition: ServiceDefinition, env: Env = {}): numb
 
 /**
  * The ports to ask. For a named service: its admin port, else the port `agora run` gives it
- * (PORT, its aliases, its default). Unnamed: PORT and every registered service's health port, since only
- * one service runs in a container and whichever answers is it.
+ * (PORT, its aliases, its default). Unnamed: PORT, the admin ports a service on PORT would have,
+ * and every registered service's health port, since only one service runs in a container and
+ * whichever answers is it.
  */
 export function healthPorts(
   registry: readonly ServiceDefinition[],
@@ -32,7 +33,19 @@ export function healthPorts(
     return [adminPortOf(named, env, own) ?? own];
   }
   const ports = registry.map((definition) => healthPortOf(definition, env));
-  return [...new Set(port === undefined ? ports : [port, ...ports])];
+  if (port === undefined) return [...new Set(ports)];
+  const following = registry.flatMap((definition) => adminPortOnPort(definition, env, port));
+  return [...new Set([port, ...following, ...ports])];
+}
+
+/** The admin port a service would have on `port`; none when it has none or it would be past 65535. */
+function adminPortOnPort(definition: ServiceDefinition, env: Env, port: number): number[] {
+  try {
+    const admin = adminPortOf(definition, env, port);
+    return admin === undefined ? [] : [admin];
+  } catch {
+    return [];
+  }
 }
 
 /** Resolves with the first port whose /healthz answers 2xx, or undefined when none does. */

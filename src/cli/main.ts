@@ -12,7 +12,7 @@ import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { UsageError } from '../platform/errors.js';
-import { portForRun, portForUp } from '../platform/ports.js';
+import { adminPortOf, portForRun, portForUp } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { formatTable } from '../platform/table.js';
 import { version } from '../platform/version.js';
@@ -126,6 +126,7 @@ program
             service.definition.name,
             service.definition.system,
             service.url,
+            service.adminUrl ?? '-',
             service.definition.needs.map(backedBy).join(', ') || '-',
           ]);
           const notes: string[] = [];
@@ -148,7 +149,7 @@ program
             backends: opened,
           });
           process.stdout.write(
-            `${formatTable(['service', 'system', 'url', 'backed by'], rows)}\n` +
+            `${formatTable(['service', 'system', 'url', 'admin', 'backed by'], rows)}\n` +
               [...backends, ...notes, ''].join('\n') +
               (consoleServer?.banner ?? '') +
               'Agora is up; Ctrl-C stops everything.\n',
@@ -212,7 +213,7 @@ program
 program
   .command('status')
   .description(
-    "Ask every service's (or the named ones') /readyz at AGORA_<SERVICE>_URL or its default port, and print a table; exit code 1 unless all are ready.",
+    "Ask every service's (or the named ones') /readyz on its admin port (AGORA_<SERVICE>_ADMIN_URL, or the local admin port of AGORA_<SERVICE>_PORT or the default), or at AGORA_<SERVICE>_URL when only that is set, and print a table; exit code 1 unless all are ready.",
   )
   .argument('[services...]', 'only these services')
   .option('--json', 'print JSON instead of a table')
@@ -245,24 +246,27 @@ program
 
 program
   .command('services')
-  .description('List every service: its system, default port and the backends it needs.')
+  .description(
+    'List every service: its system, default port, admin port (/healthz, the full /readyz, /metrics) and the backends it needs.',
+  )
   .action(() => {
     const rows = services.map((service) => [
       service.name,
       service.system,
       String(service.defaultPort),
+      String(adminPortOf(service, {}) ?? '-'),
       service.needs.join(', ') || '-',
       service.description,
     ]);
     process.stdout.write(
-      `${formatTable(['service', 'system', 'port', 'needs', 'description'], rows)}\n`,
+      `${formatTable(['service', 'system', 'port', 'admin', 'needs', 'description'], rows)}\n`,
     );
   });
 
 program
   .command('health')
   .description(
-    "Container health check: exit 0 when /healthz answers 2xx on 127.0.0.1 at the named service's admin or own port, or without a name at PORT or any registered service's port (one service runs per container); else exit 1.",
+    "Container health check: exit 0 when /healthz answers 2xx on 127.0.0.1 at the named service's admin port (or its only port), or without a name at PORT, the admin port a service on PORT has, or any registered service's admin port (one service runs per container); else exit 1.",
   )
   .argument('[service]', 'the service to ask (default: whichever answers)')
   .option('--host <address>', 'address to ask', '127.0.0.1')

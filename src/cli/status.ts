@@ -1,11 +1,11 @@
 /**
- * `agora status`: asks every registered service's `/readyz` at AGORA_<SERVICE>_URL (or its
- * default local port; for a service with a separate admin port, AGORA_<SERVICE>_ADMIN_URL or
- * that port) and prints up/waiting/down, latency and version.
+ * `agora status`: asks every registered service's `/readyz` on its admin port
+ * (AGORA_<SERVICE>_ADMIN_URL, or the local admin port), or at AGORA_<SERVICE>_URL when only that
+ * is given, and prints up/waiting/down, latency, version and what a waiting one waits for.
  */
 import type { Env } from '../platform/config.js';
 import { envNameOf } from '../platform/platform-settings.js';
-import { adminPortOf } from '../platform/ports.js';
+import { adminPortOf, portForUp } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { formatTable } from '../platform/table.js';
 
@@ -20,15 +20,25 @@ export interface ServiceStatus {
 
 const timeoutMs = 2_000;
 
-/** Where the service answers HTTP `/readyz`: its own port, or its admin port when it has one. */
+/**
+ * Where the service answers HTTP `/readyz`: AGORA_<SERVICE>_ADMIN_URL, else its admin port (the
+ * full report: what each check waits for) on the port `agora up` gives it; a service without one
+ * (a stream consumer) at AGORA_<SERVICE>_URL or its port. An HTTP service's AGORA_<SERVICE>_URL,
+ * without an admin URL, is probed as given: its public /readyz says only "waiting".
+ */
 export function serviceUrl(definition: ServiceDefinition, env: Env): string {
   const name = envNameOf(definition.name);
-  const adminPort = adminPortOf(definition, env);
-  if (adminPort !== undefined) {
-    // Its own address speaks gRPC or NDJSON; the probe goes to the admin port.
-    return env[`AGORA_${name}_ADMIN_URL`] ?? `http://127.0.0.1:${adminPort}`;
+  const adminUrl = env[`AGORA_${name}_ADMIN_URL`];
+  if (adminUrl !== undefined) return adminUrl;
+  const ownUrl = env[`AGORA_${name}_URL`];
+  const speaksHttp = ownUrl === undefined || /^https?:/.test(ownUrl);
+  const port = portForUp(definition, env);
+  const adminPort = adminPortOf(definition, env, port);
+  if (adminPort === undefined || (ownUrl !== undefined && speaksHttp)) {
+    return ownUrl ?? `http://127.0.0.1:${port}`;
   }
-  return env[`AGORA_${name}_URL`] ?? `http://127.0.0.1:${definition.defaultPort}`;
+  // Its own address speaks gRPC or NDJSON, or is not given: the probe goes to the admin port.
+  return `http://127.0.0.1:${adminPort}`;
 }
 
 export async function probe(definition: ServiceDefinition, env: Env): Promise<ServiceStatus> {

@@ -10,6 +10,7 @@ export const counterService = defineService({
   description: 'Web hit counter backed by Redis (or the embedded broker)',
   defaultPort: 5000,
   portAliases: ['BIND_PORT'],
+  admin: { variable: 'COUNTER_ADMIN_PORT' },
   needs: ['broker'],
   settings: {},
 

@@ -3,6 +3,7 @@
  * apart from the runtime so `agora health` and `agora status` read them without loading a server.
  */
 import { type Env, loadConfig, readSetting, settings } from './config.js';
+import { ConfigError } from './errors.js';
 import { envNameOf } from './platform-settings.js';
 import type { ServiceDefinition } from './service.js';
 
@@ -27,8 +28,10 @@ export function portForUp(definition: ServiceDefinition, env: Env): number {
 }
 
 /**
- * The admin port of a service that declares one: its variable, else the declared default, else
- * the service's own port + 100 (news nodes: 8005 -> 8105, 8006 -> 8106).
+ * The admin port of a service that declares one: its variable, else the declared default when
+ * the service is on its default port, else the service's own port + 100. So replicas on 8005,
+ * 8006 get 8105, 8106, and a replica of a service with a fixed admin port (election-grpc on
+ * 50052) does not take its first replica's (3003). Port 0 (any free port) gives 0 as well.
  */
 export function adminPortOf(
   definition: ServiceDefinition,
@@ -37,11 +40,24 @@ export function adminPortOf(
 ): number | undefined {
   const { admin } = definition;
   if (admin === undefined) return undefined;
-  const fallback = admin.defaultPort ?? port + adminPortOffset;
-  return readSetting(settings.port(admin.variable, { default: fallback }), env) ?? fallback;
+  const fallback =
+    port === 0
+      ? 0
+      : admin.defaultPort !== undefined && port === definition.defaultPort
+        ? admin.defaultPort
+        : port + adminPortOffset;
+  const chosen = readSetting(settings.port(admin.variable), env) ?? fallback;
+  if (chosen > maxPort) {
+    throw new ConfigError(
+      admin.variable,
+      `${definition.name} on port ${port} has no admin port ${chosen} (above ${maxPort}): set ${admin.variable}`,
+    );
+  }
+  return chosen;
 }
 
 const adminPortOffset = 100;
+const maxPort = 65_535;
 
 /** Validates a definition's settings without starting it, so bad values stop everything early. */
 export function checkSettings(definition: ServiceDefinition, env: Env): void {

@@ -88,8 +88,14 @@ export async function startService(
   // starts, and migrations wait for Postgres in the background, however late it comes.
   let admin: HttpServer | undefined;
   let adminUrl: string | undefined;
+  let started = false;
   if (base.adminPort !== undefined) {
-    admin = await createHttpServer(base, { readinessDetail: 'full' });
+    // The admin port answers before the service's own port listens: it is not ready until then,
+    // so whoever waits on it (a probe, `up --distributed`) does not send clients there too early.
+    readiness.add('started', () =>
+      started ? Promise.resolve() : Promise.reject(new Error('starting')),
+    );
+    admin = await createHttpServer(base, { readinessDetail: 'full', metrics: true });
     adminUrl = await listen(admin, options.host, base.adminPort);
   }
   const migrated = schema?.apply({ signal, logger }) ?? Promise.resolve();
@@ -105,6 +111,7 @@ export async function startService(
     await admin?.close();
     throw error;
   }
+  started = true;
   logger.debug({ url: handle.url, admin: adminUrl }, 'started');
   const { url } = handle;
   const stopService = handle.stop.bind(handle);

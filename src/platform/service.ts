@@ -37,7 +37,10 @@ export interface BaseContext<S extends SettingsSpec = SettingsSpec> {
   logger: Logger;
   host: string;
   port: number;
-  /** The HTTP admin port (/healthz, /readyz, /metrics) when the definition declares one. */
+  /**
+   * The HTTP admin port (/healthz, /readyz, /metrics) when the definition declares one; then
+   * `createHttpServer(ctx)` leaves /metrics off the service's own port.
+   */
   adminPort: number | undefined;
   version: string;
   metrics: Registry;
@@ -86,9 +89,12 @@ export interface ServiceDefinition<
   /** Variables other than PORT that also set the port (the seeds' names, e.g. BIND_PORT). */
   portAliases?: readonly string[];
   /**
-   * The HTTP admin port (/healthz, /readyz, /metrics) of a service whose `defaultPort` speaks
-   * another protocol (gRPC, NDJSON over TCP); the platform serves it. Absent: those routes are on
-   * `defaultPort` (a stream consumer's only port). Health checks and deploy/ probe it.
+   * The HTTP admin port (/healthz, the full /readyz, /metrics), which the platform serves: every
+   * service with a public port declares one, so monitoring and readiness details (internal
+   * hosts, driver errors) stay off the ports clients and the Ingress reach. An HTTP service's own
+   * port keeps /healthz and a summarized /readyz, and answers 404 on /metrics. Absent: those
+   * routes are on `defaultPort`, itself an admin port (a stream consumer's only port). Health
+   * checks, the console and deploy/ probe it.
    */
   admin?: AdminPort;
   needs: N;
@@ -114,7 +120,10 @@ export interface ServiceDefinition<
 export interface AdminPort {
   /** The variable that sets it, e.g. ELECTION_GRPC_ADMIN_PORT. */
   variable: string;
-  /** Absent: the service's own port + 100, so replicas on 8005, 8006 get 8105, 8106. */
+  /**
+   * Its port when the service is on its default port. Absent, or on another port (a replica,
+   * `--port`): the service's own port + 100, so replicas on 8005, 8006 get 8105, 8106.
+   */
   defaultPort?: number;
 }
 

@@ -13,6 +13,7 @@ export const tasksService = defineService({
   system: tasksSystem,
   description: 'Task REST API (/tasks, /tareas); every acknowledged task is in Postgres',
   defaultPort: 9000,
+  admin: { variable: 'TASKS_ADMIN_PORT' },
   needs: ['sql'],
   migrations: tasksMigrations,
   scaling: 'shared-port',

@@ -14,6 +14,7 @@ export const resultService = defineService({
   system: 'voting',
   description: 'Live results: page, SSE stream and JSON API',
   defaultPort: 8081,
+  admin: { variable: 'RESULT_ADMIN_PORT' },
   scaling: 'shared-port',
   needs: ['broker', 'sql'],
   migrations: votingMigrations,

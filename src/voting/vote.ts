@@ -16,6 +16,7 @@ export const voteService = defineService({
   system: 'voting',
   description: 'Vote page; queues each vote on the votes stream',
   defaultPort: 8080,
+  admin: { variable: 'VOTE_ADMIN_PORT' },
   // Stateless per request (the voter cookie is signed, the vote goes to Redis): replicas share 8080.
   scaling: 'shared-port',
   needs: ['broker'],

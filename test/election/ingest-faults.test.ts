@@ -263,7 +263,7 @@ describe('the subscriber', () => {
       'partido must be a string, got a number',
     ]);
     expect(await world.broker.pending(ballotsStream, subscribersGroup)).toBe(0);
-    const metrics = await (await fetch(`${subscriber.url}/metrics`)).text();
+    const metrics = await (await fetch(`${subscriber.healthUrl}/metrics`)).text();
     expect(metrics).toMatch(/^election_subscriber_dead_letters_total\{[^}]*\} 2$/m);
   });
 

@@ -118,7 +118,8 @@ describe.each(services.map((service) => service.name))('HTTP fuzzing of %s', (na
   it('answers every generated request below 500, and a refusal stores nothing', async () => {
     const { service, stores } = started.get(name) ?? {};
     if (service === undefined || stores === undefined) throw new Error(`${name} did not start`);
-    const base = service.healthUrl;
+    // Its own routes: on its own port when that speaks HTTP, else (gRPC, NDJSON) the admin port's.
+    const base = service.url.startsWith('http://') ? service.url : service.healthUrl;
     const document = (await (await fetch(`${base}/docs/json`)).json()) as OpenApi;
     const routes = Object.entries(document.paths).flatMap(([path, operations]) =>
       skipped(path)

@@ -4,6 +4,8 @@
  * 10,000 tasks each at high concurrency, first undisturbed, then while one worker is SIGKILLed
  * and forked again. Every acknowledged task must be stored exactly once, and nothing more.
  */
+import { createServer } from 'node:net';
+
 import { Client } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -156,3 +158,20 @@ it('stores every acknowledged task exactly once while a worker is SIGKILLed and 
   const after = await workerPids(1, [...before]);
   expect(after.has(victim)).toBe(false);
 }, 180_000);
+
+it('stops every worker when its port is taken, though its admin port listened first', async () => {
+  const port = await freePort();
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+  try {
+    const run = startAgora(['run', 'tasks', '--cluster', '2', '--port', String(port)], {
+      env: { ...process.env, DATABASE_URL: testDatabaseUrl, AGORA_DB_SCHEMA: schema },
+    });
+    const exit = await run.exited;
+    expect(exit.code, run.output()).toBe(1);
+    expect(run.output()).toMatch(/a worker died before it served; stopping/);
+    expect(run.output()).not.toMatch(/forking it again/);
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+  }
+}, 60_000);

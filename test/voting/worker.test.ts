@@ -243,7 +243,7 @@ for (const [name, open] of Object.entries(pairs)) {
           fields: JSON.stringify({ voter_id: 'v1', vote: 'maybe' }),
         },
       ]);
-      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      const metrics = await (await fetch(`${service.healthUrl}/metrics`)).text();
       expect(metrics).toMatch(/^voting_dead_letters_total\{[^}]*\} 1$/m);
     });
   });

@@ -13,6 +13,8 @@ export const electionApiService = defineService({
   system: 'election',
   description: 'Election REST API, live SSE stream and the React dashboard',
   defaultPort: 3000,
+  // 3100, its own port + 100, is the subscriber's.
+  admin: { variable: 'ELECTION_API_ADMIN_PORT', defaultPort: 3004 },
   scaling: 'shared-port',
   needs: ['broker', 'sql'],
   migrations: electionMigrations,

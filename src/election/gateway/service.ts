@@ -33,6 +33,7 @@ export const electionGatewayService = defineService({
   system: 'election',
   description: 'HTTP ballot ingest: forwards over gRPC or appends to the ballots stream',
   defaultPort: 3001,
+  admin: { variable: 'ELECTION_GATEWAY_ADMIN_PORT', defaultPort: 3005 },
   scaling: 'shared-port',
   needs: ['broker'],
   settings: gatewaySettings,

@@ -17,6 +17,9 @@ import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 
 type Observe = (seconds: number) => void;
+type Label = 'method' | 'route' | 'status_code';
+
+const durationName = 'http_request_duration_seconds';
 
 /** The route label of requests no route matched, so scans of random paths add one series. */
 export const unmatchedRoute = 'unmatched';
@@ -31,13 +34,16 @@ export function recordRequestMetrics(
   registry: Registry,
   logger: Logger,
 ) {
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Time from request to response, by method, route and status code.',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+  // A service's own port and its admin port record into one histogram of their shared registry.
+  const duration =
+    (registry.getSingleMetric(durationName) as Histogram<Label> | undefined) ??
+    new Histogram({
+      name: durationName,
+      help: 'Time from request to response, by method, route and status code.',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
   const debug = logger.isLevelEnabled('debug');
 
   /** Records one answered request of `route`; children are made once per method and status. */

@@ -1,7 +1,8 @@
 /**
  * The Fastify server every HTTP service uses: schema validation (unknown fields refused),
- * JSON errors, a body limit, 404s, the `/healthz`, `/readyz` and `/metrics` endpoints, and
- * the OpenAPI document of its routes (`/docs/json`, browsable at `/docs`).
+ * JSON errors, a body limit, 404s, the `/healthz`, `/readyz` and `/metrics` endpoints (`/metrics`
+ * only where the service has no admin port, or on the admin port itself), and the OpenAPI
+ * document of its routes (`/docs/json`, browsable at `/docs`).
  */
 import type { Socket } from 'node:net';
 
@@ -30,6 +31,11 @@ export interface HttpServerOptions {
   logger: Logger;
   metrics: Registry;
   readiness: Readiness;
+  /**
+   * Set when the service has an admin port (a ServiceContext's `adminPort`): that port serves
+   * /metrics, so this server does not, unless `metrics` says otherwise.
+   */
+  adminPort?: number | undefined;
   /** Timeouts and connection caps (the platform's AGORA_HTTP_* settings); default: their defaults. */
   httpLimits?: HttpLimits;
 }
@@ -42,6 +48,11 @@ export interface HttpServerLimits {
    * "waiting"; `full` (admin ports) the reason, which may name internal hosts.
    */
   readinessDetail?: 'summary' | 'full';
+  /**
+   * Whether to serve `/metrics`. Default: only without an admin port (`adminPort` unset), so a
+   * public port never shows the figures; the admin listener itself passes true.
+   */
+  metrics?: boolean;
   /** The OpenAPI document's title and description; default: the service's name. */
   title?: string;
   description?: string;
@@ -151,11 +162,16 @@ export async function createHttpServer(service: HttpServerOptions, limits: HttpS
     },
   );
 
-  app.get(
-    '/metrics',
-    { schema: { ...monitoring, summary: 'Prometheus text exposition', produces: ['text/plain'] } },
-    async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
-  );
+  // Unknown here, like any route: a 404 that scanning clients cannot tell from a missing page.
+  if (limits.metrics ?? service.adminPort === undefined) {
+    app.get(
+      '/metrics',
+      {
+        schema: { ...monitoring, summary: 'Prometheus text exposition', produces: ['text/plain'] },
+      },
+      async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
+    );
+  }
 
   return app;
 }

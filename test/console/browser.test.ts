@@ -81,6 +81,18 @@ it('runs a voting load, kills a worker from the page, and shows nothing was lost
   await phone.goto(`${stack.consoleUrl}/`);
   await phone.getByText('En vivo').waitFor();
   await phone.locator('.event').first().waitFor();
+  // What the server sends as facts reads in the page's language.
+  await expect(
+    phone.locator('.event[data-kind="killed"] .message').first().textContent(),
+  ).resolves.toMatch(/^SIGKILL al pid \d+$/);
+  await expect(
+    phone.locator('.event[data-kind="load"] .message').first().textContent(),
+  ).resolves.toMatch(
+    /^carga \d+ CORRECTA: \d+ confirmados, \d+ comprobados contra el almacén, 0 diferencias$/,
+  );
+  await expect(
+    phone.locator('.event[data-kind="killed"] .kind').first().textContent(),
+  ).resolves.toBe('matado');
   await saveScreenshot(phone, 'console-phone');
   expect(await sidewaysOverflow(phone)).toBe(0);
 }, 150_000);

@@ -4,24 +4,45 @@
  */
 import { useState } from 'react';
 
+import type { ReadError } from '../../../src/console/snapshot.js';
 import { act, type ProcessRow, type Snapshot, useSnapshot } from './api.js';
+import { describeEvent, describeRefusal, describeWait, kindLabel } from './describe.js';
 import { clock, dash, duration, fixed, megabytes, percent } from './format.js';
-import { language, t } from './i18n.js';
+import { t } from './i18n.js';
 import { Sparkline } from './Sparkline.js';
 
-type Act = (path: string, body?: unknown) => void;
+/** Sends an action; `done` is what the page says once the console accepted it. */
+type Act = (path: string, body: unknown, done: string) => void;
+
+interface Message {
+  text: string;
+  /** The console's own (English) words, when it gave no reason as data. */
+  quoted?: string;
+  ok: boolean;
+}
+
+function readError(error: ReadError): string {
+  if (error.code === 'no-broker') return t.noBroker;
+  if (error.code === 'no-database') return t.noDatabase;
+  return `${t.unreadable}: ${error.text}`;
+}
 
 export function App() {
   const { snapshot, live } = useSnapshot();
   const [token, setToken] = useState(() => sessionStorage.getItem('agora-token') ?? '');
-  const [message, setMessage] = useState<string>();
+  const [message, setMessage] = useState<Message>();
   const canAct = snapshot?.actions.processes === true && token !== '';
-  const run: Act = (path, body) => {
+  const run: Act = (path, body, done) => {
     if (token === '') {
-      setMessage(t.needsToken);
+      setMessage({ text: t.needsToken, ok: false });
       return;
     }
-    void act(path, token, body).then(setMessage);
+    void act(path, token, body).then((outcome) => {
+      if (outcome.ok) setMessage({ text: done, ok: true });
+      else if (outcome.refusal !== undefined) {
+        setMessage({ text: describeRefusal(outcome.refusal), ok: false });
+      } else setMessage({ text: t.refused, quoted: outcome.message, ok: false });
+    });
   };
   const switchHref = `?lang=${t.switchLang}`;
   return (
@@ -58,11 +79,23 @@ export function App() {
         </div>
       </header>
       {snapshot?.actions.reason === undefined ? null : (
-        <p className="notice">{snapshot.actions.reason}</p>
+        <p className="notice">
+          {snapshot.actions.reason === 'needs-distributed'
+            ? t.reasonNeedsDistributed
+            : t.reasonNeedsFaultProxy}
+        </p>
       )}
       {message === undefined ? null : (
-        <p className="notice error" role="alert">
-          {message}
+        <p
+          className={message.ok ? 'notice ok' : 'notice error'}
+          role={message.ok ? 'status' : 'alert'}
+        >
+          {message.text}
+          {message.quoted === undefined ? null : (
+            <>
+              : <q lang="en">{message.quoted}</q>
+            </>
+          )}
         </p>
       )}
       {snapshot === undefined ? null : (
@@ -113,7 +146,7 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
                 </div>
                 {service.waitingFor.length === 0 ? null : (
                   <div className="waits">
-                    {t.waitingFor}: {service.waitingFor.join('; ')}
+                    {t.waitingFor}: {service.waitingFor.map(describeWait).join('; ')}
                   </div>
                 )}
                 {!canAct ? null : (
@@ -121,7 +154,11 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
                     <button
                       type="button"
                       onClick={() => {
-                        run(`/api/services/${service.name}/scale`, { delta: 1 });
+                        run(
+                          `/api/services/${service.name}/scale`,
+                          { delta: 1 },
+                          t.didAdd(service.name),
+                        );
                       }}
                     >
                       + {t.add}
@@ -129,7 +166,11 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
                     <button
                       type="button"
                       onClick={() => {
-                        run(`/api/services/${service.name}/scale`, { delta: -1 });
+                        run(
+                          `/api/services/${service.name}/scale`,
+                          { delta: -1 },
+                          t.didRemove(service.name),
+                        );
                       }}
                     >
                       − {t.remove}
@@ -140,12 +181,11 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
                             type="button"
                             key={need}
                             onClick={() => {
-                              run('/api/faults', {
-                                service: service.name,
-                                backend: need,
-                                kind: 'cut',
-                                seconds: 10,
-                              });
+                              run(
+                                '/api/faults',
+                                { service: service.name, backend: need, kind: 'cut', seconds: 10 },
+                                t.didFault(service.name, need === 'sql' ? 'Postgres' : 'Redis'),
+                              );
                             }}
                           >
                             {t.fault} {need === 'sql' ? 'Postgres' : 'Redis'} {t.faultFor}
@@ -219,7 +259,11 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
                       type="button"
                       className="danger"
                       onClick={() => {
-                        run(`/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGKILL`);
+                        run(
+                          `/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGKILL`,
+                          undefined,
+                          t.didKill(row.label),
+                        );
                       }}
                     >
                       {t.kill}
@@ -227,7 +271,11 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
                     <button
                       type="button"
                       onClick={() => {
-                        run(`/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGTERM`);
+                        run(
+                          `/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGTERM`,
+                          undefined,
+                          t.didStop(row.label),
+                        );
                       }}
                     >
                       {t.stop}
@@ -235,7 +283,11 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
                     <button
                       type="button"
                       onClick={() => {
-                        run(`/api/processes/${encodeURIComponent(row.label)}/restart`);
+                        run(
+                          `/api/processes/${encodeURIComponent(row.label)}/restart`,
+                          undefined,
+                          t.didRestart(row.label),
+                        );
                       }}
                     >
                       {t.restart}
@@ -284,7 +336,7 @@ function Queues({ snapshot }: { snapshot: Snapshot }) {
               <span className="figure-value">{queue.deadLetters ?? dash}</span>
             </div>
           </div>
-          {queue.error === undefined ? null : <p className="waits">{queue.error}</p>}
+          {queue.error === undefined ? null : <p className="waits">{readError(queue.error)}</p>}
         </div>
       ))}
     </section>
@@ -309,7 +361,11 @@ function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
           className="load-form"
           onSubmit={(event) => {
             event.preventDefault();
-            run('/api/loads', { system: chosen, rate, durationSeconds: seconds });
+            run(
+              '/api/loads',
+              { system: chosen, rate, durationSeconds: seconds },
+              t.didLoad(chosen),
+            );
           }}
         >
           <select
@@ -357,7 +413,17 @@ function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
             </strong>
             {load.state === 'running' ? (
               <div className="muted">
-                {load.progress ?? `${load.rate}/s, ${load.durationSeconds} s`}
+                {load.progress === undefined
+                  ? t.planned(load.rate, load.durationSeconds)
+                  : load.progress.verifying
+                    ? t.verifying
+                    : t.progress(
+                        load.progress.elapsedSeconds,
+                        load.progress.sent,
+                        load.progress.acked,
+                        load.progress.failed,
+                        load.progress.requestsPerSecond,
+                      )}
               </div>
             ) : null}
             {load.result === undefined ? null : (
@@ -368,7 +434,16 @@ function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
                   : ` · ${load.result.verification.checked} ${t.checked} · ${load.result.verification.differences} ${t.differences}`}
               </div>
             )}
-            {load.error === undefined ? null : <div className="waits">{load.error}</div>}
+            {load.noReport === true ? (
+              <div className="waits">
+                {t.noReport}
+                {load.lastLine === undefined ? null : (
+                  <>
+                    : <q lang="en">{load.lastLine}</q>
+                  </>
+                )}
+              </div>
+            ) : null}
           </li>
         ))}
       </ul>
@@ -383,9 +458,9 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
       <h2>{t.views}</h2>
       {views.tables.map((table) => (
         <div key={table.system} className="view" data-view={table.system}>
-          <h3>{table.title}</h3>
+          <h3>{table.system === 'news' ? t.newsAreas : table.title}</h3>
           {Object.keys(table.rows).length === 0 ? (
-            <p className="muted">{table.error ?? t.none}</p>
+            <p className="muted">{table.error === undefined ? t.none : readError(table.error)}</p>
           ) : null}
           <table>
             <tbody>
@@ -403,8 +478,13 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
         <div className="view">
           <h3>{t.tasksShare}</h3>
           {views.tasksShare.map((share) => (
-            <div className="bar-row" key={share.process}>
-              <span className="name">{share.process}</span>
+            <div className="bar-row" key={`${share.process} ${share.worker?.pid ?? ''}`}>
+              <span className="name">
+                {share.process}
+                {share.worker === undefined
+                  ? ''
+                  : ` ${t.worker} ${share.worker.replica} (pid ${share.worker.pid})`}
+              </span>
               <span className="bar" style={{ width: `${Math.round(share.share * 100)}%` }} />
               <span className="num">{percent(share.share)}</span>
             </div>
@@ -445,16 +525,16 @@ function Timeline({ snapshot }: { snapshot: Snapshot }) {
   return (
     <section className="card">
       <h2>{t.timeline}</h2>
-      <ol className="timeline" lang={language === 'es' ? 'en' : undefined}>
+      <ol className="timeline">
         {[...snapshot.timeline]
           .reverse()
           .slice(0, 60)
           .map((event) => (
             <li key={event.id} className={`event kind-${event.kind}`} data-kind={event.kind}>
               <time>{clock(event.at)}</time>
-              <span className="kind">{event.kind}</span>
+              <span className="kind">{kindLabel[event.kind]}</span>
               <span className="subject">{event.subject}</span>
-              <span className="message">{event.message}</span>
+              <span className="message">{describeEvent(event)}</span>
             </li>
           ))}
       </ol>

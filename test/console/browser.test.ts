@@ -37,6 +37,13 @@ it('runs a voting load, kills a worker from the page, and shows nothing was lost
   await page.getByText('Live').waitFor();
   await page.locator('[data-service="worker"].ready').waitFor({ timeout: 30_000 });
   await page.getByLabel('Action token').fill(stack.token);
+  // Before any vote the figures say there is nothing yet, not a row of dashes.
+  await page.getByText('No load run yet').waitFor();
+  await page.getByText('voting: no votes just now').waitFor();
+  await page
+    .locator('tr[data-process="vote"] .empty', { hasText: 'no requests' })
+    .first()
+    .waitFor();
 
   await page.locator('.load-form input').first().fill('60');
   await page.locator('.load-form input').nth(1).fill('12');

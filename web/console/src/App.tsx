@@ -38,8 +38,14 @@ export function App() {
       return;
     }
     void act(path, token, body).then((outcome) => {
-      if (outcome.ok) setMessage({ text: done, ok: true });
-      else if (outcome.refusal !== undefined) {
+      if (outcome.ok) {
+        const message = { text: done, ok: true };
+        setMessage(message);
+        // A confirmation goes after a while; a refusal stays until the next action.
+        setTimeout(() => {
+          setMessage((shown) => (shown === message ? undefined : shown));
+        }, 8_000);
+      } else if (outcome.refusal !== undefined) {
         setMessage({ text: describeRefusal(outcome.refusal), ok: false });
       } else setMessage({ text: t.refused, quoted: outcome.message, ok: false });
     });
@@ -207,16 +213,28 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
 }
 
 function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boolean; run: Act }) {
-  const cell = (row: ProcessRow) => [
-    String(row.pid ?? dash),
-    duration(row.uptimeSeconds),
-    String(row.restarts),
-    megabytes(row.rssBytes),
-    fixed(row.cpuPercent, 0, '%'),
-    fixed(row.requestsPerSecond, 1),
-    percent(row.errorRate),
-    fixed(row.p99Ms, 1, ' ms'),
-  ];
+  const cell = (row: ProcessRow): (string | { empty: string })[] => {
+    const running = row.readiness === 'ready' || row.readiness === 'waiting';
+    // A running process without a rate yet has been scraped once; without requests, has no
+    // error rate or p99 to show: say so rather than print a dash.
+    const rate =
+      row.requestsPerSecond === undefined && running
+        ? { empty: t.measuring }
+        : fixed(row.requestsPerSecond, 1);
+    const idle = running && row.requestsPerSecond === 0 ? { empty: t.noRequests } : undefined;
+    // A consumer counts what it stores but times no requests: its latency is in the views.
+    const untimed = running && row.p99Ms === undefined && row.requestsPerSecond !== undefined;
+    return [
+      String(row.pid ?? dash),
+      duration(row.uptimeSeconds),
+      String(row.restarts),
+      megabytes(row.rssBytes),
+      fixed(row.cpuPercent, 0, '%'),
+      rate,
+      idle ?? percent(row.errorRate),
+      idle ?? (untimed ? { empty: t.notTimed } : fixed(row.p99Ms, 1, ' ms')),
+    ];
+  };
   return (
     <section className="card">
       <h2>{t.processes}</h2>
@@ -250,7 +268,11 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
                 </td>
                 {cell(row).map((value, index) => (
                   <td className="num" key={index}>
-                    {value}
+                    {typeof value === 'string' ? (
+                      value
+                    ) : (
+                      <span className="empty">{value.empty}</span>
+                    )}
                   </td>
                 ))}
                 {!canAct ? null : (
@@ -404,6 +426,9 @@ function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
           <button type="submit">{t.start}</button>
         </form>
       )}
+      {snapshot.loads.length === 0 && systems.length > 0 ? (
+        <p className="muted">{t.noLoadYet}</p>
+      ) : null}
       <ul className="loads">
         {[...snapshot.loads].reverse().map((load) => (
           <li key={load.id} className={`load ${load.state}`} data-load={load.id}>
@@ -477,6 +502,9 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
       {views.tasksShare.length === 0 ? null : (
         <div className="view">
           <h3>{t.tasksShare}</h3>
+          {views.tasksShare.every((share) => share.requestsPerSecond === 0) ? (
+            <p className="muted">{t.noRequestsNow}</p>
+          ) : null}
           {views.tasksShare.map((share) => (
             <div className="bar-row" key={`${share.process} ${share.worker?.pid ?? ''}`}>
               <span className="name">
@@ -495,9 +523,11 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
         <div className="view">
           <h3>{t.electionRoutes}</h3>
           <p>
-            {views.electionRoutes
-              .map((route) => `${route.route}: ${fixed(route.ballotsPerSecond, 1)}`)
-              .join(' · ')}
+            {views.electionRoutes.every((route) => route.ballotsPerSecond === 0)
+              ? t.noBallotsNow
+              : views.electionRoutes
+                  .map((route) => `${route.route}: ${fixed(route.ballotsPerSecond, 1)}`)
+                  .join(' · ')}
           </p>
         </div>
       )}
@@ -509,9 +539,10 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
           <p>
             {views.entryAge
               .filter((age) => snapshot.systems.some((system) => system.name === age.system))
-              .map(
-                (age) =>
-                  `${age.system}: p99 ${fixed(age.p99Ms, 0, ' ms')}, mean ${fixed(age.meanMs, 0, ' ms')}`,
+              .map((age) =>
+                age.p99Ms === undefined && age.meanMs === undefined
+                  ? `${age.system}: ${age.system === 'election' ? t.noBallotsNow : t.noVotesNow}`
+                  : `${age.system}: p99 ${fixed(age.p99Ms, 0, ' ms')}, ${t.mean} ${fixed(age.meanMs, 0, ' ms')}`,
               )
               .join(' · ')}
           </p>
@@ -525,6 +556,7 @@ function Timeline({ snapshot }: { snapshot: Snapshot }) {
   return (
     <section className="card">
       <h2>{t.timeline}</h2>
+      {snapshot.timeline.length === 0 ? <p className="muted">{t.none}</p> : null}
       <ol className="timeline">
         {[...snapshot.timeline]
           .reverse()

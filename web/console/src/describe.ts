@@ -93,14 +93,24 @@ export function describeEvent(event: TimelineEvent): string {
       }
       return es ? `${service}: réplica ${count} quitada` : `${service}: replica ${count} removed`;
     }
-    case 'reclaimed':
-      return es
-        ? `recuperó ${event.detail.count} entradas que un consumidor muerto dejó pendientes`
-        : `reclaimed ${event.detail.count} entries a dead consumer left pending`;
-    case 'dead-lettered':
-      return es
-        ? `${event.detail.count} entradas ilegibles pasadas a cartas muertas`
-        : `${event.detail.count} unparseable entries moved to dead letters`;
+    case 'reclaimed': {
+      const { count } = event.detail;
+      if (es) {
+        return count === 1
+          ? 'recuperó 1 entrada que un consumidor muerto dejó pendiente'
+          : `recuperó ${count} entradas que un consumidor muerto dejó pendientes`;
+      }
+      return `reclaimed ${count} ${count === 1 ? 'entry' : 'entries'} a dead consumer left pending`;
+    }
+    case 'dead-lettered': {
+      const { count } = event.detail;
+      if (es) {
+        return count === 1
+          ? '1 entrada ilegible pasada a cartas muertas'
+          : `${count} entradas ilegibles pasadas a cartas muertas`;
+      }
+      return `${count} unparseable ${count === 1 ? 'entry' : 'entries'} moved to dead letters`;
+    }
     case 'reassigned':
       return `${event.subject}: ${listed(event.detail.from)} → ${listed(event.detail.to)}`;
     case 'fault': {

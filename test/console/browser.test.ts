@@ -87,6 +87,13 @@ it('runs a voting load, kills a worker from the page, and shows nothing was lost
   const phone = await browser.newPage({ viewport: viewports.phone, locale: 'es-ES' });
   await phone.goto(`${stack.consoleUrl}/`);
   await phone.getByText('En vivo').waitFor();
+  await phone.getByLabel('Token de acciones').fill(stack.token);
+  // Every figure of a process, and its buttons, inside the phone's width: none clipped.
+  for (const cell of ['td[data-label="p99"]', 'button.danger', 'button >> nth=-1']) {
+    const box = await phone.locator(`tr[data-process="worker#1"] ${cell}`).boundingBox();
+    expect(box, cell).not.toBeNull();
+    expect((box?.x ?? 0) + (box?.width ?? 0), cell).toBeLessThanOrEqual(viewports.phone.width);
+  }
   await phone.locator('.event').first().waitFor();
   // What the server sends as facts reads in the page's language.
   await expect(

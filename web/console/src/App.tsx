@@ -213,6 +213,8 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
 }
 
 function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boolean; run: Act }) {
+  // At phone width each row is a block and each figure names itself (data-label, styles.css).
+  const figureTitles = [t.pid, t.uptime, t.restarts, t.rss, t.cpu, t.rps, t.errors, t.p99];
   const cell = (row: ProcessRow): (string | { empty: string })[] => {
     const running = row.readiness === 'ready' || row.readiness === 'waiting';
     // A running process without a rate yet has been scraped once; without requests, has no
@@ -239,21 +241,10 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
     <section className="card">
       <h2>{t.processes}</h2>
       <div className="table-wrap">
-        <table>
+        <table className="process-table">
           <thead>
             <tr>
-              {[
-                t.process,
-                t.state,
-                t.pid,
-                t.uptime,
-                t.restarts,
-                t.rss,
-                t.cpu,
-                t.rps,
-                t.errors,
-                t.p99,
-              ].map((title) => (
+              {[t.process, t.state, ...figureTitles].map((title) => (
                 <th key={title}>{title}</th>
               ))}
               {canAct ? <th>{t.actions}</th> : null}
@@ -263,11 +254,11 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
             {snapshot.processes.map((row) => (
               <tr key={row.label} data-process={row.label}>
                 <td className="name">{row.label}</td>
-                <td>
+                <td className="state">
                   <span className={`dot ${row.readiness}`} /> {t[row.readiness]}
                 </td>
                 {cell(row).map((value, index) => (
-                  <td className="num" key={index}>
+                  <td className="num" key={index} data-label={figureTitles[index]}>
                     {typeof value === 'string' ? (
                       value
                     ) : (

@@ -107,6 +107,7 @@ export async function startConsole(
         processes: actions !== undefined,
         faults: actions?.fault !== undefined,
         loads: loads.profiles.length > 0,
+        loadProfiles: [...loads.profiles],
         ...(actions === undefined
           ? { reason: 'needs-distributed' as const }
           : actions.fault === undefined

@@ -82,6 +82,8 @@ export interface Snapshot {
     processes: boolean;
     faults: boolean;
     loads: boolean;
+    /** The systems `agora load` has a profile for. */
+    loadProfiles: string[];
     reason?: 'needs-distributed' | 'needs-fault-proxy';
   };
   backends: { name: string; location: string }[];

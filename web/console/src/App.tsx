@@ -357,9 +357,10 @@ function Queues({ snapshot }: { snapshot: Snapshot }) {
 }
 
 function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
+  // The systems shown that have a load profile (`agora load <system>`).
   const systems = snapshot.systems
     .map((system) => system.name)
-    .filter((name) => name === 'voting' || name === 'election');
+    .filter((name) => snapshot.actions.loadProfiles.includes(name));
   const [system, setSystem] = useState('');
   const [rate, setRate] = useState(50);
   const [seconds, setSeconds] = useState(20);

@@ -1,7 +1,7 @@
 /**
  * The console page in Chromium on a distributed news stack (an agent, two nodes, one node per
- * area): a node killed from the page, and its areas seen moving to the other node in the news
- * view, with the move on the timeline.
+ * area): a node killed from the page, its areas seen moving to the other node in the news
+ * view, with the move on the timeline; then a news load run from the page, verified.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -109,4 +109,15 @@ it('kills a news node from the page and shows its areas move to the other node',
       .waitFor();
   }
   await page.locator(`tr[data-process="${label}"]`, { hasText: 'down' }).waitFor();
+
+  // The surviving node serves every area: a news load from the page loses nothing.
+  await page.locator('.load-form select').selectOption('news');
+  await page.locator('.load-form input').first().fill('20');
+  await page.locator('.load-form input').nth(1).fill('3');
+  await page.getByRole('button', { name: 'Start load' }).click();
+  const finished = page.locator('[data-load]:not(.running)');
+  await finished.waitFor({ timeout: 60_000 });
+  await expect(finished.textContent()).resolves.toMatch(
+    /news #1: PASSED\d+ acknowledged · \d+ checked against the store · 0 differences/,
+  );
 }, 120_000);

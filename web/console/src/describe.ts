@@ -29,11 +29,11 @@ export function describeWait(wait: Wait): string {
   switch (reason.code) {
     case 'waiting-for': {
       const what = {
-        broker: es ? 'el broker' : 'the broker',
-        database: es ? 'la base de datos' : 'the database',
-        schema: es ? 'el esquema' : 'the schema',
+        broker: es ? 'al broker' : 'the broker',
+        database: es ? 'a la base de datos' : 'the database',
+        schema: es ? 'al esquema' : 'the schema',
       }[reason.what];
-      return es ? `${check}: espera a ${what}` : `${check}: waiting for ${what}`;
+      return es ? `${check}: espera ${what}` : `${check}: waiting for ${what}`;
     }
     case 'no-answer':
       return es

@@ -74,7 +74,7 @@ export async function runDistributed(
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     envOf: faults === undefined ? undefined : (definition) => faults.envOf(definition),
     faults,
-    note: (kind, subject, message) => timeline.add(kind, subject, message),
+    note: (entry) => timeline.add(entry),
     onEveryProcessDead: () => {
       // With a console a person can start them again; without one nothing is left to do.
       if (withConsole) return;

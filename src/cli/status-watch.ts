@@ -4,6 +4,7 @@
  * 127.0.0.1:AGORA_CONSOLE_PORT). Without a console it shows what each `/readyz` says.
  */
 import type { ProcessRow, QueueFigures, Snapshot } from '../console/snapshot.js';
+import { describeWait } from '../console/waits.js';
 import type { Env } from '../platform/config.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { formatTable } from '../platform/table.js';
@@ -39,7 +40,7 @@ export function processTable(rows: readonly ProcessRow[]): string {
       fixed(row.requestsPerSecond, 1),
       row.errorRate === undefined ? dash : `${(row.errorRate * 100).toFixed(1)}%`,
       fixed(row.p99Ms, 1, 'ms'),
-      row.waitingFor.join('; '),
+      row.waitingFor.map(describeWait).join('; '),
     ]),
   );
 }

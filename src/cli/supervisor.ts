@@ -16,9 +16,9 @@ import type {
   ProcessInfo,
   ProcessSource,
 } from '../console/processes.js';
-import type { TimelineKind } from '../console/timeline.js';
+import { ActionRefused } from '../console/refusals.js';
+import type { TimelineEntry } from '../console/timeline.js';
 import type { Env } from '../platform/config.js';
-import { UsageError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { adminPortOf, portForUp } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
@@ -35,7 +35,7 @@ export interface SupervisorOptions {
   logger: Logger;
   shutdownTimeoutMs: number;
   /** Whatever happens to a process, for the console's timeline. */
-  note?(kind: TimelineKind, subject: string, message: string): void;
+  note?(entry: TimelineEntry): void;
   /** With `--faults`: the proxies between services and backends. */
   faults?: { apply(request: FaultRequest, onEnd: () => void): void };
   /** A process died on its own and none is left running. */
@@ -78,11 +78,24 @@ export class Supervisor implements ProcessSource {
     const { faults } = options;
     if (faults !== undefined) {
       this.actions.fault = (request) => {
-        const what = `${request.kind}${request.kind === 'latency' ? ` ${request.latencyMs ?? 200} ms` : ''}`;
+        const detail = {
+          backend: request.backend,
+          fault: request.kind,
+          latencyMs: request.kind === 'latency' ? (request.latencyMs ?? 200) : undefined,
+          seconds: request.seconds,
+        };
         faults.apply(request, () => {
-          this.#note('fault', request.service, `${request.backend} ${what} lifted`);
+          this.#note({
+            kind: 'fault',
+            subject: request.service,
+            detail: { ...detail, lifted: true },
+          });
         });
-        this.#note('fault', request.service, `${request.backend} ${what} for ${request.seconds}s`);
+        this.#note({
+          kind: 'fault',
+          subject: request.service,
+          detail: { ...detail, lifted: false },
+        });
         return Promise.resolve();
       };
     }
@@ -134,13 +147,15 @@ export class Supervisor implements ProcessSource {
 
   async kill(label: string, signal: KillSignal): Promise<void> {
     const replica = this.#find(label);
-    if (!isRunning(replica.child)) throw new UsageError(`${label} is not running`);
+    if (!isRunning(replica.child)) {
+      throw new ActionRefused({ code: 'not-running', label }, `${label} is not running`);
+    }
     replica.ending = signal === 'SIGKILL' ? 'killed' : 'stopped';
-    this.#note(
-      signal === 'SIGKILL' ? 'killed' : 'stopped',
-      label,
-      `${signal} to pid ${replica.child.pid}`,
-    );
+    this.#note({
+      kind: signal === 'SIGKILL' ? 'killed' : 'stopped',
+      subject: label,
+      detail: { signal, pid: replica.child.pid },
+    });
     if (signal === 'SIGKILL') {
       replica.child.kill('SIGKILL');
       await exitOf(replica.child);
@@ -160,12 +175,21 @@ export class Supervisor implements ProcessSource {
     replica.restarts += 1;
     replica.startedAtMs = Date.now();
     replica.child = this.#spawnChild(replica);
-    this.#note('restarted', label, `pid ${replica.child.pid}, restart ${replica.restarts}`);
+    this.#note({
+      kind: 'restarted',
+      subject: label,
+      detail: { pid: replica.child.pid, restarts: replica.restarts },
+    });
   }
 
   async scale(service: string, delta: 1 | -1): Promise<string> {
     const definition = this.definitions.find((candidate) => candidate.name === service);
-    if (definition === undefined) throw new UsageError(`no service named "${service}" runs here`);
+    if (definition === undefined) {
+      throw new ActionRefused(
+        { code: 'no-service', service },
+        `no service named "${service}" runs here`,
+      );
+    }
     const own = this.#replicas.filter((replica) => replica.definition === definition);
     const cluster = own.find(
       (replica) => replica.workers > 1 || definition.scaling === 'shared-port',
@@ -173,30 +197,50 @@ export class Supervisor implements ProcessSource {
     if (cluster !== undefined) {
       // Cluster workers share one port: the primary is started again with one more or less.
       const workers = cluster.workers + delta;
-      if (workers < 1) throw new UsageError(`${service} has one worker left; stop it instead`);
+      if (workers < 1) {
+        throw new ActionRefused(
+          { code: 'one-worker-left', service },
+          `${service} has one worker left; stop it instead`,
+        );
+      }
       cluster.ending = 'restarting';
       if (isRunning(cluster.child)) await this.#stopChild(cluster.child);
       this.#replicas.splice(this.#replicas.indexOf(cluster), 1);
       const replica = this.#spawn(definition, 1, workers, `${service}x${workers}`);
       replica.restarts = cluster.restarts + 1;
-      this.#note('scaled', replica.label, `${service}: ${workers} cluster workers`);
+      this.#note({
+        kind: 'scaled',
+        subject: replica.label,
+        detail: { service, change: 'workers', count: workers },
+      });
       return replica.label;
     }
     if (delta === 1) {
       const index = Math.max(0, ...own.map((replica) => replica.index)) + 1;
       // Labels stay as they were: the first one keeps its plain name beside `name#2`.
       const replica = this.#spawn(definition, index, 1, `${service}#${index}`);
-      this.#note('scaled', replica.label, `${service}: replica ${index} added`);
+      this.#note({
+        kind: 'scaled',
+        subject: replica.label,
+        detail: { service, change: 'added', count: index },
+      });
       return replica.label;
     }
     const last = own.sort((a, b) => b.index - a.index)[0];
     if (last === undefined || own.length < 2) {
-      throw new UsageError(`${service} has one replica left; stop it instead`);
+      throw new ActionRefused(
+        { code: 'one-replica-left', service },
+        `${service} has one replica left; stop it instead`,
+      );
     }
     last.ending = 'removed';
     if (isRunning(last.child)) await this.#stopChild(last.child);
     this.#replicas.splice(this.#replicas.indexOf(last), 1);
-    this.#note('scaled', last.label, `${service}: replica ${last.index} removed`);
+    this.#note({
+      kind: 'scaled',
+      subject: last.label,
+      detail: { service, change: 'removed', count: last.index },
+    });
     return last.label;
   }
 
@@ -214,8 +258,11 @@ export class Supervisor implements ProcessSource {
   #find(label: string): Replica {
     const replica = this.#replicas.find((candidate) => candidate.label === label);
     if (replica === undefined) {
-      const known = this.#replicas.map((candidate) => candidate.label).join(', ');
-      throw new UsageError(`no process labelled "${label}"; running: ${known}`);
+      const known = this.#replicas.map((candidate) => candidate.label);
+      throw new ActionRefused(
+        { code: 'no-process', label, known },
+        `no process labelled "${label}"; running: ${known.join(', ')}`,
+      );
     }
     return replica;
   }
@@ -236,7 +283,11 @@ export class Supervisor implements ProcessSource {
     };
     replica.child = this.#spawnChild(replica);
     this.#replicas.push(replica);
-    this.#note('started', label, `pid ${replica.child.pid} on port ${replica.port}`);
+    this.#note({
+      kind: 'started',
+      subject: label,
+      detail: { pid: replica.child.pid, port: replica.port },
+    });
     return replica;
   }
 
@@ -259,16 +310,23 @@ export class Supervisor implements ProcessSource {
 
   #onExit(replica: Replica, child: ChildProcess, code: number | null, signal: string | null) {
     if (this.#stopping || replica.child !== child) return;
-    const how = signal === null ? `exit code ${code}` : signal;
     if (replica.ending === undefined) {
       this.#options.logger.error(
         { process: replica.label, childPid: child.pid, code, signal },
         `${replica.label} died; not restarting it`,
       );
-      this.#note('exited', replica.label, `died (${how}); not restarted`);
+      this.#note({
+        kind: 'exited',
+        subject: replica.label,
+        detail: { code, signal, expected: false },
+      });
       if (this.alive === 0) this.#options.onEveryProcessDead?.();
     } else if (replica.ending === 'killed' || replica.ending === 'stopped') {
-      this.#note('exited', replica.label, `exited (${how})`);
+      this.#note({
+        kind: 'exited',
+        subject: replica.label,
+        detail: { code, signal, expected: true },
+      });
     }
   }
 
@@ -290,8 +348,8 @@ export class Supervisor implements ProcessSource {
     }
   }
 
-  #note(kind: TimelineKind, subject: string, message: string): void {
-    this.#options.note?.(kind, subject, message);
+  #note(entry: TimelineEntry): void {
+    this.#options.note?.(entry);
   }
 
   async #stopChild(child: ChildProcess): Promise<void> {

@@ -22,6 +22,7 @@ import type {
   SystemViews,
 } from './snapshot.js';
 import type { Timeline } from './timeline.js';
+import type { Wait } from './waits.js';
 
 export interface CollectorOptions {
   source: ProcessSource;
@@ -135,14 +136,15 @@ export class Collector {
     };
   }
 
-  #transition(label: string, seen: Seen, next: Readiness, waitingFor: readonly string[]) {
+  #transition(label: string, seen: Seen, next: Readiness, waitingFor: readonly Wait[]) {
     if (seen.readiness === next) return;
     const { timeline } = this.#options;
-    if (next === 'ready') timeline.add('ready', label, 'ready');
+    const waits = [...waitingFor];
+    if (next === 'ready') timeline.add({ kind: 'ready', subject: label, detail: {} });
     else if (next === 'waiting') {
-      timeline.add('not-ready', label, `waiting for ${waitingFor.join('; ') || 'its checks'}`);
+      timeline.add({ kind: 'not-ready', subject: label, detail: { waits } });
     } else if (next === 'down' && seen.readiness !== 'stopped') {
-      timeline.add('down', label, `not answering (${waitingFor.join('; ') || 'exited'})`);
+      timeline.add({ kind: 'down', subject: label, detail: { waits } });
     }
     seen.readiness = next;
   }
@@ -153,18 +155,18 @@ export class Collector {
     const reclaimed = sumMatching(samples, /_entries_reclaimed_total$/);
     const deadLettered = sumMatching(samples, /_dead_letters_total$/);
     if (seen.reclaimed !== undefined && reclaimed > seen.reclaimed) {
-      this.#options.timeline.add(
-        'reclaimed',
-        label,
-        `reclaimed ${reclaimed - seen.reclaimed} entries a dead consumer left pending`,
-      );
+      this.#options.timeline.add({
+        kind: 'reclaimed',
+        subject: label,
+        detail: { count: reclaimed - seen.reclaimed },
+      });
     }
     if (seen.deadLettered !== undefined && deadLettered > seen.deadLettered) {
-      this.#options.timeline.add(
-        'dead-lettered',
-        label,
-        `${deadLettered - seen.deadLettered} unparseable entries moved to dead letters`,
-      );
+      this.#options.timeline.add({
+        kind: 'dead-lettered',
+        subject: label,
+        detail: { count: deadLettered - seen.deadLettered },
+      });
     }
     seen.reclaimed = reclaimed;
     seen.deadLettered = deadLettered;
@@ -185,7 +187,7 @@ export class Collector {
               needs: [...service.needs],
               readiness: worstOf(own.map((row) => row.readiness)),
               processes: own.map((row) => row.label),
-              waitingFor: [...new Set(own.flatMap((row) => row.waitingFor))],
+              waitingFor: distinct(own.flatMap((row) => row.waitingFor)),
             };
           }),
       }))
@@ -214,7 +216,7 @@ export class Collector {
           deadLetters: undefined,
           history,
         };
-        if (broker === undefined) return { ...figures, error: 'no broker here' };
+        if (broker === undefined) return { ...figures, error: { code: 'no-broker' } };
         try {
           figures.length = await broker.streamLength(stream);
           figures.deadLetters =
@@ -230,7 +232,10 @@ export class Collector {
           });
           Object.assign(figures, info);
         } catch (error) {
-          figures.error = error instanceof Error ? error.message : String(error);
+          figures.error = {
+            code: 'failed',
+            text: error instanceof Error ? error.message : String(error),
+          };
         }
         push(history.length, figures.length ?? 0);
         push(history.pending, figures.pending ?? 0);
@@ -261,7 +266,7 @@ export class Collector {
         if (view === undefined) throw new Error('unreachable');
         const { title, keyLabel, valuesLabel } = view;
         const table = { system: system.name, title, keyLabel, valuesLabel, rows: {} };
-        if (sql === undefined) return { ...table, error: 'no database here' };
+        if (sql === undefined) return { ...table, error: { code: 'no-database' as const } };
         try {
           const rows = await view.read(sql);
           this.#noteMoves(system.name, rows);
@@ -269,7 +274,11 @@ export class Collector {
         } catch (error) {
           // Before its migrations ran the tables are not there: say so, keep the last rows.
           const message = error instanceof Error ? error.message : String(error);
-          return { ...table, rows: this.#views.get(system.name) ?? {}, error: message };
+          return {
+            ...table,
+            rows: this.#views.get(system.name) ?? {},
+            error: { code: 'failed' as const, text: message },
+          };
         }
       }),
     );
@@ -282,11 +291,11 @@ export class Collector {
     for (const [key, values] of Object.entries(rows)) {
       const old = before[key] ?? [];
       if (old.join(',') === values.join(',')) continue;
-      this.#options.timeline.add(
-        'reassigned',
-        key,
-        `${key}: ${old.join(', ') || 'none'} -> ${values.join(', ') || 'none'}`,
-      );
+      this.#options.timeline.add({
+        kind: 'reassigned',
+        subject: key,
+        detail: { from: [...old], to: [...values] },
+      });
     }
   }
 
@@ -297,7 +306,8 @@ export class Collector {
         row.clusterWorkers === undefined
           ? [{ process: row.label, requestsPerSecond: row.requestsPerSecond ?? 0 }]
           : row.clusterWorkers.map((worker) => ({
-              process: `${row.label} worker ${worker.replica} (pid ${worker.pid})`,
+              process: row.label,
+              worker: { replica: worker.replica, pid: worker.pid },
               requestsPerSecond: worker.requestsPerSecond ?? 0,
             })),
       );
@@ -380,6 +390,12 @@ export class Collector {
       meanMs: countGrown > 0 ? (sumGrown / countGrown) * 1000 : undefined,
     };
   }
+}
+
+/** The same wait once, though several replicas wait for it. */
+function distinct(waits: readonly Wait[]): Wait[] {
+  const byText = new Map(waits.map((wait) => [JSON.stringify(wait), wait]));
+  return [...byText.values()];
 }
 
 function push(series: number[], value: number): void {

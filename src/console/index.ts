@@ -107,14 +107,11 @@ export async function startConsole(
         processes: actions !== undefined,
         faults: actions?.fault !== undefined,
         loads: loads.profiles.length > 0,
+        loadProfiles: [...loads.profiles],
         ...(actions === undefined
-          ? {
-              reason:
-                'Everything runs in this one process: killing, restarting, scaling and backend ' +
-                'faults need `agora up --distributed`. Load runs work here too.',
-            }
+          ? { reason: 'needs-distributed' as const }
           : actions.fault === undefined
-            ? { reason: 'Backend faults need the fault proxy: `agora up --distributed --faults`.' }
+            ? { reason: 'needs-fault-proxy' as const }
             : {}),
       },
       loads: loads.list(),

@@ -7,8 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+import { parsePlainTick, type PlainTickFigures } from '../load/live-view.js';
 import type { Env } from '../platform/config.js';
-import { UsageError } from '../platform/errors.js';
+import { ActionRefused } from './refusals.js';
 import type { Timeline } from './timeline.js';
 
 const cliPath = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -25,8 +26,10 @@ export interface LoadRun extends LoadRequest {
   id: number;
   startedAt: string;
   state: 'running' | 'passed' | 'failed';
-  /** The latest progress line of `agora load`. */
-  progress: string | undefined;
+  /** Running: `agora load`'s latest figures; verifying once it checks against the store. */
+  progress: (PlainTickFigures & { verifying: boolean }) | undefined;
+  /** The last line `agora load` wrote on stderr, as it wrote it (English). */
+  lastLine: string | undefined;
   exitCode?: number;
   result?: {
     acknowledged: number;
@@ -36,7 +39,8 @@ export interface LoadRun extends LoadRequest {
     verification:
       { ok: boolean; checked: number; differences: number; store: string | undefined } | undefined;
   };
-  error?: string;
+  /** `agora load` ended without a JSON report (a bad option, an unreachable system). */
+  noReport?: true;
 }
 
 /** The part of `agora load --json`'s report the console shows. */
@@ -73,12 +77,16 @@ export class LoadRuns {
 
   start(request: LoadRequest): LoadRun {
     if (!this.options.profiles.includes(request.system)) {
-      throw new UsageError(
+      throw new ActionRefused(
+        { code: 'no-load-profile', system: request.system, known: [...this.options.profiles] },
         `no load profile "${request.system}"; known: ${this.options.profiles.join(', ')}`,
       );
     }
     if ([...this.#children.keys()].length > 0) {
-      throw new UsageError('a load run is already going; wait for it or stop it first');
+      throw new ActionRefused(
+        { code: 'load-running' },
+        'a load run is already going; wait for it or stop it first',
+      );
     }
     const run: LoadRun = {
       ...request,
@@ -86,6 +94,7 @@ export class LoadRuns {
       startedAt: new Date().toISOString(),
       state: 'running',
       progress: undefined,
+      lastLine: undefined,
     };
     this.#runs.push(run);
     if (this.#runs.length > runsKept) this.#runs.shift();
@@ -104,17 +113,28 @@ export class LoadRuns {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#children.set(run.id, child);
-    this.options.timeline.add(
-      'load',
-      request.system,
-      `load ${run.id} started: ${request.rate}/s for ${request.durationSeconds}s`,
-    );
+    this.options.timeline.add({
+      kind: 'load',
+      subject: request.system,
+      detail: {
+        id: run.id,
+        phase: 'started',
+        rate: request.rate,
+        durationSeconds: request.durationSeconds,
+      },
+    });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
     });
     createInterface({ input: child.stderr }).on('line', (line) => {
-      if (line.trim() !== '') run.progress = line.trim();
+      if (line.trim() === '') return;
+      run.lastLine = line.trim();
+      const figures = parsePlainTick(run.lastLine);
+      if (figures !== undefined) run.progress = { ...figures, verifying: false };
+      else if (/: verifying \d+ acknowledged/.test(run.lastLine) && run.progress !== undefined) {
+        run.progress = { ...run.progress, verifying: true };
+      }
     });
     child.once('exit', (code) => {
       this.#children.delete(run.id);
@@ -122,19 +142,23 @@ export class LoadRuns {
       try {
         run.result = resultOf(JSON.parse(stdout) as ReportJson);
       } catch {
-        run.error = `agora load printed no report (exit code ${run.exitCode}): ${run.progress ?? ''}`;
+        run.noReport = true;
       }
       run.state =
         run.exitCode === 0 && run.result?.verification?.ok !== false ? 'passed' : 'failed';
       const verification = run.result?.verification;
-      this.options.timeline.add(
-        'load',
-        request.system,
-        verification === undefined
-          ? `load ${run.id} ${run.state}${run.error === undefined ? '' : `: ${run.error}`}`
-          : `load ${run.id} ${run.state}: ${run.result?.acknowledged ?? 0} acknowledged, ` +
-              `${verification.checked} checked against the store, ${verification.differences} differences`,
-      );
+      this.options.timeline.add({
+        kind: 'load',
+        subject: request.system,
+        detail: {
+          id: run.id,
+          phase: run.state,
+          exitCode: run.exitCode,
+          acknowledged: run.result?.acknowledged,
+          checked: verification?.checked,
+          differences: verification?.differences,
+        },
+      });
     });
     return run;
   }
@@ -142,7 +166,9 @@ export class LoadRuns {
   /** Interrupts a run; `agora load` still verifies and reports what it had. */
   stop(id: number): void {
     const child = this.#children.get(id);
-    if (child === undefined) throw new UsageError(`load ${id} is not running`);
+    if (child === undefined) {
+      throw new ActionRefused({ code: 'load-not-running', id }, `load ${id} is not running`);
+    }
     child.kill('SIGINT');
   }
 

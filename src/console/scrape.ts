@@ -6,6 +6,7 @@
 import { request } from 'node:http';
 
 import { parsePrometheusText, type Sample } from './prometheus-text.js';
+import { reasonOf, type Wait } from './waits.js';
 
 export interface Reply {
   status: number;
@@ -30,7 +31,7 @@ export function get(url: string, timeoutMs: number): Promise<Reply> {
 
 export interface ReadyAnswer {
   state: 'ready' | 'waiting' | 'down';
-  waitingFor: string[];
+  waitingFor: Wait[];
 }
 
 export async function readReadiness(healthUrl: string, timeoutMs: number): Promise<ReadyAnswer> {
@@ -39,13 +40,19 @@ export async function readReadiness(healthUrl: string, timeoutMs: number): Promi
     const body = JSON.parse(reply.body) as { checks?: Record<string, string> };
     const waitingFor = Object.entries(body.checks ?? {})
       .filter(([, outcome]) => outcome !== 'ok')
-      .map(([name, outcome]) => `${name}: ${outcome}`);
+      .map(([check, outcome]) => ({ check, reason: reasonOf(outcome) }));
     return { state: reply.status === 200 ? 'ready' : 'waiting', waitingFor };
   } catch (error) {
     const code = (error as { code?: string }).code;
+    const text = code ?? (error instanceof Error ? error.message : String(error));
     return {
       state: 'down',
-      waitingFor: [code ?? (error instanceof Error ? error.message : String(error))],
+      waitingFor: [
+        {
+          check: 'process',
+          reason: { code: 'unreachable', error: text.replace(/^no answer.*/, 'ETIMEDOUT') },
+        },
+      ],
     };
   }
 }

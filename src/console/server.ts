@@ -19,6 +19,7 @@ import { version } from '../platform/version.js';
 import type { LoadRuns } from './load-runs.js';
 import type { KillSignal, ProcessSource } from './processes.js';
 import { addPrometheusSdRoute, registerQueueMetrics } from './prometheus-sd.js';
+import { type Action, ActionRefused, notFoundRefusals, type Refusal } from './refusals.js';
 import type { Snapshot } from './snapshot.js';
 import { bearerOf, tokenMatches } from './token.js';
 
@@ -33,22 +34,38 @@ export interface ConsoleServerOptions {
   pageDir?: string;
 }
 
+/** An error body with the reason as data beside it, for the page to say in its language. */
+const withRefusal = (refusal: Refusal) => ({ details: { refusal } });
+
 class Unauthorized extends AgoraError {
   constructor() {
     super(
       'unauthorized',
       401,
       'Actions need the token `agora up` printed: send it as Authorization: Bearer <token>.',
+      withRefusal({ code: 'unauthorized' }),
     );
   }
 }
 
 class NeedsDistributed extends AgoraError {
-  constructor(what: string) {
+  constructor(what: string, action: Action) {
     super(
       'needs_distributed',
       409,
       `${what} needs \`agora up --distributed\`, where the supervisor owns one process per replica.`,
+      withRefusal({ code: 'needs-distributed', action }),
+    );
+  }
+}
+
+class NeedsFaultProxy extends AgoraError {
+  constructor() {
+    super(
+      'invalid_request',
+      400,
+      'Backend faults need the fault proxy: start with `agora up --distributed --faults`.',
+      withRefusal({ code: 'needs-fault-proxy' }),
     );
   }
 }
@@ -91,15 +108,24 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   const requireToken = (authorization: string | undefined) => {
     if (!tokenMatches(token, bearerOf(authorization))) throw new Unauthorized();
   };
-  const actionsOf = (what: string) => {
-    if (source.actions === undefined) throw new NeedsDistributed(what);
+  const actionsOf = (what: string, action: Action) => {
+    if (source.actions === undefined) throw new NeedsDistributed(what, action);
     return source.actions;
   };
-  /** The supervisor's refusals are the caller's to fix: a 400 (or 404) with its message. */
+  /** The supervisor's refusals are the caller's to fix: a 400 (or 404) with its reason. */
   const act = async <T>(work: () => Promise<T> | T): Promise<T> => {
     try {
       return await work();
     } catch (error) {
+      if (error instanceof ActionRefused) {
+        const status = notFoundRefusals.includes(error.refusal.code) ? 404 : 400;
+        throw new AgoraError(
+          status === 404 ? 'not_found' : 'invalid_request',
+          status,
+          error.message,
+          withRefusal(error.refusal),
+        );
+      }
       if (error instanceof UsageError) {
         throw /^no (process|service|load)/.test(error.message)
           ? new NotFoundError(error.message)
@@ -144,7 +170,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     (request) => {
       const lines = source.logs(request.params.label);
       if (lines === undefined) {
-        if (source.mode === 'embedded') throw new NeedsDistributed('A log per process');
+        if (source.mode === 'embedded') throw new NeedsDistributed('A log per process', 'logs');
         throw new NotFoundError(`no process labelled "${request.params.label}"`);
       }
       return { process: request.params.label, lines };
@@ -169,7 +195,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     },
     async (request) => {
       requireToken(request.headers.authorization);
-      const actions = actionsOf('Killing a process');
+      const actions = actionsOf('Killing a process', 'kill');
       const signal: KillSignal = request.query.signal ?? 'SIGKILL';
       await act(() => actions.kill(request.params.label, signal));
       return { process: request.params.label, signal };
@@ -188,7 +214,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     },
     async (request) => {
       requireToken(request.headers.authorization);
-      const actions = actionsOf('Restarting a process');
+      const actions = actionsOf('Restarting a process', 'restart');
       await act(() => actions.restart(request.params.label));
       return { process: request.params.label, restarted: true };
     },
@@ -210,7 +236,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     },
     async (request) => {
       requireToken(request.headers.authorization);
-      const actions = actionsOf('Scaling a service');
+      const actions = actionsOf('Scaling a service', 'scale');
       const label = await act(() => actions.scale(request.params.service, request.body.delta));
       return { service: request.params.service, process: label, delta: request.body.delta };
     },
@@ -241,13 +267,9 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     },
     async (request) => {
       requireToken(request.headers.authorization);
-      const actions = actionsOf('A backend fault');
+      const actions = actionsOf('A backend fault', 'fault');
       const { fault } = actions;
-      if (fault === undefined) {
-        throw new ValidationError(
-          'Backend faults need the fault proxy: start with `agora up --distributed --faults`.',
-        );
-      }
+      if (fault === undefined) throw new NeedsFaultProxy();
       await act(() => fault(request.body));
       return request.body;
     },

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 
 import { LoadStats } from './histogram.js';
-import { createLiveView } from './live-view.js';
+import { createLiveView, formatPlainTick, parsePlainTick } from './live-view.js';
 import type { LiveTick } from './runner.js';
 
 function tick(): LiveTick {
@@ -69,5 +69,19 @@ describe('the live view', () => {
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(/^ {2}gateway-grpc: 10 req\/s, 0 failed, p50 5\.\d ms, p95 10\.\d ms/);
     expect(lines[2]).toMatch(/^ {2}gateway-redis: 1 req\/s, 1 failed, p50 7\.\d ms/);
+  });
+
+  it('reads its own plain headline back as figures, and nothing else', () => {
+    const line = formatPlainTick('agora load voting', tick()).split('\n')[0] ?? '';
+    expect(parsePlainTick(line)).toEqual({
+      elapsedSeconds: 5,
+      sent: 101,
+      acked: 97,
+      failed: 1,
+      inFlight: 3,
+      requestsPerSecond: 101,
+      p99Ms: expect.any(Number) as number,
+    });
+    expect(parsePlainTick('agora load voting: verifying 97 acknowledged writes')).toBeUndefined();
   });
 });

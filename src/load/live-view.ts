@@ -80,6 +80,36 @@ export function formatPlainTick(title: string, tick: LiveTick): string {
   return [headline, ...used.map((route) => `  ${route.route}: ${secondFigures(route)}`)].join('\n');
 }
 
+/** The headline of a plain line as figures, for a program reading `agora load`'s stderr. */
+export interface PlainTickFigures {
+  elapsedSeconds: number;
+  sent: number;
+  acked: number;
+  failed: number;
+  inFlight: number;
+  requestsPerSecond: number;
+  p99Ms: number | undefined;
+}
+
+const plainHeadline =
+  /^agora load \S+ (\d+)s: sent (\d+), acked (\d+), failed (\d+), in flight (\d+); last second (\d+) req\/s, \d+ failed, p50 \S+ ms, p95 \S+ ms, p99 (\S+) ms$/;
+
+/** Reads back what `formatPlainTick` wrote as its first line; undefined for any other line. */
+export function parsePlainTick(line: string): PlainTickFigures | undefined {
+  const match = plainHeadline.exec(line);
+  if (match === null) return undefined;
+  const [, elapsed, sent, acked, failed, inFlight, rps, p99] = match.map(Number);
+  return {
+    elapsedSeconds: elapsed ?? 0,
+    sent: sent ?? 0,
+    acked: acked ?? 0,
+    failed: failed ?? 0,
+    inFlight: inFlight ?? 0,
+    requestsPerSecond: rps ?? 0,
+    p99Ms: p99 === undefined || Number.isNaN(p99) ? undefined : p99,
+  };
+}
+
 function secondFigures(route: RouteSummary): string {
   return (
     `${route.requests} req/s, ${route.failed} failed, ` +

@@ -7,6 +7,7 @@ export const news = defineSystem({
   name: 'news',
   description: 'News subscriptions: an agent routing clients to replicated nodes',
   services: [newsAgentService, newsNodeService],
+  loadProfile: async () => (await import('./load-profile.js')).newsLoadProfile,
   async addCommands(program) {
     const { addNewsCommands } = await import('./client/command.js');
     addNewsCommands(program);

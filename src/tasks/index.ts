@@ -6,6 +6,7 @@ export const tasks = defineSystem({
   name: 'tasks',
   description: 'Task REST API; no acknowledged task is ever lost',
   services: [tasksService],
+  loadProfile: async () => (await import('./load-profile.js')).tasksLoadProfile,
   async addCommands(program) {
     const { addTasksCommands } = await import('./commands.js');
     addTasksCommands(program);

@@ -93,7 +93,10 @@ describe('the console on agora up --distributed', () => {
     for (const token of [null, 'wrong-token']) {
       const response = await post('/api/processes/worker/kill', undefined, token);
       expect(response.status).toBe(401);
-      expect(await response.json()).toMatchObject({ error: { code: 'unauthorized' } });
+      expect(await response.json()).toMatchObject({
+        error: { code: 'unauthorized' },
+        refusal: { code: 'unauthorized' },
+      });
     }
     expect(processOf(await snapshot(), 'worker')?.state).toBe('running');
   });
@@ -133,13 +136,19 @@ describe('the console on agora up --distributed', () => {
     });
     const refused = await post('/api/services/worker/scale', { delta: -1 });
     expect(refused.status).toBe(400);
-    expect(await refused.json()).toMatchObject({ error: { message: /one replica left/ } });
+    expect(await refused.json()).toMatchObject({
+      error: { message: /one replica left/ },
+      refusal: { code: 'one-replica-left', service: 'worker' },
+    });
   });
 
   it('names a process it does not know, and a bad body', async () => {
     const unknown = await post('/api/processes/nobody/kill');
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ error: { message: /no process labelled/ } });
+    expect(await unknown.json()).toMatchObject({
+      error: { message: /no process labelled/ },
+      refusal: { code: 'no-process', label: 'nobody' },
+    });
     expect((await post('/api/services/worker/scale', { delta: 5 })).status).toBe(400);
   });
 
@@ -202,7 +211,7 @@ describe('the console on embedded agora up', () => {
       { message: 'counter ready in the embedded console' },
     );
     expect(snap.mode).toBe('embedded');
-    expect(snap.actions).toMatchObject({ processes: false, reason: /--distributed/ });
+    expect(snap.actions).toMatchObject({ processes: false, reason: 'needs-distributed' });
     const refused = await fetch(`${base}/api/processes/counter/kill`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },

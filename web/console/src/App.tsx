@@ -4,24 +4,51 @@
  */
 import { useState } from 'react';
 
+import type { ReadError } from '../../../src/console/snapshot.js';
 import { act, type ProcessRow, type Snapshot, useSnapshot } from './api.js';
+import { describeEvent, describeRefusal, describeWait, kindLabel } from './describe.js';
 import { clock, dash, duration, fixed, megabytes, percent } from './format.js';
-import { language, t } from './i18n.js';
+import { t } from './i18n.js';
 import { Sparkline } from './Sparkline.js';
 
-type Act = (path: string, body?: unknown) => void;
+/** Sends an action; `done` is what the page says once the console accepted it. */
+type Act = (path: string, body: unknown, done: string) => void;
+
+interface Message {
+  text: string;
+  /** The console's own (English) words, when it gave no reason as data. */
+  quoted?: string;
+  ok: boolean;
+}
+
+function readError(error: ReadError): string {
+  if (error.code === 'no-broker') return t.noBroker;
+  if (error.code === 'no-database') return t.noDatabase;
+  return `${t.unreadable}: ${error.text}`;
+}
 
 export function App() {
   const { snapshot, live } = useSnapshot();
   const [token, setToken] = useState(() => sessionStorage.getItem('agora-token') ?? '');
-  const [message, setMessage] = useState<string>();
+  const [message, setMessage] = useState<Message>();
   const canAct = snapshot?.actions.processes === true && token !== '';
-  const run: Act = (path, body) => {
+  const run: Act = (path, body, done) => {
     if (token === '') {
-      setMessage(t.needsToken);
+      setMessage({ text: t.needsToken, ok: false });
       return;
     }
-    void act(path, token, body).then(setMessage);
+    void act(path, token, body).then((outcome) => {
+      if (outcome.ok) {
+        const message = { text: done, ok: true };
+        setMessage(message);
+        // A confirmation goes after a while; a refusal stays until the next action.
+        setTimeout(() => {
+          setMessage((shown) => (shown === message ? undefined : shown));
+        }, 8_000);
+      } else if (outcome.refusal !== undefined) {
+        setMessage({ text: describeRefusal(outcome.refusal), ok: false });
+      } else setMessage({ text: t.refused, quoted: outcome.message, ok: false });
+    });
   };
   const switchHref = `?lang=${t.switchLang}`;
   return (
@@ -58,11 +85,23 @@ export function App() {
         </div>
       </header>
       {snapshot?.actions.reason === undefined ? null : (
-        <p className="notice">{snapshot.actions.reason}</p>
+        <p className="notice">
+          {snapshot.actions.reason === 'needs-distributed'
+            ? t.reasonNeedsDistributed
+            : t.reasonNeedsFaultProxy}
+        </p>
       )}
       {message === undefined ? null : (
-        <p className="notice error" role="alert">
-          {message}
+        <p
+          className={message.ok ? 'notice ok' : 'notice error'}
+          role={message.ok ? 'status' : 'alert'}
+        >
+          {message.text}
+          {message.quoted === undefined ? null : (
+            <>
+              : <q lang="en">{message.quoted}</q>
+            </>
+          )}
         </p>
       )}
       {snapshot === undefined ? null : (
@@ -113,7 +152,7 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
                 </div>
                 {service.waitingFor.length === 0 ? null : (
                   <div className="waits">
-                    {t.waitingFor}: {service.waitingFor.join('; ')}
+                    {t.waitingFor}: {service.waitingFor.map(describeWait).join('; ')}
                   </div>
                 )}
                 {!canAct ? null : (
@@ -121,7 +160,11 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
                     <button
                       type="button"
                       onClick={() => {
-                        run(`/api/services/${service.name}/scale`, { delta: 1 });
+                        run(
+                          `/api/services/${service.name}/scale`,
+                          { delta: 1 },
+                          t.didAdd(service.name),
+                        );
                       }}
                     >
                       + {t.add}
@@ -129,7 +172,11 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
                     <button
                       type="button"
                       onClick={() => {
-                        run(`/api/services/${service.name}/scale`, { delta: -1 });
+                        run(
+                          `/api/services/${service.name}/scale`,
+                          { delta: -1 },
+                          t.didRemove(service.name),
+                        );
                       }}
                     >
                       − {t.remove}
@@ -140,12 +187,11 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
                             type="button"
                             key={need}
                             onClick={() => {
-                              run('/api/faults', {
-                                service: service.name,
-                                backend: need,
-                                kind: 'cut',
-                                seconds: 10,
-                              });
+                              run(
+                                '/api/faults',
+                                { service: service.name, backend: need, kind: 'cut', seconds: 10 },
+                                t.didFault(service.name, need === 'sql' ? 'Postgres' : 'Redis'),
+                              );
                             }}
                           >
                             {t.fault} {need === 'sql' ? 'Postgres' : 'Redis'} {t.faultFor}
@@ -167,35 +213,38 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
 }
 
 function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boolean; run: Act }) {
-  const cell = (row: ProcessRow) => [
-    String(row.pid ?? dash),
-    duration(row.uptimeSeconds),
-    String(row.restarts),
-    megabytes(row.rssBytes),
-    fixed(row.cpuPercent, 0, '%'),
-    fixed(row.requestsPerSecond, 1),
-    percent(row.errorRate),
-    fixed(row.p99Ms, 1, ' ms'),
-  ];
+  // At phone width each row is a block and each figure names itself (data-label, styles.css).
+  const figureTitles = [t.pid, t.uptime, t.restarts, t.rss, t.cpu, t.rps, t.errors, t.p99];
+  const cell = (row: ProcessRow): (string | { empty: string })[] => {
+    const running = row.readiness === 'ready' || row.readiness === 'waiting';
+    // A running process without a rate yet has been scraped once; without requests, has no
+    // error rate or p99 to show: say so rather than print a dash.
+    const rate =
+      row.requestsPerSecond === undefined && running
+        ? { empty: t.measuring }
+        : fixed(row.requestsPerSecond, 1);
+    const idle = running && row.requestsPerSecond === 0 ? { empty: t.noRequests } : undefined;
+    // A consumer counts what it stores but times no requests: its latency is in the views.
+    const untimed = running && row.p99Ms === undefined && row.requestsPerSecond !== undefined;
+    return [
+      String(row.pid ?? dash),
+      duration(row.uptimeSeconds),
+      String(row.restarts),
+      megabytes(row.rssBytes),
+      fixed(row.cpuPercent, 0, '%'),
+      rate,
+      idle ?? percent(row.errorRate),
+      idle ?? (untimed ? { empty: t.notTimed } : fixed(row.p99Ms, 1, ' ms')),
+    ];
+  };
   return (
     <section className="card">
       <h2>{t.processes}</h2>
       <div className="table-wrap">
-        <table>
+        <table className="process-table">
           <thead>
             <tr>
-              {[
-                t.process,
-                t.state,
-                t.pid,
-                t.uptime,
-                t.restarts,
-                t.rss,
-                t.cpu,
-                t.rps,
-                t.errors,
-                t.p99,
-              ].map((title) => (
+              {[t.process, t.state, ...figureTitles].map((title) => (
                 <th key={title}>{title}</th>
               ))}
               {canAct ? <th>{t.actions}</th> : null}
@@ -205,12 +254,16 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
             {snapshot.processes.map((row) => (
               <tr key={row.label} data-process={row.label}>
                 <td className="name">{row.label}</td>
-                <td>
+                <td className="state">
                   <span className={`dot ${row.readiness}`} /> {t[row.readiness]}
                 </td>
                 {cell(row).map((value, index) => (
-                  <td className="num" key={index}>
-                    {value}
+                  <td className="num" key={index} data-label={figureTitles[index]}>
+                    {typeof value === 'string' ? (
+                      value
+                    ) : (
+                      <span className="empty">{value.empty}</span>
+                    )}
                   </td>
                 ))}
                 {!canAct ? null : (
@@ -219,7 +272,11 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
                       type="button"
                       className="danger"
                       onClick={() => {
-                        run(`/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGKILL`);
+                        run(
+                          `/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGKILL`,
+                          undefined,
+                          t.didKill(row.label),
+                        );
                       }}
                     >
                       {t.kill}
@@ -227,7 +284,11 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
                     <button
                       type="button"
                       onClick={() => {
-                        run(`/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGTERM`);
+                        run(
+                          `/api/processes/${encodeURIComponent(row.label)}/kill?signal=SIGTERM`,
+                          undefined,
+                          t.didStop(row.label),
+                        );
                       }}
                     >
                       {t.stop}
@@ -235,7 +296,11 @@ function Processes({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: bool
                     <button
                       type="button"
                       onClick={() => {
-                        run(`/api/processes/${encodeURIComponent(row.label)}/restart`);
+                        run(
+                          `/api/processes/${encodeURIComponent(row.label)}/restart`,
+                          undefined,
+                          t.didRestart(row.label),
+                        );
                       }}
                     >
                       {t.restart}
@@ -284,7 +349,7 @@ function Queues({ snapshot }: { snapshot: Snapshot }) {
               <span className="figure-value">{queue.deadLetters ?? dash}</span>
             </div>
           </div>
-          {queue.error === undefined ? null : <p className="waits">{queue.error}</p>}
+          {queue.error === undefined ? null : <p className="waits">{readError(queue.error)}</p>}
         </div>
       ))}
     </section>
@@ -292,9 +357,10 @@ function Queues({ snapshot }: { snapshot: Snapshot }) {
 }
 
 function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
+  // The systems shown that have a load profile (`agora load <system>`).
   const systems = snapshot.systems
     .map((system) => system.name)
-    .filter((name) => name === 'voting' || name === 'election');
+    .filter((name) => snapshot.actions.loadProfiles.includes(name));
   const [system, setSystem] = useState('');
   const [rate, setRate] = useState(50);
   const [seconds, setSeconds] = useState(20);
@@ -309,7 +375,11 @@ function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
           className="load-form"
           onSubmit={(event) => {
             event.preventDefault();
-            run('/api/loads', { system: chosen, rate, durationSeconds: seconds });
+            run(
+              '/api/loads',
+              { system: chosen, rate, durationSeconds: seconds },
+              t.didLoad(chosen),
+            );
           }}
         >
           <select
@@ -348,6 +418,9 @@ function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
           <button type="submit">{t.start}</button>
         </form>
       )}
+      {snapshot.loads.length === 0 && systems.length > 0 ? (
+        <p className="muted">{t.noLoadYet}</p>
+      ) : null}
       <ul className="loads">
         {[...snapshot.loads].reverse().map((load) => (
           <li key={load.id} className={`load ${load.state}`} data-load={load.id}>
@@ -357,7 +430,17 @@ function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
             </strong>
             {load.state === 'running' ? (
               <div className="muted">
-                {load.progress ?? `${load.rate}/s, ${load.durationSeconds} s`}
+                {load.progress === undefined
+                  ? t.planned(load.rate, load.durationSeconds)
+                  : load.progress.verifying
+                    ? t.verifying
+                    : t.progress(
+                        load.progress.elapsedSeconds,
+                        load.progress.sent,
+                        load.progress.acked,
+                        load.progress.failed,
+                        load.progress.requestsPerSecond,
+                      )}
               </div>
             ) : null}
             {load.result === undefined ? null : (
@@ -368,7 +451,16 @@ function Loads({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
                   : ` · ${load.result.verification.checked} ${t.checked} · ${load.result.verification.differences} ${t.differences}`}
               </div>
             )}
-            {load.error === undefined ? null : <div className="waits">{load.error}</div>}
+            {load.noReport === true ? (
+              <div className="waits">
+                {t.noReport}
+                {load.lastLine === undefined ? null : (
+                  <>
+                    : <q lang="en">{load.lastLine}</q>
+                  </>
+                )}
+              </div>
+            ) : null}
           </li>
         ))}
       </ul>
@@ -383,9 +475,9 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
       <h2>{t.views}</h2>
       {views.tables.map((table) => (
         <div key={table.system} className="view" data-view={table.system}>
-          <h3>{table.title}</h3>
+          <h3>{table.system === 'news' ? t.newsAreas : table.title}</h3>
           {Object.keys(table.rows).length === 0 ? (
-            <p className="muted">{table.error ?? t.none}</p>
+            <p className="muted">{table.error === undefined ? t.none : readError(table.error)}</p>
           ) : null}
           <table>
             <tbody>
@@ -402,9 +494,17 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
       {views.tasksShare.length === 0 ? null : (
         <div className="view">
           <h3>{t.tasksShare}</h3>
+          {views.tasksShare.every((share) => share.requestsPerSecond === 0) ? (
+            <p className="muted">{t.noRequestsNow}</p>
+          ) : null}
           {views.tasksShare.map((share) => (
-            <div className="bar-row" key={share.process}>
-              <span className="name">{share.process}</span>
+            <div className="bar-row" key={`${share.process} ${share.worker?.pid ?? ''}`}>
+              <span className="name">
+                {share.process}
+                {share.worker === undefined
+                  ? ''
+                  : ` ${t.worker} ${share.worker.replica} (pid ${share.worker.pid})`}
+              </span>
               <span className="bar" style={{ width: `${Math.round(share.share * 100)}%` }} />
               <span className="num">{percent(share.share)}</span>
             </div>
@@ -415,9 +515,11 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
         <div className="view">
           <h3>{t.electionRoutes}</h3>
           <p>
-            {views.electionRoutes
-              .map((route) => `${route.route}: ${fixed(route.ballotsPerSecond, 1)}`)
-              .join(' · ')}
+            {views.electionRoutes.every((route) => route.ballotsPerSecond === 0)
+              ? t.noBallotsNow
+              : views.electionRoutes
+                  .map((route) => `${route.route}: ${fixed(route.ballotsPerSecond, 1)}`)
+                  .join(' · ')}
           </p>
         </div>
       )}
@@ -429,9 +531,10 @@ function Views({ snapshot }: { snapshot: Snapshot }) {
           <p>
             {views.entryAge
               .filter((age) => snapshot.systems.some((system) => system.name === age.system))
-              .map(
-                (age) =>
-                  `${age.system}: p99 ${fixed(age.p99Ms, 0, ' ms')}, mean ${fixed(age.meanMs, 0, ' ms')}`,
+              .map((age) =>
+                age.p99Ms === undefined && age.meanMs === undefined
+                  ? `${age.system}: ${age.system === 'election' ? t.noBallotsNow : t.noVotesNow}`
+                  : `${age.system}: p99 ${fixed(age.p99Ms, 0, ' ms')}, ${t.mean} ${fixed(age.meanMs, 0, ' ms')}`,
               )
               .join(' · ')}
           </p>
@@ -445,16 +548,17 @@ function Timeline({ snapshot }: { snapshot: Snapshot }) {
   return (
     <section className="card">
       <h2>{t.timeline}</h2>
-      <ol className="timeline" lang={language === 'es' ? 'en' : undefined}>
+      {snapshot.timeline.length === 0 ? <p className="muted">{t.none}</p> : null}
+      <ol className="timeline">
         {[...snapshot.timeline]
           .reverse()
           .slice(0, 60)
           .map((event) => (
             <li key={event.id} className={`event kind-${event.kind}`} data-kind={event.kind}>
               <time>{clock(event.at)}</time>
-              <span className="kind">{event.kind}</span>
+              <span className="kind">{kindLabel[event.kind]}</span>
               <span className="subject">{event.subject}</span>
-              <span className="message">{event.message}</span>
+              <span className="message">{describeEvent(event)}</span>
             </li>
           ))}
       </ol>

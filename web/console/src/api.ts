@@ -1,6 +1,7 @@
 /** The console's API as the page uses it: the live snapshot over SSE, and the actions. */
 import { useEffect, useState } from 'react';
 
+import type { Refusal } from '../../../src/console/refusals.js';
 import type { Snapshot } from '../../../src/console/snapshot.js';
 
 export type { ProcessRow, QueueFigures, Snapshot } from '../../../src/console/snapshot.js';
@@ -24,12 +25,13 @@ export function useSnapshot(): { snapshot: Snapshot | undefined; live: boolean }
   return { snapshot, live };
 }
 
-/** Sends an action with the token; resolves with the console's error message, if any. */
-export async function act(
-  path: string,
-  token: string,
-  body?: unknown,
-): Promise<string | undefined> {
+export type ActOutcome =
+  | { ok: true }
+  /** The console's reason as data where it gave one, else its (English) message. */
+  | { ok: false; refusal: Refusal | undefined; message: string };
+
+/** Sends an action with the token. */
+export async function act(path: string, token: string, body?: unknown): Promise<ActOutcome> {
   const response = await fetch(path, {
     method: 'POST',
     headers: {
@@ -38,7 +40,14 @@ export async function act(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.ok) return undefined;
-  const answer = (await response.json()) as { error?: { message?: string } };
-  return answer.error?.message ?? `HTTP ${response.status}`;
+  if (response.ok) return { ok: true };
+  const answer = (await response.json().catch(() => ({}))) as {
+    error?: { message?: string };
+    refusal?: Refusal;
+  };
+  return {
+    ok: false,
+    refusal: answer.refusal,
+    message: answer.error?.message ?? `HTTP ${response.status}`,
+  };
 }

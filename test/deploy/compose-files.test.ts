@@ -279,6 +279,13 @@ describe('deploy/compose.override.yaml monitoring profile', () => {
       /\/deploy\/monitoring\/prometheus-compose\.yml:\/etc\/prometheus\/prometheus\.yml:ro$/,
     );
     expect(raw.services.prometheus, 'Swarm refuses profiles: not in compose.yaml').toBeUndefined();
+    // Healthy when its query API answers, with a tool both the official image and Debian's have.
+    expect(prometheus?.healthcheck?.test?.slice(0, 4)).toEqual([
+      'CMD',
+      'promtool',
+      'query',
+      'instant',
+    ]);
   });
 
   it("promtool (Debian's prometheus) accepts its scrape configuration", async () => {

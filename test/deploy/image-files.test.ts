@@ -118,6 +118,9 @@ describe('agora health (the image HEALTHCHECK)', () => {
 
   beforeAll(async () => {
     port = await freePort();
+    // The counter's admin port (port + 100 by default) is what `agora health` asks; a free one
+    // is named, so the test does not depend on port + 100 being free.
+    env.COUNTER_ADMIN_PORT = String(await freePort());
     startAgora(['run', 'counter'], {
       env: {
         ...env,
@@ -143,9 +146,13 @@ describe('agora health (the image HEALTHCHECK)', () => {
     expect(result.code).toBe(0);
   });
 
-  it('is unhealthy, exit 1, when nothing answers /healthz', async () => {
+  it('is unhealthy, exit 1, when nothing answers /healthz on the admin port', async () => {
     const idle = await freePort();
-    const result = await agora(['health', 'counter'], { ...env, PORT: String(idle) });
+    const result = await agora(['health', 'counter'], {
+      ...env,
+      PORT: String(port),
+      COUNTER_ADMIN_PORT: String(idle),
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(`unhealthy: no /healthz answered 2xx on 127.0.0.1 port ${idle}\n`);
   });

@@ -114,7 +114,7 @@ describe('deploy/Dockerfile (read statically; npm run test:deploy builds and run
 
 describe('agora health (the image HEALTHCHECK)', () => {
   let port: number;
-  const env = { ...process.env, LOG_FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json' };
 
   beforeAll(async () => {
     port = await freePort();

@@ -2,6 +2,8 @@
  * The vote service as a process against real Redis: a vote is on the stream before the answer,
  * one voter keeps one id, and every malformed request is refused with nothing queued.
  */
+import { request } from 'node:http';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RedisBroker } from '../../src/platform/broker/redis.js';
@@ -97,6 +99,39 @@ describe('the vote service', () => {
     expect(english.headers.get('set-cookie')).toContain('lang=en');
     expect(await english.text()).toContain('You have not voted yet');
     expect((await fetch(`${base}/favicon.ico`)).status).toBe(200);
+  });
+
+  it('serves every language, choice and Host its own page, past the pages it keeps rendered', async () => {
+    /** GET / with a Host header of our choosing (fetch does not let a caller set it). */
+    const pageFor = (host: string, headers: Record<string, string> = {}) =>
+      new Promise<string>((resolve, reject) => {
+        const call = request(base, { headers: { host, ...headers } }, (answer) => {
+          let body = '';
+          answer.setEncoding('utf8');
+          answer.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          answer.on('end', () => {
+            resolve(body);
+          });
+        });
+        call.once('error', reject);
+        call.end();
+      });
+    // More Hosts than the vote service keeps pages for (64): each still links to its own host.
+    for (let n = 0; n < 80; n++) {
+      expect(await pageFor(`host-${n}.example`)).toContain(`href="http://host-${n}.example:8081/"`);
+    }
+    // Pages kept for one language and choice never answer for another.
+    for (let round = 0; round < 2; round++) {
+      expect(await pageFor('same.example')).toContain('You have not voted yet');
+      expect(await pageFor('same.example', { 'accept-language': 'es' })).toContain(
+        'Aún no has votado',
+      );
+      const chosen = await pageFor('same.example', { cookie: 'vote=b' });
+      expect(chosen).toContain('You voted for Dogs');
+      expect(chosen).not.toContain('You have not voted yet');
+    }
   });
 
   it('keeps one voter id across votes, so voting again changes the same vote', async () => {

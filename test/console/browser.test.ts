@@ -63,19 +63,15 @@ it('runs a voting load, kills a worker from the page, and shows nothing was lost
     timeoutMs: 15_000,
     message: 'votes in the stream',
   });
-  // Slower commits keep each worker holding a batch, so the one killed leaves entries behind.
-  const slowed = await fetch(`${stack.consoleUrl}/api/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      service: 'worker',
-      backend: 'sql',
-      kind: 'latency',
-      latencyMs: 100,
-      seconds: 6,
-    }),
-  });
-  expect(slowed.status).toBe(200);
+  // Slower commits keep each worker holding a batch, so the one killed leaves entries behind:
+  // 100 ms of latency between the workers and Postgres, set from the page's fault form.
+  const faults = page.locator('form.fault-form');
+  await faults.getByLabel('target').selectOption({ label: 'worker · Postgres' });
+  await faults.getByLabel('kind').selectOption('latency');
+  await faults.getByLabel('latency').fill('100');
+  await faults.getByLabel('seconds').fill('6');
+  await faults.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('.event[data-kind="fault"]', { hasText: 'latency' }).first().waitFor();
   await waitFor(async () => (await pendingOnPage(page)) > 0, {
     timeoutMs: 10_000,
     message: 'entries pending while the workers commit',

@@ -205,10 +205,108 @@ function Topology({ snapshot, canAct, run }: { snapshot: Snapshot; canAct: boole
           </div>
         ))}
       </div>
+      {canAct && snapshot.actions.faults ? <FaultForm snapshot={snapshot} run={run} /> : null}
       <p className="backends">
         {snapshot.backends.map((backend) => `${backend.name}: ${backend.location}`).join(' · ')}
       </p>
     </section>
+  );
+}
+
+type FaultKind = 'cut' | 'partition' | 'latency';
+const faultKinds: readonly FaultKind[] = ['cut', 'partition', 'latency'];
+
+/** Any fault the proxy gives, for N seconds: the buttons above are its one-click 10 s cut. */
+function FaultForm({ snapshot, run }: { snapshot: Snapshot; run: Act }) {
+  const targets = snapshot.systems.flatMap((system) =>
+    system.services.flatMap((service) =>
+      service.needs.map((need) => ({ service: service.name, need })),
+    ),
+  );
+  const [target, setTarget] = useState(0);
+  const [kind, setKind] = useState<FaultKind>('latency');
+  const [latencyMs, setLatencyMs] = useState(200);
+  const [seconds, setSeconds] = useState(10);
+  const chosen = targets[target] ?? targets[0];
+  if (chosen === undefined) return null;
+  const store = (need: string) => (need === 'sql' ? 'Postgres' : 'Redis');
+  return (
+    <form
+      className="fault-form"
+      aria-label={t.faultForm}
+      onSubmit={(event) => {
+        event.preventDefault();
+        run(
+          '/api/faults',
+          {
+            service: chosen.service,
+            backend: chosen.need,
+            kind,
+            seconds,
+            ...(kind === 'latency' ? { latencyMs } : {}),
+          },
+          t.didFaultKind(chosen.service, store(chosen.need), t.faultKinds[kind], seconds),
+        );
+      }}
+    >
+      <strong>{t.faultForm}</strong>
+      <select
+        aria-label="target"
+        value={target}
+        onChange={(event) => {
+          setTarget(Number(event.target.value));
+        }}
+      >
+        {targets.map((option, index) => (
+          <option key={`${option.service} ${option.need}`} value={index}>
+            {option.service} · {store(option.need)}
+          </option>
+        ))}
+      </select>
+      <select
+        aria-label="kind"
+        value={kind}
+        onChange={(event) => {
+          setKind(event.target.value as FaultKind);
+        }}
+      >
+        {faultKinds.map((option) => (
+          <option key={option} value={option}>
+            {t.faultKinds[option]}
+          </option>
+        ))}
+      </select>
+      {kind === 'latency' ? (
+        <label>
+          <input
+            type="number"
+            min={1}
+            max={60_000}
+            aria-label="latency"
+            value={latencyMs}
+            onChange={(event) => {
+              setLatencyMs(Number(event.target.value));
+            }}
+          />{' '}
+          {t.faultLatency}
+        </label>
+      ) : null}
+      <label>
+        {t.faultDuring}{' '}
+        <input
+          type="number"
+          min={1}
+          max={3_600}
+          aria-label="seconds"
+          value={seconds}
+          onChange={(event) => {
+            setSeconds(Number(event.target.value));
+          }}
+        />{' '}
+        s
+      </label>
+      <button type="submit">{t.faultApply}</button>
+    </form>
   );
 }
 

@@ -2,15 +2,12 @@
  * The console's HTTP server: the page (`dist/web/console`), the snapshot as JSON and as SSE,
  * each process's last log lines, and the actions, which need the token the console printed.
  */
-import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import fastifyStatic from '@fastify/static';
 import { Type } from '@fastify/type-provider-typebox';
 
 import { AgoraError, NotFoundError, UsageError, ValidationError } from '../platform/errors.js';
 import { Readiness } from '../platform/health.js';
+import { builtPageDir, serveBuiltPage } from '../platform/http/built-page.js';
 import { LiveStream } from '../platform/http/live-stream.js';
 import { createHttpServer, type HttpServer } from '../platform/http/server.js';
 import type { Logger } from '../platform/logger.js';
@@ -68,13 +65,6 @@ class NeedsFaultProxy extends AgoraError {
       withRefusal({ code: 'needs-fault-proxy' }),
     );
   }
-}
-
-/** `dist/web/console`, found from this file (compiled in dist/src/console, or src/console). */
-export function pageDir(): string {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-  const built = basename(root) === 'dist' ? root : join(root, 'dist');
-  return join(built, 'web', 'console');
 }
 
 const notBuiltPage = `<!doctype html>
@@ -318,21 +308,6 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     },
   );
 
-  const dir = options.pageDir ?? pageDir();
-  if (existsSync(join(dir, 'index.html'))) {
-    await app.register(fastifyStatic, {
-      root: dir,
-      setHeaders: (reply, path) => {
-        reply.header(
-          'cache-control',
-          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-        );
-      },
-    });
-  } else {
-    app.get('/', (_request, reply) =>
-      reply.status(503).type('text/html; charset=utf-8').send(notBuiltPage),
-    );
-  }
+  await serveBuiltPage(app, options.pageDir ?? builtPageDir('console'), notBuiltPage);
   return app;
 }

@@ -86,8 +86,9 @@ export function votingScenario(options: VotingLoadOptions): Scenario<SimulatedVo
         const status = response.statusCode;
         if (status !== 202) {
           await response.body.dump();
-          // 503 says the vote was not queued; any other 5xx may have come after the append.
-          const unknown = status >= 500 && status !== 503;
+          // A 5xx may have come after the append: a 503 too, when Redis applied the XADD (and
+          // wrote its AOF) but died before answering, so vote saw only the connection drop.
+          const unknown = status >= 500;
           return { route, ok: false, status, unconfirmed: unknown ? vote : undefined };
         }
         const answer: unknown = await response.body.json();

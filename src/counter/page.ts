@@ -32,17 +32,8 @@ const text = {
   },
 } as const;
 
-export function renderCounterPage(hits: number, backend: CounterBackend, language: Language) {
-  const words = text[language];
-  const count = hits.toLocaleString(language);
-  return `<!doctype html>
-<html lang="${language}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${words.title}: ${count}</title>
-${faviconLink}
-<style>
+/** The page's rules, served by `addStylesheet` (the page links them). */
+export const counterStyle = `
   * { box-sizing: border-box; }
   body { margin: 0; min-height: 100vh; display: flex; flex-direction: column;
     font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -64,7 +55,25 @@ ${faviconLink}
     font-weight: 600; }
   .reload { background: ${counterColor}; color: #fff; }
   .json { border: 1px solid #99f6e4; color: #134e4a; background: #fff; }
-</style>
+`;
+
+/** `stylesheet`: the `<link>` that `addStylesheet(app, 'counter', counterStyle)` returned. */
+export function renderCounterPage(
+  hits: number,
+  backend: CounterBackend,
+  language: Language,
+  stylesheet: string,
+) {
+  const words = text[language];
+  const count = hits.toLocaleString(language);
+  return `<!doctype html>
+<html lang="${language}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${words.title}: ${count}</title>
+${faviconLink}
+${stylesheet}
 </head>
 <body>
 <header class="top"><strong>Agora · ${words.title}</strong>${languageSwitch(language)}</header>

@@ -5,12 +5,13 @@
  */
 import { Type } from 'typebox';
 
+import { addStylesheet } from '../platform/http/assets.js';
 import { addFavicon } from '../platform/http/favicon.js';
 import { chooseLanguage } from '../platform/http/language.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import type { ContextOf, ServiceHandle } from '../platform/service.js';
 import { countHit, greeting } from './hits.js';
-import { counterColor, renderCounterPage } from './page.js';
+import { counterColor, counterStyle, renderCounterPage } from './page.js';
 import type { counterService } from './service.js';
 
 const countSchema = {
@@ -40,6 +41,7 @@ export async function startCounter(ctx: ContextOf<typeof counterService>): Promi
     description: 'The hit counter of seeds 000/001, part 1.',
   });
   addFavicon(app, { color: counterColor, glyph: '#' });
+  const stylesheet = addStylesheet(app, 'counter', counterStyle);
   const backend = ctx.broker.driver;
 
   app.get('/', { schema: countSchema }, async (request, reply) => {
@@ -55,7 +57,7 @@ export async function startCounter(ctx: ContextOf<typeof counterService>): Promi
       if (setCookie !== undefined) reply.header('set-cookie', setCookie);
       return reply
         .type('text/html; charset=utf-8')
-        .send(renderCounterPage(hits, backend, language));
+        .send(renderCounterPage(hits, backend, language, stylesheet));
     }
     return reply.type('text/plain; charset=utf-8').send(message);
   });

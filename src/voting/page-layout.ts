@@ -18,10 +18,14 @@ export interface PageFrame {
   link: { href: string; text: string };
   body: string;
   footer?: string;
+  /** The page's `<script src>` element (`addScript`); pages have no inline script. */
   script?: string;
+  /** The page's stylesheet `<link>` (`addStylesheet` of `layoutStyle` plus the page's own). */
+  stylesheet: string;
 }
 
-const style = `
+/** The rules every page of the two shares; each page's stylesheet starts with them. */
+export const layoutStyle = `
   :root { --a: ${optionColors.a}; --b: ${optionColors.b}; --ink: #111827; --muted: #6b7280;
     --line: #e5e7eb; --bg: #f3f4f6; }
   * { box-sizing: border-box; }
@@ -59,7 +63,7 @@ export function renderPage(frame: PageFrame): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(frame.title)}</title>
 ${faviconLink}
-<style>${style}</style>
+${frame.stylesheet}
 </head>
 <body>
 <header class="top">
@@ -72,7 +76,7 @@ ${languageSwitch(frame.language)}
 ${frame.body}
 </main>
 ${frame.footer === undefined ? '' : `<footer>${escapeHtml(frame.footer)}</footer>`}
-${frame.script === undefined ? '' : `<script>${frame.script}</script>`}
+${frame.script ?? ''}
 </body>
 </html>
 `;

@@ -14,9 +14,14 @@ export interface ResultPageView {
   language: Language;
   /** Where the vote page is, for the link to it. */
   voteHref: string;
+  /** The `<link>` of the result stylesheet (`layoutStyle` + `resultStyle`). */
+  stylesheet: string;
+  /** The `<script>` of `resultScript` (`addScript`). */
+  script: string;
 }
 
-const style = `<style>
+/** The result page's own rules, after `layoutStyle` in its stylesheet. */
+export const resultStyle = `
   .panels { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
   .panel { border-radius: 1.25rem; color: #fff; padding: 1.25rem 1rem; text-align: center;
     box-shadow: 0 6px 18px rgb(0 0 0 / .12); min-width: 0; }
@@ -36,7 +41,7 @@ const style = `<style>
   #live.on::before { background: #16a34a; }
   .empty .percent { opacity: .6; }
   @media (max-width: 480px) { .panels { gap: .75rem; } .panel { padding: 1rem .6rem; } }
-</style>`;
+`;
 
 export function renderResultPage(view: ResultPageView): string {
   const { results, language } = view;
@@ -60,7 +65,7 @@ export function renderResultPage(view: ResultPageView): string {
   const barLabel = empty
     ? text.noVotesYet
     : results.options.map((o) => `${o.label} ${o.percent}%`).join(', ');
-  // Only the words the script needs, for this page's language.
+  // Only the words the script needs, for this page's language, in the board's data-words.
   const words = {
     noVotesYet: text.noVotesYet,
     vote: text.votes(1).replace('1', '{n}'),
@@ -74,38 +79,42 @@ export function renderResultPage(view: ResultPageView): string {
     heading: text.resultsTitle,
     link: { href: view.voteHref, text: text.voteTitle },
     body:
-      `${style}<div id="board" class="${empty ? 'empty' : ''}">` +
+      `<div id="board" class="${empty ? 'empty' : ''}" ` +
+      `data-words="${escapeHtml(JSON.stringify(words))}">` +
       `<div class="panels">${panels}</div>` +
       `<div class="bar" role="img" aria-label="${escapeHtml(barLabel)}">${bar}</div></div>` +
       `<p id="total">${escapeHtml(empty ? text.noVotesYet : text.votes(results.total))}</p>` +
       `<p id="live">${escapeHtml(text.connecting)}</p>` +
       `<a class="cta" href="${escapeHtml(view.voteHref)}">${escapeHtml(text.goVote)} →</a>`,
-    script: liveScript(language, words),
+    script: view.script,
+    stylesheet: view.stylesheet,
   });
 }
 
-function liveScript(language: Language, words: Record<string, string>): string {
-  // JSON in a script: "<" escaped so a label can never close the element.
-  const json = JSON.stringify(words).replace(/</g, '\\u003c');
-  return `
-  const words = ${json};
-  const count = (n) => (n === 1 ? words.vote : words.votes).replace('{n}', n.toLocaleString('${language}'));
-  const live = document.getElementById('live');
-  const stream = new EventSource('/api/stream');
-  stream.addEventListener('results', (event) => {
-    const results = JSON.parse(event.data);
-    const empty = results.total === 0;
-    document.getElementById('board').className = empty ? 'empty' : '';
-    for (const { option, votes, percent } of results.options) {
-      const panel = document.querySelector('[data-option="' + option + '"]');
-      panel.querySelector('.percent').textContent = empty ? '–' : percent + '%';
-      panel.querySelector('.votes').textContent = count(votes);
-      document.querySelector('[data-bar="' + option + '"]').style.width = (empty ? 0 : percent) + '%';
-    }
-    document.getElementById('total').textContent = empty ? words.noVotesYet : count(results.total);
-    live.textContent = words.live;
-    live.className = 'on';
-  });
-  stream.onerror = () => { live.textContent = words.reconnecting; live.className = ''; };
+/**
+ * Moves the page live: the words it needs come from the board's `data-words`, the number format
+ * from the page's language, so one file serves every language (and no page has an inline script).
+ */
+export const resultScript = `
+const board = document.getElementById('board');
+const words = JSON.parse(board.dataset.words);
+const language = document.documentElement.lang;
+const count = (n) => (n === 1 ? words.vote : words.votes).replace('{n}', n.toLocaleString(language));
+const live = document.getElementById('live');
+const stream = new EventSource('/api/stream');
+stream.addEventListener('results', (event) => {
+  const results = JSON.parse(event.data);
+  const empty = results.total === 0;
+  board.className = empty ? 'empty' : '';
+  for (const { option, votes, percent } of results.options) {
+    const panel = document.querySelector('[data-option="' + option + '"]');
+    panel.querySelector('.percent').textContent = empty ? '–' : percent + '%';
+    panel.querySelector('.votes').textContent = count(votes);
+    document.querySelector('[data-bar="' + option + '"]').style.width = (empty ? 0 : percent) + '%';
+  }
+  document.getElementById('total').textContent = empty ? words.noVotesYet : count(results.total);
+  live.textContent = words.live;
+  live.className = 'on';
+});
+stream.onerror = () => { live.textContent = words.reconnecting; live.className = ''; };
 `;
-}

@@ -4,17 +4,18 @@
 import { Type } from 'typebox';
 
 import { SqlUnavailableError, UnavailableError } from '../platform/errors.js';
+import { addScript, addStylesheet } from '../platform/http/assets.js';
 import { addFavicon } from '../platform/http/favicon.js';
 import { chooseLanguage } from '../platform/http/language.js';
 import { LiveStream } from '../platform/http/live-stream.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import type { ContextOf, ServiceHandle } from '../platform/service.js';
 import { labelsOf } from './labels.js';
-import { optionColors } from './page-layout.js';
+import { layoutStyle, optionColors } from './page-layout.js';
 import { pageHref } from './page-links.js';
 import { talliesChannel } from './protocol.js';
 import type { resultService } from './result.js';
-import { renderResultPage } from './result-page.js';
+import { renderResultPage, resultScript, resultStyle } from './result-page.js';
 import { type Results, resultsOf } from './results.js';
 import { selectTally } from './vote-store.js';
 
@@ -61,6 +62,8 @@ export async function startResult(ctx: ContextOf<typeof resultService>): Promise
     description: 'The live tally of the vote service (seeds 000/001, part 4).',
   });
   addFavicon(app, { color: optionColors.b, glyph: 'R' });
+  const stylesheet = addStylesheet(app, 'result', layoutStyle + resultStyle);
+  const script = addScript(app, 'result', resultScript);
 
   app.get(
     '/',
@@ -75,7 +78,7 @@ export async function startResult(ctx: ContextOf<typeof resultService>): Promise
       const voteHref = pageHref(ctx.config.votePublicUrl, request, 8080);
       return reply
         .type('text/html; charset=utf-8')
-        .send(renderResultPage({ results, language, voteHref }));
+        .send(renderResultPage({ results, language, voteHref, stylesheet, script }));
     },
   );
 

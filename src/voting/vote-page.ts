@@ -19,9 +19,12 @@ export interface VotePageView {
   choice?: VoteOption;
   /** A refusal to show above the buttons. */
   problem?: string;
+  /** The `<link>` of the vote stylesheet (`layoutStyle` + `voteStyle`). */
+  stylesheet: string;
 }
 
-const style = `<style>
+/** The vote page's own rules, after `layoutStyle` in its stylesheet. */
+export const voteStyle = `
   .choices { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; margin: 0; }
   .choice { position: relative; min-height: 11rem; border: 0; border-radius: 1.25rem;
     color: #fff; font: inherit; font-size: clamp(1.5rem, 6vw, 2.5rem); font-weight: 700;
@@ -36,7 +39,7 @@ const style = `<style>
   .problem { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca;
     border-radius: .75rem; padding: .75rem 1rem; margin: 0 0 1.25rem; text-align: center; }
   @media (max-width: 480px) { .choices { gap: .75rem; } .choice { min-height: 8.5rem; } }
-</style>`;
+`;
 
 export function renderVotePage(view: VotePageView): string {
   const { labels, language, instance, choice, problem } = view;
@@ -56,12 +59,13 @@ export function renderVotePage(view: VotePageView): string {
     heading: `${labels.a} vs ${labels.b}!`,
     link: { href: view.resultHref, text: text.resultsTitle },
     body:
-      `${style}<p class="lead">${escapeHtml(text.question)}</p>` +
+      `<p class="lead">${escapeHtml(text.question)}</p>` +
       (problem === undefined ? '' : `<p class="problem" role="alert">${escapeHtml(problem)}</p>`) +
       `<form class="choices" method="post" action="/">${button('a')}${button('b')}</form>` +
       `<p class="note">${escapeHtml(status)}</p>` +
       `<p class="small">${escapeHtml(text.oneVotePerBrowser)}</p>` +
       `<a class="cta" href="${escapeHtml(view.resultHref)}">${escapeHtml(text.seeResults)} →</a>`,
     footer: text.servedBy(instance),
+    stylesheet: view.stylesheet,
   });
 }

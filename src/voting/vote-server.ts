@@ -11,18 +11,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 
 import { BrokerUnavailableError } from '../platform/errors.js';
+import { addStylesheet } from '../platform/http/assets.js';
 import { describeValidationIssue, type ValidationIssue } from '../platform/http/error-reply.js';
 import { addFavicon } from '../platform/http/favicon.js';
 import { chooseLanguage, type Language } from '../platform/http/language.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import type { ContextOf, ServiceHandle } from '../platform/service.js';
 import { labelsOf } from './labels.js';
-import { optionColors } from './page-layout.js';
+import { layoutStyle, optionColors } from './page-layout.js';
 import { pageHref } from './page-links.js';
 import { pageText } from './page-text.js';
 import { isVoteOption, voteEntry, type VoteOption, votesStream } from './protocol.js';
 import type { voteService } from './vote.js';
-import { renderVotePage } from './vote-page.js';
+import { renderVotePage, voteStyle } from './vote-page.js';
 import { checkVoteSecret } from './vote-secret.js';
 import { readCookies, VoterCookies } from './voter-cookies.js';
 
@@ -66,6 +67,7 @@ export async function startVote(ctx: ContextOf<typeof voteService>): Promise<Ser
   });
   await app.register(formbody);
   addFavicon(app, { color: optionColors.a, glyph: 'V' });
+  const stylesheet = addStylesheet(app, 'vote', layoutStyle + voteStyle);
 
   /** The page in the request's language, the `lang` cookie set when `?lang=` chose it. */
   function sendPage(
@@ -87,6 +89,7 @@ export async function startVote(ctx: ContextOf<typeof voteService>): Promise<Ser
         resultHref,
         choice: page.choice,
         problem: page.problem?.(language),
+        stylesheet,
       });
       if (key !== '' && pages.size < maxCachedPages) pages.set(key, html);
     }

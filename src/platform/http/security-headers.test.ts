@@ -1,12 +1,9 @@
-/** Security headers: nosniff everywhere, a no-framing CSP with inline scripts by hash on pages. */
-import { createHash } from 'node:crypto';
-
+/** Security headers: nosniff everywhere, a no-framing CSP that runs no inline script on pages. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Readiness } from '../health.js';
 import { createLogger } from '../logger.js';
 import { createMetricsRegistry } from '../metrics.js';
-import { contentSecurityPolicy } from './security-headers.js';
 import { createHttpServer, type HttpServer } from './server.js';
 
 const script = 'document.title = "x";';
@@ -29,12 +26,15 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 describe('security headers', () => {
-  it('give a page a CSP that forbids framing and allows only its own inline script', async () => {
+  it('give a page a CSP that forbids framing and runs no inline script, even its own', async () => {
     const response = await app.inject({ url: '/page' });
     const csp = String(response.headers['content-security-policy']);
-    const hash = createHash('sha256').update(script).digest('base64');
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain(`script-src 'self' 'sha256-${hash}'`);
+    // An inline script in the body, as an injection that escaping missed would be, gets no
+    // hash or nonce: only this origin's script files run.
+    expect(csp.split('; ').find((directive) => directive.startsWith('script-src'))).toBe(
+      "script-src 'self'",
+    );
     expect(response.headers['x-frame-options']).toBe('DENY');
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['referrer-policy']).toBe('no-referrer');
@@ -44,10 +44,5 @@ describe('security headers', () => {
     const response = await app.inject({ url: '/json' });
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['content-security-policy']).toBeUndefined();
-  });
-
-  it('allow no inline script on a page whose body is not known (a static file)', () => {
-    expect(contentSecurityPolicy(undefined)).toContain("script-src 'self';");
-    expect(contentSecurityPolicy('<script src="/a.js"></script>')).toContain("script-src 'self';");
   });
 });

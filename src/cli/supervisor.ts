@@ -20,7 +20,7 @@ import { ActionRefused } from '../console/refusals.js';
 import type { TimelineEntry } from '../console/timeline.js';
 import type { Env } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
-import { adminPortOf, portForUp } from '../platform/ports.js';
+import { adminPortOf, portForUp, replicaAdminEnv } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
 
 const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -123,7 +123,7 @@ export class Supervisor implements ProcessSource {
       service: replica.definition.name,
       system: replica.definition.system,
       url: `http://127.0.0.1:${replica.port}`,
-      healthUrl: healthUrlOf(replica.definition, replica.port, this.#options.env),
+      healthUrl: healthUrlOf(replica.definition, replica.port, this.#envOf(replica)),
       pid: replica.child.pid,
       state: isRunning(replica.child)
         ? 'running'
@@ -291,13 +291,18 @@ export class Supervisor implements ProcessSource {
     return replica;
   }
 
+  /** The replica's environment: the stack's, the service's own, its own admin port. */
+  #envOf({ definition, index }: Replica): Env {
+    const env = { ...this.#options.env, ...this.#options.envOf?.(definition) };
+    return { ...env, ...replicaAdminEnv(definition, env, index) };
+  }
+
   #spawnChild(replica: Replica): ChildProcess {
     const { definition, port, workers, index } = replica;
     const args = [cliPath, 'run', definition.name, '--port', String(port)];
     if (workers > 1) args.push('--cluster', String(workers));
     const env = {
-      ...this.#options.env,
-      ...this.#options.envOf?.(definition),
+      ...this.#envOf(replica),
       ...(workers > 1 ? {} : { AGORA_REPLICA: String(index) }),
     };
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { settings } from './config.js';
 import { ConfigError } from './errors.js';
-import { adminPortOf } from './ports.js';
+import { adminPortOf, replicaAdminEnv } from './ports.js';
 import { defineService, type ServiceDefinition } from './service.js';
 
 function service(defaultPort: number, admin?: ServiceDefinition['admin']): ServiceDefinition {
@@ -55,5 +55,21 @@ describe('the admin port', () => {
     expect(() => adminPortOf(following, { WEB_ADMIN_PORT: 'x' })).toThrow(
       'WEB_ADMIN_PORT must be a port number from 1 to 65535, got "x"',
     );
+  });
+});
+
+describe("a replica's admin port", () => {
+  it('counts up from an explicit variable, as replicas count up from their port', () => {
+    const env = { WEB_ADMIN_PORT: '7001' };
+    expect(replicaAdminEnv(following, env, 1)).toEqual({});
+    expect(replicaAdminEnv(following, env, 2)).toEqual({ WEB_ADMIN_PORT: '7002' });
+    expect(adminPortOf(following, { ...env, ...replicaAdminEnv(following, env, 3) }, 8082)).toBe(
+      7003,
+    );
+  });
+
+  it('is left to the service when the variable is unset', () => {
+    expect(replicaAdminEnv(following, {}, 2)).toEqual({});
+    expect(replicaAdminEnv(service(8090), { WEB_ADMIN_PORT: '7001' }, 2)).toEqual({});
   });
 });

@@ -56,6 +56,19 @@ export function adminPortOf(
   return chosen;
 }
 
+/**
+ * What replica `index` (1-based) of a service in `agora up` gets on top of `env`: an admin port
+ * set by its variable counts up with the replicas, as their own ports count up from the
+ * service's, so two replicas never try to bind one port. Empty when nothing needs to change.
+ */
+export function replicaAdminEnv(definition: ServiceDefinition, env: Env, index: number): Env {
+  const variable = definition.admin?.variable;
+  if (variable === undefined || index === 1) return {};
+  const chosen = readSetting(settings.port(variable), env);
+  if (chosen === undefined) return {};
+  return { [variable]: String(chosen + index - 1) };
+}
+
 const adminPortOffset = 100;
 const maxPort = 65_535;
 

@@ -2,7 +2,7 @@
  * The election ingest while what holds its data fails, `agora load election` judging each run
  * (exit 0 only when every acknowledged ballot is stored exactly once): Redis SIGKILLed mid-load
  * and started again on its AOF (the gateway-redis route); Postgres crashed with `pg_ctl stop -m
- * immediate` and started again (both routes); and the fault proxy between election-grpc and
+ * immediate` and started again (both routes, election-api answering 503 meanwhile); and the fault proxy between election-grpc and
  * election-subscriber and Postgres (latency, resets, a blackhole) while their /readyz is polled.
  * Nothing is restarted but the data holder.
  */
@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { LoadReport } from '../../src/load/report.js';
 import { type FaultProxy, startFaultProxy } from '../../src/platform/fault-proxy.js';
-import { testDatabaseUrl, uniqueName } from '../support/backends.js';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
 import { startOwnPostgres, startOwnRedis } from '../support/data-holders.js';
 import { seedBallot } from '../support/election-ingest-world.js';
 import {
@@ -22,7 +22,14 @@ import {
   type IngestBackends,
   startElectionIngest,
 } from '../support/election-load-services.js';
-import { killAll, startAgora, waitFor } from '../support/processes.js';
+import {
+  freePort,
+  killAll,
+  type ManagedProcess,
+  startAgora,
+  waitFor,
+  waitForHttp,
+} from '../support/processes.js';
 import { seededRandom } from '../support/random.js';
 
 let dir: string;
@@ -52,6 +59,26 @@ async function startIngest(backends: IngestBackends): Promise<ElectionIngest> {
   );
   cleanUps.push(() => ingest.cleanUp());
   return ingest;
+}
+
+/** election-api (the dashboard's reads) over the ingest's schema and key prefix. */
+async function startApi(
+  ingest: ElectionIngest,
+  databaseUrl: string,
+): Promise<{ url: string; process: ManagedProcess }> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: testRedisUrl,
+    DATABASE_URL: databaseUrl,
+    AGORA_REDIS_PREFIX: ingest.prefix,
+    AGORA_DB_SCHEMA: ingest.schema,
+    LOG_LEVEL: 'error',
+  };
+  const api = startAgora(['run', 'election-api', '--port', String(port)], { env });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/readyz`, { timeoutMs: 30_000 });
+  return { url, process: api };
 }
 
 /** Starts `agora load election` on `routes`; `finished` has its exit, report and output. */
@@ -170,6 +197,7 @@ describe('the election ingest when its data holders fail', () => {
     const postgres = await startOwnPostgres();
     cleanUps.push(() => postgres.remove());
     const ingest = await startIngest({ databaseUrl: postgres.url });
+    const api = await startApi(ingest, postgres.url);
     const load = startLoad(ingest, postgres.url, 'gateway-grpc=1,gateway-redis=1', 8);
     await waitFor(async () => (await storedCount(ingest)) >= 100, {
       timeoutMs: 20_000,
@@ -187,14 +215,29 @@ describe('the election ingest when its data holders fail', () => {
       { message: 'the gateway to refuse gRPC-route ballots with 503' },
     );
     expect(refused.message).toMatch(/database|unavailable/i);
+    // The dashboard's reads: a readable 503 too, not a hang or a 500.
+    await readyzIs(`${api.url}/readyz`, 503, 'election-api to say Postgres is away');
+    const summary = await waitFor(
+      async () => {
+        const response = await fetch(`${api.url}/api/summary`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        return response.status === 503 && ((await response.json()) as { error: object });
+      },
+      { message: 'election-api to answer 503 while Postgres is away' },
+    );
+    expect(summary.error).toMatchObject({ code: 'database_unavailable' });
 
     await postgres.start();
     await readyzIs(ingest.readyz['election-grpc'], 200, 'election-grpc to be ready again');
     await readyzIs(ingest.readyz['election-subscriber'], 200, 'the subscriber to be ready again');
+    await readyzIs(`${api.url}/readyz`, 200, 'election-api to be ready again');
+    expect((await fetch(`${api.url}/api/summary`)).status).toBe(200);
     const outcome = await load.finished();
     expectJudged(outcome);
     expect(retries(outcome.report)).toBeGreaterThan(0);
     for (const process of ingest.processes.values()) expect(process.exitStatus()).toBeUndefined();
+    expect(api.process.exitStatus()).toBeUndefined();
   }, 90_000);
 
   it('stores every ballot once through latency, resets and a blackhole before Postgres', async () => {

@@ -2,9 +2,10 @@
  * The election ingest while what holds its data fails, `agora load election` judging each run
  * (exit 0 only when every acknowledged ballot is stored exactly once): Redis SIGKILLed mid-load
  * and started again on its AOF (the gateway-redis route); Postgres crashed with `pg_ctl stop -m
- * immediate` and started again (both routes, election-api answering 503 meanwhile); and the fault proxy between election-grpc and
- * election-subscriber and Postgres (latency, resets, a blackhole) while their /readyz is polled.
- * Nothing is restarted but the data holder.
+ * immediate` and started again (both routes, election-api answering 503 meanwhile); and the
+ * fault proxy between election-grpc and election-subscriber and Postgres, and between a
+ * subscriber and Redis (latency, resets, a blackhole), while their /readyz is polled. Nothing is
+ * restarted but the data holder.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -238,6 +239,46 @@ describe('the election ingest when its data holders fail', () => {
     expect(retries(outcome.report)).toBeGreaterThan(0);
     for (const process of ingest.processes.values()) expect(process.exitStatus()).toBeUndefined();
     expect(api.process.exitStatus()).toBeUndefined();
+  }, 90_000);
+
+  it("stores every Redis-route ballot once through latency, resets and a blackhole before a subscriber's Redis", async () => {
+    const random = seededRandom('election datastore faults Redis');
+    const target = new URL(testRedisUrl);
+    const proxy: FaultProxy = await startFaultProxy({
+      target: { host: target.hostname, port: Number(target.port || 6379) },
+    });
+    cleanUps.push(() => proxy.close());
+    const ingest = await startIngest({});
+    // A second subscriber, the only one whose Redis goes through the proxy.
+    const port = await freePort();
+    const readyz = `http://127.0.0.1:${port}/readyz`;
+    startAgora(['run', 'election-subscriber', '--port', String(port)], {
+      env: {
+        ...process.env,
+        REDIS_URL: proxy.url(testRedisUrl),
+        DATABASE_URL: testDatabaseUrl,
+        AGORA_REDIS_PREFIX: ingest.prefix,
+        AGORA_DB_SCHEMA: ingest.schema,
+        ELECTION_SUBSCRIBER_RECLAIM_IDLE_MS: '1500',
+        LOG_LEVEL: 'error',
+      },
+    });
+    await waitForHttp(readyz, { timeoutMs: 30_000 });
+
+    const load = startLoad(ingest, testDatabaseUrl, 'gateway-redis=1', 10);
+    const faults = [
+      { kind: 'latency', ms: 200 + random.below(300) },
+      { kind: 'reset' },
+      { kind: 'blackhole' },
+    ] as const;
+    for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+      proxy.setFault(fault);
+      const status = fault.kind === 'latency' ? 200 : 503;
+      await readyzIs(readyz, status, `the subscriber's /readyz to say ${status} (${fault.kind})`);
+      proxy.setFault({ kind: 'pass' });
+      await readyzIs(readyz, 200, `the subscriber to be ready after ${fault.kind}`);
+    }
+    expectJudged(await load.finished());
   }, 90_000);
 
   it('stores every ballot once through latency, resets and a blackhole before Postgres', async () => {

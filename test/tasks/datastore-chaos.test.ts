@@ -1,11 +1,11 @@
 /**
  * The tasks service while Postgres fails, the seed's emulator (`agora tasks emulate`) judging
  * each run (exit 0 only when every acknowledged task is stored exactly once), and `agora load
- * tasks` too over the crash (exit 0 only when every acknowledged task is stored once and no
- * unconfirmed one twice): Postgres crashed with `pg_ctl stop -m immediate` and started again,
- * and the fault proxy between the service and Postgres (latency, resets, a blackhole).
- * Meanwhile probes with a deadline must each get a task or a readable error, /readyz must tell
- * the truth, and the service is never restarted.
+ * tasks` beside it (exit 0 only when every acknowledged task is stored once and no unconfirmed
+ * one twice): Postgres crashed with `pg_ctl stop -m immediate` and started again, and the fault
+ * proxy between the service and Postgres (latency, resets, a blackhole). Meanwhile probes with a
+ * deadline must each get a task or a readable error, /readyz must tell the truth, and the
+ * service is never restarted.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -191,6 +191,8 @@ describe('tasks when Postgres fails', () => {
     cleanUps.push(() => proxy.close());
     const tasks = await startTasks(proxy.url(testDatabaseUrl));
     const emulator = startEmulator(tasks.base);
+    // Long enough to outlast the faults: its verification must read a healthy service.
+    const load = startLoad(tasks.base, 30);
     await waitFor(async () => (await storedCount(tasks.base)) >= 100, {
       timeoutMs: 20_000,
       message: 'a hundred tasks stored before the faults',
@@ -213,6 +215,12 @@ describe('tasks when Postgres fails', () => {
       proxy.setFault({ kind: 'pass' });
       await readyzIs(tasks.base, 200, `tasks to be ready again after ${fault.kind}`);
     }
+    expect(load.run.exitStatus(), 'the load ended before the faults did').toBeUndefined();
     await expectJudged(emulator);
-  }, 90_000);
+    const outcome = await load.finished();
+    expect(outcome.code, outcome.output).toBe(0);
+    expect(outcome.report.verification, outcome.output).toMatchObject({ ok: true });
+    expect(outcome.report.total.failed, outcome.output).toBeGreaterThan(0);
+    expect(outcome.report.abandoned).toBe(0);
+  }, 120_000);
 });

@@ -183,9 +183,11 @@ describe('voting when its data holders fail', () => {
     const refused = await voteNow(stack);
     expect(refused.status).toBe(503);
     expect(refused.message).toBeTruthy();
+    await readyzIs(stack.worker, 503, 'the worker to say Redis is away');
 
     await redis.start();
     await readyzIs(stack.vote, 200, 'vote to be ready again without a restart');
+    await readyzIs(stack.worker, 200, 'the worker to be ready again without a restart');
     const outcome = await load.finished();
     expectJudged(outcome);
     expect(outcome.report.total.failed).toBeGreaterThan(0);

@@ -1,8 +1,9 @@
 /** `agora load news`'s verification: acknowledged posts against the news stored. */
 import { describe, expect, it } from 'vitest';
 
-import { comparePosts, type SentPost } from './load-profile.js';
-import type { NewsView } from './protocol.js';
+import { UnreachableError } from './frame-client.js';
+import { comparePosts, mayBeStored, type SentPost } from './load-profile.js';
+import { NewsError, type NewsView } from './protocol.js';
 
 const sent = (text: string, id?: string): SentPost => ({ area: 'sports', author: 'r1', text, id });
 const item = (id: string, text: string): NewsView => ({
@@ -44,5 +45,21 @@ describe('comparePosts', () => {
       '"r1 #2": acknowledged as news 6, stored as 9',
       '"r1 #4": stored, but its post was refused',
     ]);
+  });
+});
+
+describe('mayBeStored', () => {
+  it('counts a lost answer, a timeout and an unavailable database as possibly stored', () => {
+    expect(mayBeStored(new UnreachableError('connection reset'))).toBe(true);
+    expect(mayBeStored(new NewsError('timeout', 'late'))).toBe(true);
+    expect(mayBeStored(new NewsError('internal', 'bug'))).toBe(true);
+    // Postgres may have committed the insert and died before answering.
+    expect(mayBeStored(new NewsError('unavailable', 'the database is not answering'))).toBe(true);
+    expect(mayBeStored(new Error('socket hang up'))).toBe(true);
+  });
+
+  it('counts a refusal by code as not stored', () => {
+    expect(mayBeStored(new NewsError('invalid_request', 'text too long'))).toBe(false);
+    expect(mayBeStored(new NewsError('not_subscribed', 'subscribe first'))).toBe(false);
   });
 });

@@ -19,7 +19,6 @@ import {
 import { backoffDelay } from '../platform/backoff.js';
 import { UsageError } from '../platform/errors.js';
 import { defaultAgentAddress, NewsClient } from './client/client.js';
-import { UnreachableError } from './frame-client.js';
 import { NewsError, type NewsView } from './protocol.js';
 
 /** One post as the run saw it; `id` only once acknowledged. */
@@ -50,8 +49,17 @@ export interface NewsLoadOptions {
 }
 
 const route = 'post';
-/** Codes after which a post may have been stored: the answer, not the write, was lost. */
-const unknownOutcome = new Set(['timeout', 'internal']);
+/**
+ * Codes after which a post may have been stored: the answer, not the write, was lost. An
+ * `unavailable` too (an unreachable node is one), when Postgres committed the insert and died
+ * before answering.
+ */
+const unknownOutcome = new Set(['timeout', 'internal', 'unavailable']);
+
+/** Whether a failed post may still have been stored: anything but a refusal by code. */
+export function mayBeStored(error: unknown): boolean {
+  return !(error instanceof NewsError) || unknownOutcome.has(error.code);
+}
 
 export function newsScenario(options: NewsLoadOptions): Scenario<SimulatedUser, SentPost> {
   // Readers of this run only: their names mark their posts among everyone else's.
@@ -109,15 +117,11 @@ export function newsScenario(options: NewsLoadOptions): Scenario<SimulatedUser, 
         const stored = await user.reader.post(post.area, post.text, `${user.name}-${user.sent}`);
         return { route, ok: true, acknowledged: { ...post, id: stored.id } };
       } catch (error) {
-        const unknown =
-          error instanceof UnreachableError ||
-          !(error instanceof NewsError) ||
-          unknownOutcome.has(error.code);
         return {
           route,
           ok: false,
           error: reasonOf(error),
-          unconfirmed: unknown ? post : undefined,
+          unconfirmed: mayBeStored(error) ? post : undefined,
         };
       }
     },

@@ -1,7 +1,9 @@
 /** `agora load tasks`'s verification: acknowledged tasks against the tasks stored. */
-import { describe, expect, it } from 'vitest';
+import { Agent } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
 
-import { compareTasks, type SentTask } from './load-profile.js';
+import { startTestTarget } from '../load/test-target.js';
+import { compareTasks, type SentTask, tasksScenario } from './load-profile.js';
 import type { Task } from './protocol.js';
 
 const sent = (key: string, id?: number): SentTask => ({ clientId: 'c1', key, id });
@@ -49,5 +51,34 @@ describe('compareTasks', () => {
       'c1/task-2: acknowledged as task 8, stored as 10',
       'c1/task-4: stored, but its request was refused',
     ]);
+  });
+});
+
+describe('tasksScenario.request', () => {
+  const http = new Agent();
+  afterAll(() => http.close());
+
+  /** The outcome of one POST /tasks against a server that answers `status`. */
+  async function outcomeOf(status: number) {
+    const target = await startTestTarget(() => ({ status, body: '{"error":{"message":"no"}}' }));
+    try {
+      const scenario = tasksScenario();
+      const context = { baseUrl: target.url, http, signal: new AbortController().signal };
+      return await scenario.request(scenario.createUser(0), context);
+    } finally {
+      await target.close();
+    }
+  }
+
+  it('counts a 503 as unconfirmed: Postgres may have committed before it died', async () => {
+    const outcome = await outcomeOf(503);
+    expect(outcome).toMatchObject({ ok: false, status: 503 });
+    expect(outcome.unconfirmed).toMatchObject({ key: 'task-1' });
+  });
+
+  it('counts a 400 as refused: nothing was stored', async () => {
+    const outcome = await outcomeOf(400);
+    expect(outcome).toMatchObject({ ok: false, status: 400 });
+    expect(outcome.unconfirmed).toBeUndefined();
   });
 });

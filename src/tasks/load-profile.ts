@@ -59,8 +59,9 @@ export function tasksScenario(): Scenario<SimulatedClient, SentTask> {
         const status = response.statusCode;
         if (status !== 201) {
           await response.body.dump();
-          // 503: not stored (the database is not there); another 5xx may have come after the commit.
-          const unknown = status >= 500 && status !== 503;
+          // Any 5xx may have come after the commit: a 503 too, when Postgres committed the
+          // insert and died before answering, so the service saw only the connection drop.
+          const unknown = status >= 500;
           return { route, ok: false, status, unconfirmed: unknown ? task : undefined };
         }
         const stored = (await response.body.json()) as Partial<Task>;

@@ -1,9 +1,11 @@
 /**
  * The counter when its Redis dies: 503 with a readable message while it is gone, and service
- * again once it is back, without restarting the counter.
+ * again once it is back, without restarting the counter; and a Redis with its AOF on, SIGKILLed
+ * while hits are counted, keeps every acknowledged hit (the count goes on from the last one).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import { startOwnRedis } from '../support/data-holders.js';
 import {
   agoraCli,
   freePort,
@@ -57,4 +59,59 @@ it('answers 503 while Redis is dead and recovers by itself when it is back', asy
     { timeoutMs: 15_000, message: 'the counter did not recover after Redis came back' },
   );
   expect(text).toBe('Hello from Redis! I have been seen 1 times.');
+});
+
+it('continues from its last acknowledged hit when Redis is SIGKILLed mid-load and restarted on its AOF', async () => {
+  const own = await startOwnRedis({ appendfsync: 'everysec' });
+  try {
+    const port = await freePort();
+    startProcess(process.execPath, [agoraCli, 'run', 'counter', '--port', String(port)], {
+      env: { ...process.env, REDIS_URL: own.url },
+    });
+    const counter = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${counter}/readyz`, { status: 200, timeoutMs: 15_000 });
+
+    // Eight callers hit until told to stop; a hit counts as acknowledged once its 200 arrived.
+    const acknowledged: number[] = [];
+    let running = true;
+    const hit = async (): Promise<void> => {
+      while (running) {
+        try {
+          const response = await fetch(counter, {
+            headers: { accept: 'application/json' },
+            signal: AbortSignal.timeout(5_000),
+          });
+          if (response.status === 200) {
+            acknowledged.push(((await response.json()) as { hits: number }).hits);
+          } else await response.body?.cancel();
+        } catch {
+          // Cut off by the crash: not acknowledged.
+        }
+      }
+    };
+    const callers = Array.from({ length: 8 }, hit);
+    await waitFor(() => acknowledged.length >= 300, {
+      timeoutMs: 20_000,
+      message: '300 acknowledged hits before the crash',
+    });
+    await own.crash();
+    running = false;
+    await Promise.all(callers);
+    const last = Math.max(...acknowledged);
+
+    await own.start();
+    const next = await waitFor(
+      async () => {
+        const response = await fetch(counter, { headers: { accept: 'application/json' } });
+        return response.status === 200 && ((await response.json()) as { hits: number }).hits;
+      },
+      { timeoutMs: 15_000, message: 'the counter to count again without a restart' },
+    );
+    expect(next).toBeGreaterThan(last);
+    // Each acknowledged value was handed out once.
+    expect(new Set(acknowledged).size).toBe(acknowledged.length);
+  } finally {
+    await killAll();
+    await own.remove();
+  }
 });

@@ -2,9 +2,10 @@
  * The election ingest while what holds its data fails, `agora load election` judging each run
  * (exit 0 only when every acknowledged ballot is stored exactly once): Redis SIGKILLed mid-load
  * and started again on its AOF (the gateway-redis route); Postgres crashed with `pg_ctl stop -m
- * immediate` and started again (both routes); and the fault proxy between election-grpc and
- * election-subscriber and Postgres (latency, resets, a blackhole) while their /readyz is polled.
- * Nothing is restarted but the data holder.
+ * immediate` and started again (both routes, election-api answering 503 meanwhile); and the
+ * fault proxy between election-grpc and election-subscriber and Postgres, and between a
+ * subscriber and Redis (latency, resets, a blackhole), while their /readyz is polled. Nothing is
+ * restarted but the data holder.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { LoadReport } from '../../src/load/report.js';
 import { type FaultProxy, startFaultProxy } from '../../src/platform/fault-proxy.js';
-import { testDatabaseUrl, uniqueName } from '../support/backends.js';
+import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
 import { startOwnPostgres, startOwnRedis } from '../support/data-holders.js';
 import { seedBallot } from '../support/election-ingest-world.js';
 import {
@@ -22,7 +23,14 @@ import {
   type IngestBackends,
   startElectionIngest,
 } from '../support/election-load-services.js';
-import { killAll, startAgora, waitFor } from '../support/processes.js';
+import {
+  freePort,
+  killAll,
+  type ManagedProcess,
+  startAgora,
+  waitFor,
+  waitForHttp,
+} from '../support/processes.js';
 import { seededRandom } from '../support/random.js';
 
 let dir: string;
@@ -52,6 +60,26 @@ async function startIngest(backends: IngestBackends): Promise<ElectionIngest> {
   );
   cleanUps.push(() => ingest.cleanUp());
   return ingest;
+}
+
+/** election-api (the dashboard's reads) over the ingest's schema and key prefix. */
+async function startApi(
+  ingest: ElectionIngest,
+  databaseUrl: string,
+): Promise<{ url: string; process: ManagedProcess }> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: testRedisUrl,
+    DATABASE_URL: databaseUrl,
+    AGORA_REDIS_PREFIX: ingest.prefix,
+    AGORA_DB_SCHEMA: ingest.schema,
+    LOG_LEVEL: 'error',
+  };
+  const api = startAgora(['run', 'election-api', '--port', String(port)], { env });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/readyz`, { timeoutMs: 30_000 });
+  return { url, process: api };
 }
 
 /** Starts `agora load election` on `routes`; `finished` has its exit, report and output. */
@@ -170,6 +198,7 @@ describe('the election ingest when its data holders fail', () => {
     const postgres = await startOwnPostgres();
     cleanUps.push(() => postgres.remove());
     const ingest = await startIngest({ databaseUrl: postgres.url });
+    const api = await startApi(ingest, postgres.url);
     const load = startLoad(ingest, postgres.url, 'gateway-grpc=1,gateway-redis=1', 8);
     await waitFor(async () => (await storedCount(ingest)) >= 100, {
       timeoutMs: 20_000,
@@ -187,14 +216,69 @@ describe('the election ingest when its data holders fail', () => {
       { message: 'the gateway to refuse gRPC-route ballots with 503' },
     );
     expect(refused.message).toMatch(/database|unavailable/i);
+    // The dashboard's reads: a readable 503 too, not a hang or a 500.
+    await readyzIs(`${api.url}/readyz`, 503, 'election-api to say Postgres is away');
+    const summary = await waitFor(
+      async () => {
+        const response = await fetch(`${api.url}/api/summary`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        return response.status === 503 && ((await response.json()) as { error: object });
+      },
+      { message: 'election-api to answer 503 while Postgres is away' },
+    );
+    expect(summary.error).toMatchObject({ code: 'database_unavailable' });
 
     await postgres.start();
     await readyzIs(ingest.readyz['election-grpc'], 200, 'election-grpc to be ready again');
     await readyzIs(ingest.readyz['election-subscriber'], 200, 'the subscriber to be ready again');
+    await readyzIs(`${api.url}/readyz`, 200, 'election-api to be ready again');
+    expect((await fetch(`${api.url}/api/summary`)).status).toBe(200);
     const outcome = await load.finished();
     expectJudged(outcome);
     expect(retries(outcome.report)).toBeGreaterThan(0);
     for (const process of ingest.processes.values()) expect(process.exitStatus()).toBeUndefined();
+    expect(api.process.exitStatus()).toBeUndefined();
+  }, 90_000);
+
+  it("stores every Redis-route ballot once through latency, resets and a blackhole before a subscriber's Redis", async () => {
+    const random = seededRandom('election datastore faults Redis');
+    const target = new URL(testRedisUrl);
+    const proxy: FaultProxy = await startFaultProxy({
+      target: { host: target.hostname, port: Number(target.port || 6379) },
+    });
+    cleanUps.push(() => proxy.close());
+    const ingest = await startIngest({});
+    // A second subscriber, the only one whose Redis goes through the proxy.
+    const port = await freePort();
+    const readyz = `http://127.0.0.1:${port}/readyz`;
+    startAgora(['run', 'election-subscriber', '--port', String(port)], {
+      env: {
+        ...process.env,
+        REDIS_URL: proxy.url(testRedisUrl),
+        DATABASE_URL: testDatabaseUrl,
+        AGORA_REDIS_PREFIX: ingest.prefix,
+        AGORA_DB_SCHEMA: ingest.schema,
+        ELECTION_SUBSCRIBER_RECLAIM_IDLE_MS: '1500',
+        LOG_LEVEL: 'error',
+      },
+    });
+    await waitForHttp(readyz, { timeoutMs: 30_000 });
+
+    const load = startLoad(ingest, testDatabaseUrl, 'gateway-redis=1', 10);
+    const faults = [
+      { kind: 'latency', ms: 200 + random.below(300) },
+      { kind: 'reset' },
+      { kind: 'blackhole' },
+    ] as const;
+    for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+      proxy.setFault(fault);
+      const status = fault.kind === 'latency' ? 200 : 503;
+      await readyzIs(readyz, status, `the subscriber's /readyz to say ${status} (${fault.kind})`);
+      proxy.setFault({ kind: 'pass' });
+      await readyzIs(readyz, 200, `the subscriber to be ready after ${fault.kind}`);
+    }
+    expectJudged(await load.finished());
   }, 90_000);
 
   it('stores every ballot once through latency, resets and a blackhole before Postgres', async () => {

@@ -1,12 +1,19 @@
 /**
  * News posts while Postgres crashes: an agent and two nodes as processes over the test's own
- * Postgres, a client posting in a loop (each post retried with its key until acknowledged);
- * `pg_ctl stop -m immediate` mid-loop, then a start. Meanwhile a post is refused readably
- * (`unavailable`) within its deadline; afterwards posting works again with nothing restarted,
- * and every acknowledged post is stored exactly once under the id it was acknowledged with.
+ * Postgres, a client posting in a loop (each post retried with its key until acknowledged) and
+ * `agora load news` beside it; `pg_ctl stop -m immediate` mid-loop, then a start. Meanwhile a
+ * post is refused readably (`unavailable`) within its deadline and every /readyz says 503;
+ * afterwards posting works again with nothing restarted, every acknowledged post of the loop is
+ * stored exactly once under the id it was acknowledged with, and the load's verification (the
+ * same, with unconfirmed posts stored once or not at all) exits 0.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import type { LoadReport } from '../../src/load/report.js';
 import { createAdmin } from '../../src/news/accounts.js';
 import { NewsClient } from '../../src/news/client/client.js';
 import { NewsError } from '../../src/news/protocol.js';
@@ -14,7 +21,13 @@ import { PgSql } from '../../src/platform/sql/index.js';
 import { uniqueName } from '../support/backends.js';
 import { type OwnPostgres, startOwnPostgres } from '../support/data-holders.js';
 import { newsTestEnv, startNewsProcess, waitUntilServing } from '../support/news.js';
-import { freePort, killAll, type ManagedProcess, waitFor } from '../support/processes.js';
+import {
+  freePort,
+  killAll,
+  type ManagedProcess,
+  startAgora,
+  waitFor,
+} from '../support/processes.js';
 
 const schema = uniqueName('news_ds');
 const areas = ['n1', 'n2', 'n3'];
@@ -22,18 +35,29 @@ let postgres: OwnPostgres;
 let sql: PgSql;
 let agentAddress: string;
 let token: string;
+let dir = '';
 const processes: ManagedProcess[] = [];
+/** The agent's and each node's /readyz, on their admin ports. */
+const readyz: string[] = [];
 
 beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'agora-news-datastore-'));
   postgres = await startOwnPostgres();
   sql = new PgSql({ url: postgres.url, schema });
   const env = { ...newsTestEnv(schema), DATABASE_URL: postgres.url };
   const agentPort = await freePort();
   agentAddress = `127.0.0.1:${agentPort}`;
-  processes.push(await startNewsProcess('news-agent', agentPort, env));
+  const adminPort = async () => {
+    const port = await freePort();
+    readyz.push(`http://127.0.0.1:${port}/readyz`);
+    return port;
+  };
+  processes.push(await startNewsProcess('news-agent', agentPort, env, await adminPort()));
   const nodes = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
   for (const node of nodes) {
-    processes.push(await startNewsProcess('news-node', Number(node.split(':')[1]), env));
+    processes.push(
+      await startNewsProcess('news-node', Number(node.split(':')[1]), env, await adminPort()),
+    );
   }
   await Promise.all([agentAddress, ...nodes].map((address) => waitUntilServing(address, 30_000)));
   await createAdmin(sql, 'root', 'root-password');
@@ -49,7 +73,66 @@ afterAll(async () => {
   await sql.close();
   await killAll();
   await postgres.remove();
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
+
+/** `agora load news` through the agent; `finished` has its exit, report and output. */
+function startLoad(seconds: number) {
+  const reportPath = join(dir, `report-${uniqueName('run')}.json`);
+  const run = startAgora(
+    [
+      'load',
+      'news',
+      '--url',
+      `tcp://${agentAddress}`,
+      '--areas',
+      areas.join(','),
+      '--readers',
+      '2',
+      '--users',
+      '4',
+      '--rate',
+      '20',
+      '--duration',
+      `${seconds}s`,
+      // One post, retries through the agent included, ends within this: none may hang.
+      '--timeout',
+      '3s',
+      // The outage fails posts; only the verification must pass.
+      '--max-failures',
+      '100%',
+      '--no-live',
+      '--report',
+      reportPath,
+    ],
+    { env: { ...process.env, LOG_LEVEL: 'warn' } },
+  );
+  return {
+    run,
+    finished: async () => {
+      const exit = await run.exited;
+      const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
+      return { code: exit.code, report, output: run.output() };
+    },
+  };
+}
+
+/** Polls every /readyz until each says `status`. */
+async function everyReadyzIs(status: number, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const answers = await Promise.all(
+        readyz.map(async (url) => {
+          const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+          await response.body?.cancel();
+          return response.status;
+        }),
+      );
+      return answers.every((answer) => answer === status);
+    },
+    { timeoutMs: 20_000, intervalMs: 100, message: what },
+  );
+}
 
 /** Posts until stopped, each post retried with its own key until acknowledged; key -> id. */
 function postInLoop(signal: AbortSignal): Promise<Map<string, string>> {
@@ -79,6 +162,15 @@ function postInLoop(signal: AbortSignal): Promise<Map<string, string>> {
   })();
 }
 
+/** Posts by the load's readers (named `load-<run>-<n>`). */
+async function loadPosts(): Promise<number> {
+  const { rows } = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM news_items i JOIN news_users u ON u.id = i.author_id
+     WHERE u.name LIKE 'load-%'`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
 async function storedPosts(): Promise<number> {
   const { rows } = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM news_items');
   return rows[0]?.n ?? 0;
@@ -87,12 +179,20 @@ async function storedPosts(): Promise<number> {
 it('stores every acknowledged post once when Postgres crashes mid-loop, refusing readably meanwhile', async () => {
   const stop = new AbortController();
   const loop = postInLoop(stop.signal);
+  const load = startLoad(25);
   await waitFor(async () => (await storedPosts()) >= 30, {
     timeoutMs: 20_000,
     message: 'the loop to post some news',
   });
+  // The load registers its readers first (password hashing), then posts.
+  await waitFor(async () => (await loadPosts()) >= 10, {
+    timeoutMs: 30_000,
+    message: 'the load to post some news',
+  });
+  expect(load.run.exitStatus(), 'the load ended before the crash').toBeUndefined();
 
   await postgres.crash();
+  await everyReadyzIs(503, 'the agent and both nodes to say Postgres is away');
   // A post now: refused within its deadline, with a code and a message, never left hanging.
   const probe = new NewsClient({ agent: agentAddress, token, retryForMs: 0, timeoutMs: 5_000 });
   const refused = await waitFor(
@@ -109,6 +209,7 @@ it('stores every acknowledged post once when Postgres crashes mid-loop, refusing
   expect(refused.message).toMatch(/database|unavailable|postgres/i);
 
   await postgres.start();
+  await everyReadyzIs(200, 'the agent and both nodes to be ready again without a restart');
   const before = await waitFor(() => storedPosts().catch(() => 0), {
     timeoutMs: 30_000,
     message: 'Postgres to answer again',
@@ -129,5 +230,11 @@ it('stores every acknowledged post once when Postgres crashes mid-loop, refusing
   for (const [key, id] of acked) {
     expect(stored.get(key), key).toEqual({ client_key: key, id, copies: 1 });
   }
+
+  const outcome = await load.finished();
+  expect(outcome.code, outcome.output).toBe(0);
+  expect(outcome.report.verification, outcome.output).toMatchObject({ ok: true });
+  expect(outcome.report.acknowledged).toBeGreaterThan(0);
+  expect(outcome.report.abandoned).toBe(0);
   for (const process of processes) expect(process.exitStatus()).toBeUndefined();
-}, 90_000);
+}, 120_000);

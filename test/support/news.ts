@@ -77,15 +77,16 @@ export async function startNewsCluster(
   };
 }
 
-/** `agora run <service>` as a process, on a given port, with its admin port free. */
+/** `agora run <service>` as a process, on a given port, with its admin port free (or `adminPort`). */
 export async function startNewsProcess(
   service: 'news-agent' | 'news-node',
   port: number,
   env: Record<string, string>,
+  adminPort?: number,
 ): Promise<ManagedProcess> {
   const adminVariable = service === 'news-agent' ? 'NEWS_AGENT_ADMIN_PORT' : 'NEWS_NODE_ADMIN_PORT';
   return startAgora(['run', service, '--port', String(port)], {
-    env: { ...process.env, ...env, [adminVariable]: String(await freePort()) },
+    env: { ...process.env, ...env, [adminVariable]: String(adminPort ?? (await freePort())) },
   });
 }
 

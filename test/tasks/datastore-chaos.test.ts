@@ -1,12 +1,19 @@
 /**
  * The tasks service while Postgres fails, the seed's emulator (`agora tasks emulate`) judging
- * each run (exit 0 only when every acknowledged task is stored exactly once): Postgres crashed
- * with `pg_ctl stop -m immediate` and started again, and the fault proxy between the service and
- * Postgres (latency, resets, a blackhole). Meanwhile probes with a deadline must each get a task
- * or a readable error, /readyz must tell the truth, and the service is never restarted.
+ * each run (exit 0 only when every acknowledged task is stored exactly once), and `agora load
+ * tasks` beside it (exit 0 only when every acknowledged task is stored once and no unconfirmed
+ * one twice): Postgres crashed with `pg_ctl stop -m immediate` and started again, and the fault
+ * proxy between the service and Postgres (latency, resets, a blackhole). Meanwhile probes with a
+ * deadline must each get a task or a readable error, /readyz must tell the truth, and the
+ * service is never restarted.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import type { LoadReport } from '../../src/load/report.js';
 import { type FaultProxy, startFaultProxy } from '../../src/platform/fault-proxy.js';
 import { queryTimeoutMs } from '../../src/platform/sql/pg.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
@@ -21,10 +28,17 @@ import {
 } from '../support/processes.js';
 import { seededRandom } from '../support/random.js';
 
+let dir = '';
 const cleanUps: (() => Promise<void>)[] = [];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'agora-tasks-datastore-'));
+});
 afterEach(async () => {
   await killAll();
   for (const cleanUp of cleanUps.splice(0).reverse()) await cleanUp();
+});
+afterAll(async () => {
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
 async function startTasks(databaseUrl: string): Promise<{ base: string; process: ManagedProcess }> {
@@ -56,6 +70,40 @@ function startEmulator(base: string): ManagedProcess {
     '--max-attempts',
     '40',
   ]);
+}
+
+/** `agora load tasks` against the service; `finished` has its exit, report and output. */
+function startLoad(base: string, seconds: number) {
+  const reportPath = join(dir, `report-${uniqueName('run')}.json`);
+  const run = startAgora([
+    'load',
+    'tasks',
+    '--url',
+    base,
+    '--rate',
+    '40',
+    '--users',
+    '20',
+    '--duration',
+    `${seconds}s`,
+    // Every request ends within this, answered or not: none may hang on the outage.
+    '--timeout',
+    '3s',
+    // The outage fails requests (503, resets); only the verification must pass.
+    '--max-failures',
+    '100%',
+    '--no-live',
+    '--report',
+    reportPath,
+  ]);
+  return {
+    run,
+    finished: async () => {
+      const exit = await run.exited;
+      const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
+      return { code: exit.code, report, output: run.output() };
+    },
+  };
 }
 
 async function storedCount(base: string): Promise<number> {
@@ -108,11 +156,13 @@ describe('tasks when Postgres fails', () => {
     cleanUps.push(() => postgres.remove());
     const tasks = await startTasks(postgres.url);
     const emulator = startEmulator(tasks.base);
+    const load = startLoad(tasks.base, 20);
     await waitFor(async () => (await storedCount(tasks.base)) >= 200, {
       timeoutMs: 20_000,
       message: 'two hundred tasks stored before the crash',
     });
     expect(emulator.exitStatus(), 'the emulator ended before the crash').toBeUndefined();
+    expect(load.run.exitStatus(), 'the load ended before the crash').toBeUndefined();
 
     await postgres.crash();
     await readyzIs(tasks.base, 503, 'tasks to say Postgres is away');
@@ -122,6 +172,13 @@ describe('tasks when Postgres fails', () => {
     await readyzIs(tasks.base, 200, 'tasks to be ready again without a restart');
     expect(await probe(tasks.base)).toBe(201);
     await expectJudged(emulator);
+    const outcome = await load.finished();
+    expect(outcome.code, outcome.output).toBe(0);
+    expect(outcome.report.verification, outcome.output).toMatchObject({ ok: true });
+    expect(outcome.report.acknowledged).toBeGreaterThan(0);
+    // The crash was felt (refusals, resets) and no request was left hanging past the run.
+    expect(outcome.report.total.failed, outcome.output).toBeGreaterThan(0);
+    expect(outcome.report.abandoned).toBe(0);
     expect(tasks.process.exitStatus()).toBeUndefined();
   }, 90_000);
 
@@ -134,6 +191,8 @@ describe('tasks when Postgres fails', () => {
     cleanUps.push(() => proxy.close());
     const tasks = await startTasks(proxy.url(testDatabaseUrl));
     const emulator = startEmulator(tasks.base);
+    // Long enough to outlast the faults: its verification must read a healthy service.
+    const load = startLoad(tasks.base, 30);
     await waitFor(async () => (await storedCount(tasks.base)) >= 100, {
       timeoutMs: 20_000,
       message: 'a hundred tasks stored before the faults',
@@ -156,6 +215,12 @@ describe('tasks when Postgres fails', () => {
       proxy.setFault({ kind: 'pass' });
       await readyzIs(tasks.base, 200, `tasks to be ready again after ${fault.kind}`);
     }
+    expect(load.run.exitStatus(), 'the load ended before the faults did').toBeUndefined();
     await expectJudged(emulator);
-  }, 90_000);
+    const outcome = await load.finished();
+    expect(outcome.code, outcome.output).toBe(0);
+    expect(outcome.report.verification, outcome.output).toMatchObject({ ok: true });
+    expect(outcome.report.total.failed, outcome.output).toBeGreaterThan(0);
+    expect(outcome.report.abandoned).toBe(0);
+  }, 120_000);
 });

@@ -2,9 +2,9 @@
  * Voting while what holds its data fails, `agora load voting` judging each run (exit 0 only
  * when the tally holds every acknowledged vote once): Redis SIGKILLed mid-load and started
  * again on its AOF (appendfsync everysec); Postgres crashed (`pg_ctl stop -m immediate`) and
- * started again; and the fault proxy between the worker and Postgres (latency, resets, a
- * blackhole) while /readyz is polled and must tell the truth. Nothing is restarted but the
- * data holder.
+ * started again; and the fault proxy between the worker and Postgres, or Redis (latency,
+ * resets, a blackhole) while /readyz is polled and must tell the truth. Nothing is restarted
+ * but the data holder.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -183,9 +183,11 @@ describe('voting when its data holders fail', () => {
     const refused = await voteNow(stack);
     expect(refused.status).toBe(503);
     expect(refused.message).toBeTruthy();
+    await readyzIs(stack.worker, 503, 'the worker to say Redis is away');
 
     await redis.start();
     await readyzIs(stack.vote, 200, 'vote to be ready again without a restart');
+    await readyzIs(stack.worker, 200, 'the worker to be ready again without a restart');
     const outcome = await load.finished();
     expectJudged(outcome);
     expect(outcome.report.total.failed).toBeGreaterThan(0);
@@ -227,43 +229,57 @@ describe('voting when its data holders fail', () => {
     expect(stack.process.exitStatus()).toBeUndefined();
   }, 90_000);
 
-  it('keeps every vote once through latency, resets and a blackhole between the worker and Postgres', async () => {
-    const random = seededRandom('voting datastore faults');
-    const target = new URL(testDatabaseUrl);
-    const proxy: FaultProxy = await startFaultProxy({
-      target: { host: target.hostname, port: Number(target.port || 5432) },
-    });
-    cleanUps.push(() => proxy.close());
-    const stack = await startVoting(testRedisUrl, testDatabaseUrl);
-    // A second worker, the only one whose Postgres goes through the proxy.
-    const workerPort = await freePort();
-    const worker = `http://127.0.0.1:${workerPort}`;
-    startAgora(['run', 'worker', '--port', String(workerPort)], {
-      env: { ...stack.env, DATABASE_URL: proxy.url(testDatabaseUrl) },
-    });
-    await waitForHttp(`${worker}/readyz`, { timeoutMs: 30_000 });
+  it.each([
+    ['Postgres', testDatabaseUrl],
+    ['Redis', testRedisUrl],
+  ] as const)(
+    'keeps every vote once through latency, resets and a blackhole between the worker and %s',
+    async (backend, backendUrl) => {
+      const random = seededRandom(`voting datastore faults ${backend}`);
+      const target = new URL(backendUrl);
+      const proxy: FaultProxy = await startFaultProxy({
+        target: {
+          host: target.hostname,
+          port: Number(target.port || (backend === 'Redis' ? 6379 : 5432)),
+        },
+      });
+      cleanUps.push(() => proxy.close());
+      const stack = await startVoting(testRedisUrl, testDatabaseUrl);
+      // A second worker, the only one whose backend goes through the proxy.
+      const workerPort = await freePort();
+      const worker = `http://127.0.0.1:${workerPort}`;
+      const through =
+        backend === 'Postgres'
+          ? { DATABASE_URL: proxy.url(testDatabaseUrl) }
+          : { REDIS_URL: proxy.url(testRedisUrl) };
+      startAgora(['run', 'worker', '--port', String(workerPort)], {
+        env: { ...stack.env, ...through },
+      });
+      await waitForHttp(`${worker}/readyz`, { timeoutMs: 30_000 });
 
-    const load = startLoad(stack, 10);
-    const faults = [
-      { kind: 'latency', ms: 200 + random.below(300) },
-      { kind: 'reset' },
-      { kind: 'blackhole' },
-    ] as const;
-    for (const fault of faults.toSorted(() => random.next() - 0.5)) {
-      proxy.setFault(fault);
-      if (fault.kind === 'latency') {
-        await readyzIs(worker, 200, 'the worker to stay ready while Postgres is slow');
-      } else {
-        const down = await readyzIs(
-          worker,
-          503,
-          `the worker to say Postgres is away (${fault.kind})`,
-        );
-        expect(Object.keys(down.checks).length).toBeGreaterThan(0);
+      const load = startLoad(stack, 10);
+      const faults = [
+        { kind: 'latency', ms: 200 + random.below(300) },
+        { kind: 'reset' },
+        { kind: 'blackhole' },
+      ] as const;
+      for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+        proxy.setFault(fault);
+        if (fault.kind === 'latency') {
+          await readyzIs(worker, 200, `the worker to stay ready while ${backend} is slow`);
+        } else {
+          const down = await readyzIs(
+            worker,
+            503,
+            `the worker to say ${backend} is away (${fault.kind})`,
+          );
+          expect(Object.keys(down.checks).length).toBeGreaterThan(0);
+        }
+        proxy.setFault({ kind: 'pass' });
+        await readyzIs(worker, 200, `the worker to be ready again after ${fault.kind}`);
       }
-      proxy.setFault({ kind: 'pass' });
-      await readyzIs(worker, 200, `the worker to be ready again after ${fault.kind}`);
-    }
-    expectJudged(await load.finished());
-  }, 90_000);
+      expectJudged(await load.finished());
+    },
+    90_000,
+  );
 });

@@ -169,6 +169,24 @@ describe('the election scenario against a gateway', () => {
     }
   });
 
+  it('counts a batch the gateway kept answering 503 as unconfirmed: it may have been stored', async () => {
+    const gateway = await startTestTarget(() => ({ status: 503 }));
+    const http = new Agent();
+    try {
+      const scenario = electionScenario(options(gateway.url));
+      const context = { baseUrl: gateway.url, http, signal: new AbortController().signal };
+      const outcome = await scenario.request(null, context);
+      expect(outcome).toMatchObject({ ok: false, status: 503 });
+      expect(outcome.unconfirmed?.ballots).toHaveLength(3);
+      // The first send and five retries, all with the same ids.
+      expect(gateway.received).toHaveLength(6);
+      scenario.close();
+    } finally {
+      await http.close();
+      await gateway.close();
+    }
+  });
+
   it('reports a 400 as a failure that stored nothing, with the error code', async () => {
     const gateway = await startTestTarget(() => ({
       status: 400,

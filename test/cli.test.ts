@@ -91,12 +91,21 @@ describe('agora up', () => {
   it('starts every service embedded, each ready, and stops on SIGINT with exit code 0', async () => {
     const { env: ports, readyz } = await portsForEveryService();
     const dataDir = await mkdtemp(join(tmpdir(), 'agora-up-'));
+    // With the console, as a newcomer's `npm start` runs it (the test run turns it off).
+    const consolePort = String(await freePort());
     const up = startProcess(process.execPath, [agoraCli, 'up'], {
-      env: cleanEnv({ ...ports, AGORA_DATA_DIR: dataDir }),
+      env: cleanEnv({
+        ...ports,
+        AGORA_DATA_DIR: dataDir,
+        AGORA_CONSOLE: 'true',
+        AGORA_CONSOLE_PORT: consolePort,
+      }),
     });
     // Eleven services migrate five schemas in one embedded PGlite: allow a slow machine.
     await up.waitForOutput(/Agora is up/, 90_000);
-    expect(up.stdout()).toMatch(/broker: memory/);
+    expect(up.stdout()).toContain(`broker: embedded broker, ${dataDir}/broker/broker.log\n`);
+    expect(up.stdout()).toContain(`sql: embedded PGlite, ${dataDir}\n`);
+    expect(up.stdout()).toContain(`console: http://127.0.0.1:${consolePort}/  (actions need`);
     // The table says what backs each service, not only which kinds of backend it needs.
     // ... and where its admin port (/metrics, the full /readyz) answers.
     expect(up.stdout()).toMatch(
@@ -111,7 +120,7 @@ describe('agora up', () => {
     // The table comes once every service is ready: no waiting after it.
     for (const url of readyz.values()) expect((await fetch(url)).status).toBe(200);
     // What it printed before the table are warnings only (the development vote secret), one
-    // record each: no "Server listening" line per service.
+    // record each: no "Server listening" line per service, nor the console's.
     const before = up.stdout().slice(0, up.stdout().indexOf('service '));
     const records = before.split('\n').filter((line) => line !== '');
     expect(records.map((line) => (JSON.parse(line) as { level: number }).level)).toEqual([40]);

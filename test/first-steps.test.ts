@@ -104,6 +104,9 @@ it('walks the README first steps, and finds everything again after a stop and a 
 
   const asAdmin = { ...env, AGORA_NEWS_PASSWORD: password?.[1] };
   expect(await agora(['news', 'login', 'admin'], asAdmin)).toBe('Logged in as admin (admin).\n');
+  // Empty lists say so, before anything is in them.
+  expect(await agora(['news', 'areas'], env)).toBe('No areas.\n');
+  expect(await agora(['tasks', 'list'], env)).toMatch(/^No tasks yet\. Add one with: /);
   await agora(['news', 'admin', 'add-area', 'sports'], env);
   await agora(['news', 'subscribe', 'sports'], env);
   expect(await agora(['news', 'post', 'sports', 'Match at five'], env)).toMatch(/^Posted #\d+/);

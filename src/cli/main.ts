@@ -145,7 +145,11 @@ program
           const consoleServer = await startConsole({
             source: embeddedSource(running),
             env,
-            logger: createLogger({ level: loadPlatformConfig(env).logLevel }),
+            // Quiet like the services: the table and the banner below say where it listens.
+            logger: createLogger({
+              level:
+                process.env.LOG_LEVEL === undefined ? 'warn' : loadPlatformConfig(env).logLevel,
+            }),
             backends: opened,
           });
           process.stdout.write(

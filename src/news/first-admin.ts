@@ -20,10 +20,10 @@ export async function makeFirstAdmin(sql: Sql): Promise<readonly string[]> {
   } catch (error) {
     if (!(error instanceof NewsError) || error.code !== 'name_taken') throw error;
     return [
-      `news: no admin yet ("${firstAdminName}" is a user's name): stop Agora, then agora news create-admin <name>`,
+      `news: no admin yet ("${firstAdminName}" is a user's name): stop Agora, then npm run agora -- news create-admin <name>`,
     ];
   }
   return [
-    `news: first admin "${firstAdminName}", password ${password} (shown once): agora news login ${firstAdminName}`,
+    `news: first admin "${firstAdminName}", password ${password} (shown once): npm run agora -- news login ${firstAdminName}`,
   ];
 }

@@ -15,7 +15,7 @@ import type { Sql } from './sql/sql.js';
 export interface Backends {
   broker?: Broker;
   sql?: Sql;
-  /** One line per backend for the start-up table, e.g. "broker: redis redis://127.0.0.1:6379". */
+  /** One line per backend for the start-up table, e.g. "broker: Redis, redis://127.0.0.1:6379/". */
   describe(): string[];
   close(): Promise<void>;
 }
@@ -85,8 +85,13 @@ export async function openBackends(options: OpenBackendsOptions): Promise<Backen
     broker,
     sql,
     describe: () => [
-      ...(broker ? [`broker: ${broker.driver} ${broker.location}`] : []),
-      ...(sql ? [`sql: ${sql.driver} ${sql.location}`] : []),
+      // In the table's words: "memory" would hide that the embedded broker keeps a log on disk.
+      ...(broker
+        ? [`broker: ${broker.driver === 'redis' ? 'Redis' : 'embedded broker'}, ${broker.location}`]
+        : []),
+      ...(sql
+        ? [`sql: ${sql.driver === 'pg' ? 'Postgres' : 'embedded PGlite'}, ${sql.location}`]
+        : []),
     ],
     close: async () => {
       await Promise.all([broker?.close(), sql?.close()]);

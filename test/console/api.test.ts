@@ -45,6 +45,17 @@ afterAll(async () => {
 });
 
 describe('the console on agora up --distributed', () => {
+  it('serves its page, and its icon at /favicon.ico too (browsers ask whatever it links)', async () => {
+    const page = await fetch(stack.consoleUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('href="/favicon.svg"');
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const icon = await fetch(`${stack.consoleUrl}${path}`);
+      expect(icon.status, path).toBe(200);
+      expect(icon.headers.get('content-type'), path).toMatch(/^image\/svg\+xml/);
+    }
+  });
+
   it('shows the topology, each process and the votes stream', async () => {
     const snap = await waitFor(
       async () => {

@@ -57,29 +57,36 @@ afterAll(async () => {
 
 it('registers, subscribes, posts and reads unread news through the menu', async () => {
   await startConsole(configFile);
+  // A new account's password is asked twice; two that differ create nothing.
   await expectThenType('Choice: ', 1, '2');
   await expectThenType('Name: ', 1, 'marie curie');
   await expectThenType('Password: ', 1, 'radium-1898');
-  await expectThenType('Logged in as marie curie.', 1);
+  await expectThenType('Password again: ', 1, 'radium-1899');
+  await expectThenType('The two passwords differ; nothing was created.', 1);
   await expectThenType('Choice: ', 2, '2');
+  await expectThenType('Name: ', 2, 'marie curie');
+  await expectThenType('Password: ', 2, 'radium-1898');
+  await expectThenType('Password again: ', 2, 'radium-1898');
+  await expectThenType('Logged in as marie curie.', 1);
+  await expectThenType('Choice: ', 3, '2');
   await expectThenType('Area to subscribe to: ', 1, 'science');
   await expectThenType('Subscribed to science.', 1);
-  await expectThenType('Choice: ', 3, '6');
+  await expectThenType('Choice: ', 4, '6');
   await expectThenType('Area: ', 1, 'science');
   await expectThenType('Text: ', 1, 'Polonium found');
   await expectThenType('Posted #', 1);
   const admin = cluster.client();
   await admin.login('root', 'root-password');
   await admin.post('science', 'Radium found');
-  await expectThenType('Choice: ', 4, '5');
+  await expectThenType('Choice: ', 5, '5');
   await expectThenType('Area: ', 2, 'science');
   await expectThenType('Only unread news? [y/N]: ', 1, 'y');
   await expectThenType('root (new)', 1);
-  await expectThenType('Choice: ', 5, '5');
+  await expectThenType('Choice: ', 6, '5');
   await expectThenType('Area: ', 3, 'science');
   await expectThenType('Only unread news? [y/N]: ', 2, 'y');
   await expectThenType('No news.', 1);
-  await expectThenType('Choice: ', 6, '0');
+  await expectThenType('Choice: ', 7, '0');
   await expectThenType('[exited 0]', 1);
 
   const text = await screen();
@@ -89,7 +96,7 @@ it('registers, subscribes, posts and reads unread news through the menu', async 
   expect(text).not.toMatch(/marie curie\s*\n\s+Polonium found/);
   // The menu is numbered without gaps: 1 to 8 and 0 for a user (9 and 10 are an admin's).
   expect(text).toMatch(/8 {2}log out\n {2}0 {2}quit/);
-  expect(text).not.toContain('radium-1898');
+  expect(text).not.toContain('radium-189');
   const stored = JSON.parse(readFileSync(configFile, 'utf8')) as { user: { name: string } };
   expect(stored.user.name).toBe('marie curie');
 }, 60_000);

@@ -2,9 +2,6 @@
  * Serves the built dashboard (`vite build` writes it to `dist/web/election-dashboard`) at `/`. When it was never
  * built, `/` says so and how to build it, instead of a bare 404.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { builtPageDir, serveBuiltPage } from '../../platform/http/built-page.js';
 import { addFavicon } from '../../platform/http/favicon.js';
 import type { HttpServer } from '../../platform/http/server.js';
@@ -19,14 +16,8 @@ export async function serveDashboard(
   app: HttpServer,
   dir = builtPageDir('election-dashboard'),
 ): Promise<void> {
+  // The built page brings its own icon; without it, a drawn one answers.
   if (!(await serveBuiltPage(app, dir, notBuiltPage))) {
     addFavicon(app, { color: '#1d4ed8', glyph: 'E' });
-    return;
-  }
-  // Browsers ask for /favicon.ico whatever the page links: the dashboard's own icon answers.
-  if (existsSync(join(dir, 'favicon.svg'))) {
-    app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
-      reply.type('image/svg+xml').sendFile('favicon.svg'),
-    );
   }
 }

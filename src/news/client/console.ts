@@ -1,6 +1,6 @@
 /**
- * The interactive console menu of seed 002's client: log in or register, then numbered
- * operations (admins also add and remove areas). Runs on node:readline/promises; the session
+ * The interactive console menu of seed 002's client: log in or register (the password asked
+ * twice), then numbered operations (admins also add and remove areas). Runs on node:readline/promises; the session
  * is kept in the same config file as the scripted subcommands.
  */
 import { createInterface } from 'node:readline/promises';
@@ -135,6 +135,11 @@ async function logIn(
     }
     const name = await ask('Name: ');
     const password = await askHidden('Password: ');
+    // A new account's password is typed twice, as `agora news register` asks it.
+    if (choice === '2' && (await askHidden('Password again: ')) !== password) {
+      say('The two passwords differ; nothing was created.');
+      continue;
+    }
     try {
       const result =
         choice === '1' ? await client.login(name, password) : await client.register(name, password);

@@ -18,7 +18,10 @@ export function builtPageDir(name: string): string {
   return join(built, 'web', name);
 }
 
-/** Serves `dir` at `/`, or `notBuilt` with a 503 when it holds no `index.html`; says which. */
+/**
+ * Serves `dir` at `/`, or `notBuilt` with a 503 when it holds no `index.html`; says which. A
+ * built `favicon.svg` also answers `/favicon.ico`, which browsers ask for whatever the page links.
+ */
 export async function serveBuiltPage(
   app: HttpServer,
   dir: string,
@@ -41,5 +44,10 @@ export async function serveBuiltPage(
       );
     },
   });
+  if (existsSync(join(dir, 'favicon.svg'))) {
+    app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
+      reply.type('image/svg+xml').sendFile('favicon.svg'),
+    );
+  }
   return true;
 }

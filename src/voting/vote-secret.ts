@@ -24,6 +24,12 @@ export function judgeVoteSecret(secret: string): SecretVerdict {
   return secret.length < minVoteSecretChars ? 'short' : 'strong';
 }
 
+/** The development warning's words for a weak secret, kept short: it prints at every start. */
+const weakness = {
+  published: 'is unset or public',
+  short: `is under ${minVoteSecretChars} characters`,
+} as const;
+
 /**
  * Throws the one-line ConfigError that stops the service on a weak secret outside development
  * mode; returns the warning to log when development mode lets a weak one through.
@@ -44,7 +50,7 @@ export function checkVoteSecret(secret: string, development: boolean): string | 
     );
   }
   return (
-    `AGORA_VOTE_SECRET ${what}: allowed in development mode (AGORA_DEV); before others vote, ` +
-    'set it to a random value (export AGORA_VOTE_SECRET=$(openssl rand -hex 32); see src/voting/README.md).'
+    `AGORA_VOTE_SECRET ${weakness[verdict]} (fine in development mode); ` +
+    'before others vote: export AGORA_VOTE_SECRET=$(openssl rand -hex 32)'
   );
 }

@@ -1,15 +1,16 @@
 /**
- * The tasks server: the task routes at `/tasks` and `/tareas`, and `/status` with the counts and
- * this instance, for the cluster worker or container that answers.
+ * The tasks server: the task routes at `/tasks` and `/tareas`, `/status` with the counts and
+ * this instance, for the cluster worker or container that answers, and `/` linking to them.
  */
 import { hostname } from 'node:os';
 
+import { addFavicon } from '../platform/http/favicon.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import type { ContextOf, ServiceHandle } from '../platform/service.js';
 import type { StatusReport } from './protocol.js';
 import { RequestCounts } from './request-counts.js';
 import { addTaskRoutes } from './routes.js';
-import { statusSchema } from './schemas.js';
+import { indexSchema, statusSchema } from './schemas.js';
 import type { tasksService } from './service.js';
 import { countByStatus } from './task-store.js';
 
@@ -28,6 +29,23 @@ export async function startTasks(ctx: ContextOf<typeof tasksService>): Promise<S
     description: 'The task API of seed 003. `/tareas` is an alias of `/tasks`.',
   });
   counts.attach(app);
+  addFavicon(app, { color: '#7c3aed', glyph: 'T' });
+
+  // The start-up table lists this URL: opened in a browser, it says where the API is.
+  app.get(
+    '/',
+    {
+      schema: {
+        summary: 'Where the routes and their documentation are',
+        response: { 200: indexSchema },
+      },
+    },
+    () => ({
+      service: ctx.name,
+      description: 'The task API of seed 003: add, list, change and finish tasks.',
+      links: { tasks: '/tasks', tareas: '/tareas', status: '/status', docs: '/docs' },
+    }),
+  );
 
   addTaskRoutes(app, '/tasks', sql);
   addTaskRoutes(app, '/tareas', sql);

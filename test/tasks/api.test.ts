@@ -473,6 +473,22 @@ describe('monitoring and documentation', () => {
     expect(report.uptime_seconds).toBeGreaterThan(0);
   });
 
+  it('answers its root, the URL agora up lists, with links to every route, and has an icon', async () => {
+    const index = (await (await fetch(`${base}/`)).json()) as { links: Record<string, string> };
+    expect(index.links).toEqual({
+      tasks: '/tasks',
+      tareas: '/tareas',
+      status: '/status',
+      docs: '/docs',
+    });
+    for (const path of Object.values(index.links)) {
+      expect((await fetch(`${base}${path}`)).status).toBe(200);
+    }
+    const icon = await fetch(`${base}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toContain('image/svg+xml');
+  });
+
   it('serves the OpenAPI document and its UI at /docs', async () => {
     const document = (await (await fetch(`${base}/docs/json`)).json()) as {
       openapi: string;

@@ -110,15 +110,3 @@ export const statusSchema = Type.Object({
   requests: countsSchema,
   errors: countsSchema,
 });
-
-/** `GET /`: where a newcomer who opened the URL in the start-up table goes next. */
-export const indexSchema = Type.Object({
-  service: Type.String(),
-  description: Type.String(),
-  links: Type.Object({
-    tasks: Type.String(),
-    tareas: Type.String(),
-    status: Type.String(),
-    docs: Type.String(),
-  }),
-});

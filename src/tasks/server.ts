@@ -4,13 +4,13 @@
  */
 import { hostname } from 'node:os';
 
-import { addFavicon } from '../platform/http/favicon.js';
+import { addApiIndex } from '../platform/http/api-index.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import type { ContextOf, ServiceHandle } from '../platform/service.js';
 import type { StatusReport } from './protocol.js';
 import { RequestCounts } from './request-counts.js';
 import { addTaskRoutes } from './routes.js';
-import { indexSchema, statusSchema } from './schemas.js';
+import { statusSchema } from './schemas.js';
 import type { tasksService } from './service.js';
 import { countByStatus } from './task-store.js';
 
@@ -29,23 +29,12 @@ export async function startTasks(ctx: ContextOf<typeof tasksService>): Promise<S
     description: 'The task API of seed 003. `/tareas` is an alias of `/tasks`.',
   });
   counts.attach(app);
-  addFavicon(app, { color: '#7c3aed', glyph: 'T' });
-
-  // The start-up table lists this URL: opened in a browser, it says where the API is.
-  app.get(
-    '/',
-    {
-      schema: {
-        summary: 'Where the routes and their documentation are',
-        response: { 200: indexSchema },
-      },
-    },
-    () => ({
-      service: ctx.name,
-      description: 'The task API of seed 003: add, list, change and finish tasks.',
-      links: { tasks: '/tasks', tareas: '/tareas', status: '/status', docs: '/docs' },
-    }),
-  );
+  addApiIndex(app, {
+    service: ctx.name,
+    description: 'The task API of seed 003: add, list, change and finish tasks.',
+    links: { tasks: '/tasks', tareas: '/tareas', status: '/status' },
+    icon: { color: '#7c3aed', glyph: 'T' },
+  });
 
   addTaskRoutes(app, '/tasks', sql);
   addTaskRoutes(app, '/tareas', sql);

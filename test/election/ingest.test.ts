@@ -110,6 +110,20 @@ describe('each route stores ballots', () => {
   });
 });
 
+describe("the gateway's root", () => {
+  it('links to the ingest routes and their documentation, with an icon', async () => {
+    const index = (await (await fetch(`${gateway}/`)).json()) as { links: Record<string, string> };
+    expect(index.links).toEqual({
+      ingest: '/ingest',
+      grpc: '/ingest/grpc',
+      redis: '/ingest/redis',
+      docs: '/docs',
+    });
+    expect((await fetch(`${gateway}/docs`)).status).toBe(200);
+    expect((await fetch(`${gateway}/favicon.ico`)).headers.get('content-type')).toContain('svg');
+  });
+});
+
 describe('a ballot id is stored once', () => {
   it.each(['grpc', 'redis'])('sent twice to /ingest/%s', async (route) => {
     const ballot = { ...seedBallot(), id: `twice-${route}` };

@@ -9,6 +9,7 @@ import { Counter, type Registry } from 'prom-client';
 import { Type } from 'typebox';
 
 import { AgoraError, ConflictError, ValidationError } from '../../platform/errors.js';
+import { addApiIndex } from '../../platform/http/api-index.js';
 import { createHttpServer, listen } from '../../platform/http/server.js';
 import type { Logger } from '../../platform/logger.js';
 import type { ContextOf, ServiceHandle } from '../../platform/service.js';
@@ -104,6 +105,13 @@ export async function startElectionGateway(
     return reply.status(201).send(answer);
   }
 
+  addApiIndex(app, {
+    service: ctx.name,
+    description:
+      'Ballot ingest of the election pipeline: POST ballots, stored through gRPC or queued on Redis.',
+    links: { ingest: '/ingest', grpc: '/ingest/grpc', redis: '/ingest/redis' },
+    icon: { color: '#1d4ed8', glyph: 'G' },
+  });
   const route = (summary: string) => ({ schema: { ...ingestSchema, summary } });
   app.post('/ingest/grpc', route('Store ballots through election-grpc'), (request, reply) =>
     ingest(request.body, 'grpc', reply),

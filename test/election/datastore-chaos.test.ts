@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { LoadReport } from '../../src/load/report.js';
-import { type FaultProxy, startFaultProxy } from '../../src/platform/fault-proxy.js';
+import { faultsInSeededOrder, proxyBefore, readyzIs } from '../support/backend-faults.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
 import { startOwnPostgres, startOwnRedis } from '../support/data-holders.js';
 import { seedBallot } from '../support/election-ingest-world.js';
@@ -130,17 +130,6 @@ async function storedCount(ingest: ElectionIngest): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-async function readyzIs(url: string, status: number, what: string) {
-  return waitFor(
-    async () => {
-      const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
-      const body = (await response.json()) as { checks: Record<string, string> };
-      return response.status === status && body;
-    },
-    { timeoutMs: 20_000, intervalMs: 100, message: what },
-  );
-}
-
 /** A ballot POSTed to the gateway now, with a deadline: status and error message. */
 async function ingestNow(ingest: ElectionIngest, route: 'grpc' | 'redis') {
   const response = await fetch(new URL(`/ingest/${route}`, ingest.gatewayUrl), {
@@ -243,10 +232,7 @@ describe('the election ingest when its data holders fail', () => {
 
   it("stores every Redis-route ballot once through latency, resets and a blackhole before a subscriber's Redis", async () => {
     const random = seededRandom('election datastore faults Redis');
-    const target = new URL(testRedisUrl);
-    const proxy: FaultProxy = await startFaultProxy({
-      target: { host: target.hostname, port: Number(target.port || 6379) },
-    });
+    const proxy = await proxyBefore(testRedisUrl);
     cleanUps.push(() => proxy.close());
     const ingest = await startIngest({});
     // A second subscriber, the only one whose Redis goes through the proxy.
@@ -266,12 +252,7 @@ describe('the election ingest when its data holders fail', () => {
     await waitForHttp(readyz, { timeoutMs: 30_000 });
 
     const load = startLoad(ingest, testDatabaseUrl, 'gateway-redis=1', 10);
-    const faults = [
-      { kind: 'latency', ms: 200 + random.below(300) },
-      { kind: 'reset' },
-      { kind: 'blackhole' },
-    ] as const;
-    for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+    for (const fault of faultsInSeededOrder(random)) {
       proxy.setFault(fault);
       const status = fault.kind === 'latency' ? 200 : 503;
       await readyzIs(readyz, status, `the subscriber's /readyz to say ${status} (${fault.kind})`);
@@ -283,10 +264,7 @@ describe('the election ingest when its data holders fail', () => {
 
   it('stores every ballot once through latency, resets and a blackhole before Postgres', async () => {
     const random = seededRandom('election datastore faults');
-    const target = new URL(testDatabaseUrl);
-    const proxy: FaultProxy = await startFaultProxy({
-      target: { host: target.hostname, port: Number(target.port || 5432) },
-    });
+    const proxy = await proxyBefore(testDatabaseUrl);
     cleanUps.push(() => proxy.close());
     const ingest = await startIngest({
       databaseUrl: proxy.url(testDatabaseUrl),
@@ -298,12 +276,7 @@ describe('the election ingest when its data holders fail', () => {
       'gateway-grpc=1,gateway-redis=1,grpc-direct=1',
       10,
     );
-    const faults = [
-      { kind: 'latency', ms: 200 + random.below(300) },
-      { kind: 'reset' },
-      { kind: 'blackhole' },
-    ] as const;
-    for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+    for (const fault of faultsInSeededOrder(random)) {
       proxy.setFault(fault);
       for (const service of ['election-grpc', 'election-subscriber'] as const) {
         if (fault.kind === 'latency') {

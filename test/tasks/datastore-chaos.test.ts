@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { LoadReport } from '../../src/load/report.js';
-import { type FaultProxy, startFaultProxy } from '../../src/platform/fault-proxy.js';
 import { queryTimeoutMs } from '../../src/platform/sql/pg.js';
+import { faultsInSeededOrder, proxyBefore, readyzIs } from '../support/backend-faults.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
 import { startOwnPostgres } from '../support/data-holders.js';
 import {
@@ -112,17 +112,6 @@ async function storedCount(base: string): Promise<number> {
   return status.tasks?.total ?? 0;
 }
 
-async function readyzIs(base: string, status: number, what: string) {
-  return waitFor(
-    async () => {
-      const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(3_000) });
-      await response.body?.cancel();
-      return response.status === status;
-    },
-    { timeoutMs: 20_000, intervalMs: 100, message: what },
-  );
-}
-
 /**
  * A task POSTed with a client deadline: it is made (201) or refused readably (503 with an error
  * message); a timeout fails the test, as a request that hung past its deadline. The deadline
@@ -165,11 +154,11 @@ describe('tasks when Postgres fails', () => {
     expect(load.run.exitStatus(), 'the load ended before the crash').toBeUndefined();
 
     await postgres.crash();
-    await readyzIs(tasks.base, 503, 'tasks to say Postgres is away');
+    await readyzIs(`${tasks.base}/readyz`, 503, 'tasks to say Postgres is away');
     expect(await probe(tasks.base)).toBe(503);
 
     await postgres.start();
-    await readyzIs(tasks.base, 200, 'tasks to be ready again without a restart');
+    await readyzIs(`${tasks.base}/readyz`, 200, 'tasks to be ready again without a restart');
     expect(await probe(tasks.base)).toBe(201);
     await expectJudged(emulator);
     const outcome = await load.finished();
@@ -184,10 +173,7 @@ describe('tasks when Postgres fails', () => {
 
   it('stores every task once through latency, resets and a blackhole, no request outliving its deadline', async () => {
     const random = seededRandom('tasks datastore faults');
-    const target = new URL(testDatabaseUrl);
-    const proxy: FaultProxy = await startFaultProxy({
-      target: { host: target.hostname, port: Number(target.port || 5432) },
-    });
+    const proxy = await proxyBefore(testDatabaseUrl);
     cleanUps.push(() => proxy.close());
     const tasks = await startTasks(proxy.url(testDatabaseUrl));
     const emulator = startEmulator(tasks.base);
@@ -197,23 +183,22 @@ describe('tasks when Postgres fails', () => {
       timeoutMs: 20_000,
       message: 'a hundred tasks stored before the faults',
     });
-    const faults = [
-      { kind: 'latency', ms: 200 + random.below(300) },
-      { kind: 'reset' },
-      { kind: 'blackhole' },
-    ] as const;
-    for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+    for (const fault of faultsInSeededOrder(random)) {
       expect(emulator.exitStatus(), 'the emulator ended before the faults').toBeUndefined();
       proxy.setFault(fault);
       if (fault.kind === 'latency') {
-        await readyzIs(tasks.base, 200, 'tasks to stay ready while Postgres is slow');
+        await readyzIs(`${tasks.base}/readyz`, 200, 'tasks to stay ready while Postgres is slow');
         expect(await probe(tasks.base)).toBe(201);
       } else {
-        await readyzIs(tasks.base, 503, `tasks to say Postgres is away (${fault.kind})`);
+        await readyzIs(
+          `${tasks.base}/readyz`,
+          503,
+          `tasks to say Postgres is away (${fault.kind})`,
+        );
         expect(await probe(tasks.base)).toBe(503);
       }
       proxy.setFault({ kind: 'pass' });
-      await readyzIs(tasks.base, 200, `tasks to be ready again after ${fault.kind}`);
+      await readyzIs(`${tasks.base}/readyz`, 200, `tasks to be ready again after ${fault.kind}`);
     }
     expect(load.run.exitStatus(), 'the load ended before the faults did').toBeUndefined();
     await expectJudged(emulator);

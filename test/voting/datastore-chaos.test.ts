@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { LoadReport } from '../../src/load/report.js';
-import { type FaultProxy, startFaultProxy } from '../../src/platform/fault-proxy.js';
+import { faultsInSeededOrder, proxyBefore, readyzIs } from '../support/backend-faults.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
 import {
   type OwnPostgres,
@@ -133,18 +133,6 @@ async function tallyTotal(stack: Stack): Promise<number> {
   return ((await response.json()) as { total: number }).total;
 }
 
-/** Polls `/readyz` until its status is `status`; returns the body it gave then. */
-async function readyzIs(url: string, status: number, what: string) {
-  return waitFor(
-    async () => {
-      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) });
-      const body = (await response.json()) as { checks: Record<string, string> };
-      return response.status === status && body;
-    },
-    { timeoutMs: 20_000, intervalMs: 100, message: what },
-  );
-}
-
 /** A vote POSTed now (while it cannot be stored), with a deadline: its status and error message. */
 async function voteNow(stack: Stack): Promise<{ status: number; message?: string }> {
   const response = await fetch(`${stack.vote}/`, {
@@ -177,17 +165,17 @@ describe('voting when its data holders fail', () => {
     });
 
     await redis.crash();
-    const down = await readyzIs(stack.vote, 503, 'vote to say Redis is away');
+    const down = await readyzIs(`${stack.vote}/readyz`, 503, 'vote to say Redis is away');
     // A public /readyz names the check that waits (the reason is for the log and admin port).
     expect(Object.keys(down.checks).join(' ')).toMatch(/redis|broker/i);
     const refused = await voteNow(stack);
     expect(refused.status).toBe(503);
     expect(refused.message).toBeTruthy();
-    await readyzIs(stack.worker, 503, 'the worker to say Redis is away');
+    await readyzIs(`${stack.worker}/readyz`, 503, 'the worker to say Redis is away');
 
     await redis.start();
-    await readyzIs(stack.vote, 200, 'vote to be ready again without a restart');
-    await readyzIs(stack.worker, 200, 'the worker to be ready again without a restart');
+    await readyzIs(`${stack.vote}/readyz`, 200, 'vote to be ready again without a restart');
+    await readyzIs(`${stack.worker}/readyz`, 200, 'the worker to be ready again without a restart');
     const outcome = await load.finished();
     expectJudged(outcome);
     expect(outcome.report.total.failed).toBeGreaterThan(0);
@@ -217,11 +205,11 @@ describe('voting when its data holders fail', () => {
       { timeoutMs: 20_000, message: 'the result service to answer 503 while Postgres is away' },
     );
     expect(results.error.message).toMatch(/database/i);
-    await readyzIs(stack.worker, 503, 'the worker to say Postgres is away');
+    await readyzIs(`${stack.worker}/readyz`, 503, 'the worker to say Postgres is away');
 
     await postgres.start();
-    await readyzIs(stack.result, 200, 'result to be ready again without a restart');
-    await readyzIs(stack.worker, 200, 'the worker to be ready again without a restart');
+    await readyzIs(`${stack.result}/readyz`, 200, 'result to be ready again without a restart');
+    await readyzIs(`${stack.worker}/readyz`, 200, 'the worker to be ready again without a restart');
     const outcome = await load.finished();
     expectJudged(outcome);
     // Votes were still queued all along: the stream held them until Postgres was back.
@@ -236,13 +224,7 @@ describe('voting when its data holders fail', () => {
     'keeps every vote once through latency, resets and a blackhole between the worker and %s',
     async (backend, backendUrl) => {
       const random = seededRandom(`voting datastore faults ${backend}`);
-      const target = new URL(backendUrl);
-      const proxy: FaultProxy = await startFaultProxy({
-        target: {
-          host: target.hostname,
-          port: Number(target.port || (backend === 'Redis' ? 6379 : 5432)),
-        },
-      });
+      const proxy = await proxyBefore(backendUrl);
       cleanUps.push(() => proxy.close());
       const stack = await startVoting(testRedisUrl, testDatabaseUrl);
       // A second worker, the only one whose backend goes through the proxy.
@@ -258,25 +240,24 @@ describe('voting when its data holders fail', () => {
       await waitForHttp(`${worker}/readyz`, { timeoutMs: 30_000 });
 
       const load = startLoad(stack, 10);
-      const faults = [
-        { kind: 'latency', ms: 200 + random.below(300) },
-        { kind: 'reset' },
-        { kind: 'blackhole' },
-      ] as const;
-      for (const fault of faults.toSorted(() => random.next() - 0.5)) {
+      for (const fault of faultsInSeededOrder(random)) {
         proxy.setFault(fault);
         if (fault.kind === 'latency') {
-          await readyzIs(worker, 200, `the worker to stay ready while ${backend} is slow`);
+          await readyzIs(
+            `${worker}/readyz`,
+            200,
+            `the worker to stay ready while ${backend} is slow`,
+          );
         } else {
           const down = await readyzIs(
-            worker,
+            `${worker}/readyz`,
             503,
             `the worker to say ${backend} is away (${fault.kind})`,
           );
           expect(Object.keys(down.checks).length).toBeGreaterThan(0);
         }
         proxy.setFault({ kind: 'pass' });
-        await readyzIs(worker, 200, `the worker to be ready again after ${fault.kind}`);
+        await readyzIs(`${worker}/readyz`, 200, `the worker to be ready again after ${fault.kind}`);
       }
       expectJudged(await load.finished());
     },

@@ -7,7 +7,7 @@
  * subscriber and Redis (latency, resets, a blackhole), while their /readyz is polled. Nothing is
  * restarted but the data holder.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,7 @@ import {
   type IngestBackends,
   startElectionIngest,
 } from '../support/election-load-services.js';
+import { startLoadRun, throughOutage } from '../support/load-run.js';
 import {
   freePort,
   killAll,
@@ -84,9 +85,7 @@ async function startApi(
 
 /** Starts `agora load election` on `routes`; `finished` has its exit, report and output. */
 function startLoad(ingest: ElectionIngest, databaseUrl: string, routes: string, seconds: number) {
-  const reportPath = join(dir, `report-${uniqueName('run')}.json`);
-  const run = startAgora([
-    'load',
+  return startLoadRun(dir, [
     'election',
     '--url',
     ingest.gatewayUrl,
@@ -102,27 +101,13 @@ function startLoad(ingest: ElectionIngest, databaseUrl: string, routes: string, 
     '60',
     '--duration',
     `${seconds}s`,
-    // Every request ends within this, answered or not; a refused one is retried, same id.
-    '--timeout',
-    '3s',
+    // A refused ballot is retried, same id.
     '--retries',
     '40',
-    '--max-failures',
-    '100%',
     '--settle-timeout',
     '40s',
-    '--no-live',
-    '--report',
-    reportPath,
+    ...throughOutage,
   ]);
-  return {
-    run,
-    finished: async () => {
-      const exit = await run.exited;
-      const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
-      return { code: exit.code, report, output: run.output() };
-    },
-  };
 }
 
 async function storedCount(ingest: ElectionIngest): Promise<number> {

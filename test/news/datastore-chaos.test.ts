@@ -7,27 +7,21 @@
  * stored exactly once under the id it was acknowledged with, and the load's verification (the
  * same, with unconfirmed posts stored once or not at all) exits 0.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import type { LoadReport } from '../../src/load/report.js';
 import { createAdmin } from '../../src/news/accounts.js';
 import { NewsClient } from '../../src/news/client/client.js';
 import { NewsError } from '../../src/news/protocol.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { uniqueName } from '../support/backends.js';
 import { type OwnPostgres, startOwnPostgres } from '../support/data-holders.js';
+import { startLoadRun, throughOutage } from '../support/load-run.js';
 import { newsTestEnv, startNewsProcess, waitUntilServing } from '../support/news.js';
-import {
-  freePort,
-  killAll,
-  type ManagedProcess,
-  startAgora,
-  waitFor,
-} from '../support/processes.js';
+import { freePort, killAll, type ManagedProcess, waitFor } from '../support/processes.js';
 
 const schema = uniqueName('news_ds');
 const areas = ['n1', 'n2', 'n3'];
@@ -78,10 +72,9 @@ afterAll(async () => {
 
 /** `agora load news` through the agent; `finished` has its exit, report and output. */
 function startLoad(seconds: number) {
-  const reportPath = join(dir, `report-${uniqueName('run')}.json`);
-  const run = startAgora(
+  return startLoadRun(
+    dir,
     [
-      'load',
       'news',
       '--url',
       `tcp://${agentAddress}`,
@@ -95,26 +88,11 @@ function startLoad(seconds: number) {
       '20',
       '--duration',
       `${seconds}s`,
-      // One post, retries through the agent included, ends within this: none may hang.
-      '--timeout',
-      '3s',
-      // The outage fails posts; only the verification must pass.
-      '--max-failures',
-      '100%',
-      '--no-live',
-      '--report',
-      reportPath,
+      // Retries through the agent included, a post ends within the 3 s.
+      ...throughOutage,
     ],
     { env: { ...process.env, LOG_LEVEL: 'warn' } },
   );
-  return {
-    run,
-    finished: async () => {
-      const exit = await run.exited;
-      const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
-      return { code: exit.code, report, output: run.output() };
-    },
-  };
 }
 
 /** Polls every /readyz until each says `status`. */

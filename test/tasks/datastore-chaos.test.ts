@@ -7,17 +7,17 @@
  * deadline must each get a task or a readable error, /readyz must tell the truth, and the
  * service is never restarted.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import type { LoadReport } from '../../src/load/report.js';
 import { queryTimeoutMs } from '../../src/platform/sql/pg.js';
 import { faultsInSeededOrder, proxyBefore, readyzIs } from '../support/backend-faults.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
 import { startOwnPostgres } from '../support/data-holders.js';
+import { startLoadRun, throughOutage } from '../support/load-run.js';
 import {
   freePort,
   killAll,
@@ -74,9 +74,7 @@ function startEmulator(base: string): ManagedProcess {
 
 /** `agora load tasks` against the service; `finished` has its exit, report and output. */
 function startLoad(base: string, seconds: number) {
-  const reportPath = join(dir, `report-${uniqueName('run')}.json`);
-  const run = startAgora([
-    'load',
+  return startLoadRun(dir, [
     'tasks',
     '--url',
     base,
@@ -86,24 +84,8 @@ function startLoad(base: string, seconds: number) {
     '20',
     '--duration',
     `${seconds}s`,
-    // Every request ends within this, answered or not: none may hang on the outage.
-    '--timeout',
-    '3s',
-    // The outage fails requests (503, resets); only the verification must pass.
-    '--max-failures',
-    '100%',
-    '--no-live',
-    '--report',
-    reportPath,
+    ...throughOutage,
   ]);
-  return {
-    run,
-    finished: async () => {
-      const exit = await run.exited;
-      const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
-      return { code: exit.code, report, output: run.output() };
-    },
-  };
 }
 
 async function storedCount(base: string): Promise<number> {

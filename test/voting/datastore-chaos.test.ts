@@ -6,7 +6,7 @@
  * resets, a blackhole) while /readyz is polled and must tell the truth. Nothing is restarted
  * but the data holder.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,6 +21,7 @@ import {
   startOwnPostgres,
   startOwnRedis,
 } from '../support/data-holders.js';
+import { startLoadRun, throughOutage } from '../support/load-run.js';
 import {
   freePort,
   killAll,
@@ -86,10 +87,9 @@ async function startVoting(redisUrl: string, databaseUrl: string): Promise<Stack
 
 /** Starts `agora load voting` against the stack; `finished` has its exit, report and output. */
 function startLoad(stack: Stack, seconds: number) {
-  const reportPath = join(dir, `report-${uniqueName('run')}.json`);
-  const run = startAgora(
+  return startLoadRun(
+    dir,
     [
-      'load',
       'voting',
       '--url',
       `${stack.vote}/`,
@@ -101,28 +101,12 @@ function startLoad(stack: Stack, seconds: number) {
       '400',
       '--duration',
       `${seconds}s`,
-      // Every request ends within this, answered or not: none may hang on the outage.
-      '--timeout',
-      '3s',
-      // The outage fails requests readably (503); only the verification must pass.
-      '--max-failures',
-      '100%',
       '--settle-timeout',
       '40s',
-      '--no-live',
-      '--report',
-      reportPath,
+      ...throughOutage,
     ],
     { env: stack.env },
   );
-  return {
-    run,
-    finished: async () => {
-      const exit = await run.exited;
-      const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
-      return { code: exit.code, report, output: run.output() };
-    },
-  };
 }
 
 async function tallyTotal(stack: Stack): Promise<number> {

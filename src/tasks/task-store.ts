@@ -102,7 +102,7 @@ export async function createTask(sql: SqlQueryable, task: NewTask): Promise<Crea
  * that task's outcome, never a throw.
  */
 export async function createTasks(
-  tx: SqlQueryable,
+  sql: SqlQueryable,
   tasks: readonly NewTask[],
 ): Promise<Outcome<CreatedTask>[]> {
   const hashes = tasks.map(requestHash);
@@ -112,7 +112,7 @@ export async function createTasks(
   const order = tasks
     .map((_, i) => i)
     .sort((a, b) => compareText(sortKeys[a] ?? '', sortKeys[b] ?? ''));
-  const inserted = await tx.query<TaskRow>(
+  const inserted = await sql.query<TaskRow>(
     `INSERT INTO tasks (client_id, idempotency_key, request_hash, title, description)
      SELECT client_id, idempotency_key, request_hash, title, description
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
@@ -147,7 +147,7 @@ export async function createTasks(
   );
   if (missing.length > 0) {
     // The statement above waited for the concurrent inserts it conflicted with to commit.
-    const { rows } = await tx.query<TaskRow>(
+    const { rows } = await sql.query<TaskRow>(
       `SELECT ${columns} FROM tasks
        WHERE (client_id, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
       [missing.map((task) => task.clientId), missing.map((task) => task.idempotencyKey ?? '')],
@@ -173,7 +173,7 @@ export async function createTasks(
       // The first task with this key was deleted in between: the key is free again. Its own
       // write, whose failure is this task's alone: the batch's insert has committed.
       try {
-        outcomes.push({ value: await createTask(tx, task) });
+        outcomes.push({ value: await createTask(sql, task) });
       } catch (error) {
         outcomes.push({ error });
       }

@@ -109,6 +109,10 @@ export function groupedBallotStore(
 ): (ballots: readonly Ballot[]) => Promise<StoreResult> {
   const group = new GroupCommit<readonly Ballot[], StoreResult & { inserted: InsertedRow[] }>({
     sql: () => sql,
+    // The store statement is the batch's only write and commits by itself: the hot summary
+    // rows it locks are free once Postgres flushed the commit, with no COMMIT round trip from
+    // here in between. What follows reads, and a conflict is that call's outcome.
+    commit: 'statement',
     writeBatch: async (tx, calls) => {
       const all = calls.flat();
       const unique = firstOfEachId(all);

@@ -25,7 +25,15 @@ const errors = { 400: errorSchema, 404: errorSchema, 503: errorSchema };
 
 export function addTaskRoutes(app: HttpServer, prefix: string, sql: Sql): void {
   const tags = ['tasks'];
-  const creates = new GroupCommit({ sql: () => sql, writeBatch: createTasks });
+  // One statement per batch, autocommitted: one round trip, not BEGIN, INSERT and COMMIT. Two
+  // batches in flight, not four: the creates that arrive meanwhile make fewer, larger batches,
+  // which cost Node and Postgres less per task (measured in the README's benchmark section).
+  const creates = new GroupCommit({
+    sql: () => sql,
+    writeBatch: createTasks,
+    commit: 'statement',
+    maxInFlight: 2,
+  });
 
   app.post(
     prefix,

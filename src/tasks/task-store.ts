@@ -97,17 +97,22 @@ export async function createTask(sql: SqlQueryable, task: NewTask): Promise<Crea
 /**
  * The tasks of one group commit, in one INSERT, with the meaning each would have had alone and
  * in order: a key already stored, or sent earlier in the batch, finds that task (or, with other
- * content, is refused for that caller only). Runs in the batch's transaction.
+ * content, is refused for that caller only). The INSERT is the batch's only write and commits
+ * by itself (GroupCommit's `statement` mode); what follows reads, and a failure after it is
+ * that task's outcome, never a throw.
  */
 export async function createTasks(
-  tx: SqlQueryable,
+  sql: SqlQueryable,
   tasks: readonly NewTask[],
 ): Promise<Outcome<CreatedTask>[]> {
   const hashes = tasks.map(requestHash);
   // Every writer inserts keys in this one order, so batches sharing keys wait instead of
-  // deadlocking (retryTransaction covers what is left).
-  const order = tasks.map((_, i) => i).sort((a, b) => compareTasks(tasks[a], tasks[b]));
-  const inserted = await tx.query<TaskRow>(
+  // deadlocking (a retry covers what is left).
+  const sortKeys = tasks.map((task) => keyOf(task.clientId, task.idempotencyKey ?? ''));
+  const order = tasks
+    .map((_, i) => i)
+    .sort((a, b) => compareText(sortKeys[a] ?? '', sortKeys[b] ?? ''));
+  const inserted = await sql.query<TaskRow>(
     `INSERT INTO tasks (client_id, idempotency_key, request_hash, title, description)
      SELECT client_id, idempotency_key, request_hash, title, description
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
@@ -142,7 +147,7 @@ export async function createTasks(
   );
   if (missing.length > 0) {
     // The statement above waited for the concurrent inserts it conflicted with to commit.
-    const { rows } = await tx.query<TaskRow>(
+    const { rows } = await sql.query<TaskRow>(
       `SELECT ${columns} FROM tasks
        WHERE (client_id, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
       [missing.map((task) => task.clientId), missing.map((task) => task.idempotencyKey ?? '')],
@@ -165,8 +170,13 @@ export async function createTasks(
     }
     const found = keyed.get(keyOf(task.clientId, key));
     if (found === undefined) {
-      // The first task with this key was deleted in between: the key is free again.
-      outcomes.push({ value: await createTask(tx, task) });
+      // The first task with this key was deleted in between: the key is free again. Its own
+      // write, whose failure is this task's alone: the batch's insert has committed.
+      try {
+        outcomes.push({ value: await createTask(sql, task) });
+      } catch (error) {
+        outcomes.push({ error });
+      }
     } else if (found.row.request_hash !== hashes[i]) {
       outcomes.push({ error: new IdempotencyKeyReusedError(key) });
     } else {
@@ -182,9 +192,7 @@ function keyOf(clientId: string, key: string): string {
   return JSON.stringify([clientId, key]);
 }
 
-function compareTasks(a: NewTask | undefined, b: NewTask | undefined): number {
-  const left = keyOf(a?.clientId ?? '', a?.idempotencyKey ?? '');
-  const right = keyOf(b?.clientId ?? '', b?.idempotencyKey ?? '');
+function compareText(left: string, right: string): number {
   return left < right ? -1 : left > right ? 1 : 0;
 }
 

@@ -354,7 +354,9 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
       let batches: number[];
 
       /** Inserts notes by key; a key already stored (or earlier in the batch) is not created. */
-      function noteWriter(options: { maxBatch?: number } = {}) {
+      function noteWriter(
+        options: { maxBatch?: number; commit?: 'transaction' | 'statement' } = {},
+      ) {
         return new GroupCommit<Note, { created: boolean }>({
           sql: () => sql,
           ...options,
@@ -435,6 +437,77 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
         expect((await sql.query('SELECT body FROM notes WHERE key = $1', ['old'])).rows).toEqual([
           { body: 'first' },
         ]);
+      });
+
+      describe("in 'statement' mode (the batch's one write commits by itself)", () => {
+        it('answers each write after its commit, one statement for the batch', async () => {
+          const writer = noteWriter({ commit: 'statement' });
+          const keys = Array.from({ length: 30 }, (_, i) => `s${i}`);
+          const answers = await Promise.all(
+            keys.map(async (key) => {
+              await writer.write({ key, body: `body of ${key}` });
+              const { rowCount } = await sql.query('SELECT 1 FROM notes WHERE key = $1', [key]);
+              return rowCount;
+            }),
+          );
+          expect(answers).toEqual(keys.map(() => 1));
+          expect(batches).toEqual([30]);
+        });
+
+        it('fails a bad row alone and keeps conflicts exact', async () => {
+          const writer = noteWriter({ commit: 'statement' });
+          await writer.write({ key: 'old', body: 'first' });
+          const settled = await Promise.allSettled(
+            [
+              { key: 'old', body: 'again' },
+              { key: 'new', body: 'fine' },
+              { key: 'worse', body: 'bad' },
+              { key: 'new', body: 'again' },
+            ].map((note) => writer.write(note)),
+          );
+          expect(settled.map((result) => result.status)).toEqual([
+            'fulfilled',
+            'fulfilled',
+            'rejected',
+            'fulfilled',
+          ]);
+          expect(settled[2]).toMatchObject({ reason: { code: '23514' } });
+          const created = settled.map((result) =>
+            result.status === 'fulfilled' ? result.value.created : undefined,
+          );
+          // The two writes of 'new' were concurrent: the one retried first creates it (a batch
+          // with a bad row is written again row by row, side by side).
+          expect(created[0]).toBe(false);
+          expect([created[1], created[3]].sort()).toEqual([false, true]);
+          const { rows } = await sql.query<{ key: string }>('SELECT key FROM notes ORDER BY key');
+          expect(rows.map((row) => row.key)).toEqual(['new', 'old']);
+        });
+
+        it('never writes a batch again once a statement of it committed: every caller gets the error', async () => {
+          let runs = 0;
+          const writer = new GroupCommit<Note, boolean>({
+            sql: () => sql,
+            commit: 'statement',
+            writeBatch: async (tx, notes) => {
+              runs++;
+              await tx.query(
+                'INSERT INTO notes (key, body) SELECT key, $2 FROM unnest($1::text[]) AS n(key)',
+                [notes.map((note) => note.key), 'x'],
+              );
+              await tx.query('SELECT no_such_column FROM notes');
+              return notes.map(() => ({ value: true }));
+            },
+          });
+          const settled = await Promise.allSettled([
+            writer.write({ key: 'a', body: 'x' }),
+            writer.write({ key: 'b', body: 'x' }),
+          ]);
+          expect(settled.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+          expect(settled[0]).toMatchObject({ reason: { code: '42703' } });
+          expect(runs).toBe(1);
+          const { rows } = await sql.query<{ key: string }>('SELECT key FROM notes ORDER BY key');
+          expect(rows.map((row) => row.key)).toEqual(['a', 'b']);
+        });
       });
 
       it('answers every write of a batch with the error when the database is unavailable', async () => {

@@ -1,11 +1,14 @@
 /**
  * Group commit: the single-row writes that arrive in one event-loop turn (and while the batch
- * before them commits) go to the database as one batch in one transaction, and each caller is
- * answered only after that commit. A batch that fails is written again row by row, so one bad
+ * before them commits) go to the database as one batch in one transaction (or one statement),
+ * and each caller is answered only after that commit. A batch that fails is written again row by row, so one bad
  * row fails alone and its batch-mates still commit.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { backoffDelay } from '../backoff.js';
 import { UnavailableError } from '../errors.js';
-import { retryTransaction } from './errors.js';
+import { isSerializationFailure, retryTransaction } from './errors.js';
 import type { Sql, SqlQueryable } from './sql.js';
 
 /** What one write of a batch came to: a value, or an error for that caller alone. */
@@ -30,6 +33,22 @@ export interface GroupCommitOptions<Input, Output> {
   maxBatch?: number;
   /** Most batches committing at once; the writes that arrive meanwhile form the next batch. */
   maxInFlight?: number;
+  /**
+   * `transaction` (the default): `writeBatch` runs between BEGIN and COMMIT. `statement`: its
+   * first statement is the batch's only write and commits by itself, and what follows only
+   * reads, so a batch costs one round trip instead of three and the rows it locks are free as
+   * soon as Postgres has flushed the commit, not once this process has sent COMMIT. A write of
+   * the batch that fails after that first statement must be its outcome, not a throw: once a
+   * statement committed, a rejection reaches every caller of the batch (none is written again).
+   */
+  commit?: 'transaction' | 'statement';
+}
+
+/** A batch in `statement` mode failed after a statement of it had committed. */
+class AfterCommitFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('a group commit failed after a statement of it committed', { cause: error });
+  }
 }
 
 interface Pending<Input, Output> {
@@ -38,7 +57,7 @@ interface Pending<Input, Output> {
   reject: (error: unknown) => void;
 }
 
-const defaults = { maxBatch: 500, maxInFlight: 4 };
+const defaults = { maxBatch: 500, maxInFlight: 4, commit: 'transaction' as const };
 
 export class GroupCommit<Input, Output> {
   private readonly options: Required<Omit<GroupCommitOptions<Input, Output>, 'afterCommit'>> &
@@ -85,13 +104,18 @@ export class GroupCommit<Input, Output> {
   private async commit(batch: readonly Pending<Input, Output>[]): Promise<void> {
     let outcomes: Outcome<Output>[];
     try {
-      outcomes = await retryTransaction(this.options.sql(), (tx) =>
-        this.options.writeBatch(
-          tx,
-          batch.map((pending) => pending.input),
-        ),
-      );
-    } catch (error) {
+      const inputs = batch.map((pending) => pending.input);
+      outcomes =
+        this.options.commit === 'statement'
+          ? await this.writeStatement(inputs)
+          : await retryTransaction(this.options.sql(), (tx) => this.options.writeBatch(tx, inputs));
+    } catch (thrown) {
+      // Some of it committed: writing it again could store a row twice, so every caller is told.
+      if (thrown instanceof AfterCommitFailure) {
+        for (const pending of batch) pending.reject(thrown.error);
+        return;
+      }
+      const error = thrown;
       // The database is away, or the batch was one write: every caller gets the error. Any other
       // failure is one bad row (or more): written alone, each fails or commits by itself.
       if (batch.length === 1 || error instanceof UnavailableError) {
@@ -116,4 +140,39 @@ export class GroupCommit<Input, Output> {
       else pending.reject(outcome.error);
     }
   }
+
+  /**
+   * `writeBatch` on the handle itself, each statement committing alone. While none has
+   * succeeded nothing is written, so a deadlock runs it again and a failure may be retried row
+   * by row; after one has, a failure is an AfterCommitFailure.
+   */
+  private async writeStatement(inputs: readonly Input[]): Promise<Outcome<Output>[]> {
+    for (let attempt = 1; ; attempt++) {
+      const sql = this.options.sql();
+      // An object, not a let: TypeScript does not see the closures below assign it.
+      const state = { committed: false };
+      const handle: SqlQueryable = {
+        query: async <Row>(text: string, params?: readonly unknown[]) => {
+          const result = await sql.query<Row>(text, params);
+          state.committed = true;
+          return result;
+        },
+        copyFrom: async (table, columns, rows) => {
+          const count = await sql.copyFrom(table, columns, rows);
+          state.committed = true;
+          return count;
+        },
+      };
+      try {
+        return await this.options.writeBatch(handle, inputs);
+      } catch (error) {
+        if (state.committed) throw new AfterCommitFailure(error);
+        if (!isSerializationFailure(error) || attempt >= maxStatementAttempts) throw error;
+        await sleep(backoffDelay(attempt - 1, { initialMs: 10, maxMs: 500 }));
+      }
+    }
+  }
 }
+
+/** Runs of a batch in `statement` mode that hit a deadlock before anything committed. */
+const maxStatementAttempts = 8;

@@ -354,12 +354,14 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
       let batches: number[];
 
       /** Inserts notes by key; a key already stored (or earlier in the batch) is not created. */
-      function noteWriter(options: { maxBatch?: number } = {}) {
+      function noteWriter(options: { maxBatch?: number; transaction?: boolean } = {}) {
         return new GroupCommit<Note, { created: boolean }>({
           sql: () => sql,
           ...options,
           writeBatch: async (tx, notes) => {
             batches.push(notes.length);
+            // Without a transaction the batch's one statement goes to the handle itself.
+            if (options.transaction === false) expect(tx).toBe(sql);
             const { rows } = await tx.query<{ key: string; ord: string }>(
               `INSERT INTO notes (key, body)
                SELECT key, body FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS n(key, body, ord)
@@ -435,6 +437,30 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
         expect((await sql.query('SELECT body FROM notes WHERE key = $1', ['old'])).rows).toEqual([
           { body: 'first' },
         ]);
+      });
+
+      it('with transaction: false, sends a batch as its one statement, answered after it committed, a bad row failing alone', async () => {
+        const writer = noteWriter({ transaction: false });
+        await writer.write({ key: 'old', body: 'first' });
+        const settled = await Promise.allSettled(
+          ['old', 'n1', 'n2', 'n3'].map((key, i) =>
+            writer.write({ key, body: i === 2 ? 'bad' : 'again' }).then(async (answer) => {
+              const { rowCount } = await sql.query('SELECT 1 FROM notes WHERE key = $1', [key]);
+              return { ...answer, stored: rowCount };
+            }),
+          ),
+        );
+        expect(
+          settled.map((result) => (result.status === 'fulfilled' ? result.value : 'failed')),
+        ).toEqual([
+          { created: false, stored: 1 },
+          { created: true, stored: 1 },
+          'failed',
+          { created: true, stored: 1 },
+        ]);
+        expect(settled[2]).toMatchObject({ reason: { code: '23514' } });
+        // The first write alone, the batch of four, then each of the four alone after the bad row.
+        expect(batches).toEqual([1, 4, 1, 1, 1, 1]);
       });
 
       it('answers every write of a batch with the error when the database is unavailable', async () => {

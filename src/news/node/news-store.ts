@@ -119,6 +119,38 @@ function toView(row: NewsRow): NewsView {
  * rows. The token's signature and expiry are checked before (`verifyToken`); a refused
  * session is refused first, whatever the area.
  */
+/** Every item of the area after `$5`, read or not: a page in id order. */
+const pickAll = `picked AS (
+       SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at,
+              (r.user_id IS NOT NULL OR i.author_id = $1) AS was_read
+       FROM news_items i
+       LEFT JOIN news_reads r ON r.news_id = i.id AND r.user_id = $1
+       WHERE i.area_id = (SELECT area_id FROM allowed) AND i.id > $5 AND NOT $3::boolean
+       ORDER BY i.id
+       LIMIT $4`;
+
+/**
+ * The unread items after `$5`: only those posted since the user's read-through are looked at
+ * (OFFSET 0 keeps the planner from walking the whole area in id order for the LIMIT), so a
+ * read costs what is new, not the size of the area.
+ */
+const pickUnread = `picked AS (
+       SELECT * FROM (
+         SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at, false AS was_read
+         FROM news_items i
+         WHERE i.area_id = (SELECT area_id FROM allowed)
+           AND i.inserted_by >= coalesce((
+             SELECT t.read_through FROM news_read_through t
+             WHERE t.user_id = $1 AND t.area_id = (SELECT area_id FROM allowed)
+           ), '0'::xid8)
+           AND i.author_id <> $1 AND i.id > $5 AND $3::boolean
+         OFFSET 0
+       ) unread
+       -- A lookup per candidate, not a join the planner could make by reading all the marks.
+       WHERE (SELECT true FROM news_reads r WHERE r.user_id = $1 AND r.news_id = unread.id) IS NULL
+       ORDER BY id
+       LIMIT $4`;
+
 export async function readNewsForSession(
   sql: SqlQueryable,
   session: Pick<TokenClaims, 'sid' | 'sub' | 'iat'>,
@@ -139,20 +171,20 @@ export async function readNewsForSession(
      ), allowed AS (
        SELECT area_id FROM gate
        WHERE NOT revoked AND (valid_after IS NULL OR valid_after <= $8::float8) AND served
-     ), picked AS (
-       SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at,
-              (r.user_id IS NOT NULL OR i.author_id = $1) AS was_read
-       FROM news_items i
-       LEFT JOIN news_reads r ON r.news_id = i.id AND r.user_id = $1
-       WHERE i.area_id = (SELECT area_id FROM allowed)
-         AND ($3::boolean = false OR (r.user_id IS NULL AND i.author_id <> $1))
-         AND i.id > $5
-       ORDER BY i.id
-       LIMIT $4
-     ), marked AS (
+     ), ${unreadOnly ? pickUnread : pickAll}     ), marked AS (
        INSERT INTO news_reads (user_id, news_id)
        SELECT $1, id FROM picked WHERE NOT was_read
        ON CONFLICT DO NOTHING
+     ), advanced AS (
+       -- Every unread item it could see is now read: so is every item of a transaction older
+       -- than the oldest one still running (each of those is visible, or rolled back). Only
+       -- a read from the start, not cut short by the limit, that marked something, moves it.
+       INSERT INTO news_read_through (user_id, area_id, read_through)
+       SELECT $1, area_id, pg_snapshot_xmin(pg_current_snapshot()) FROM allowed
+       WHERE $5::bigint = 0 AND (SELECT count(*) FROM picked) < $4
+         AND EXISTS (SELECT 1 FROM picked WHERE NOT was_read)
+       ON CONFLICT (user_id, area_id) DO UPDATE
+         SET read_through = greatest(news_read_through.read_through, excluded.read_through)
      )
      SELECT g.revoked, g.valid_after, g.area_id::text, g.served,
             p.id::text, a.name AS area, u.name AS author, p.body, p.posted_at, p.was_read

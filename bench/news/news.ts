@@ -3,8 +3,9 @@
  * an agent and three nodes as processes (`agora run`), 50 users each with their own client.
  * (a) the common path, route via the agent then read or post on the node, 50 concurrent
  * clients: operations/s and p50/p99, beside a bare NDJSON server pair (an "agent" and a "node"
- * that answer at once) under the same connection pattern, rounds alternating; (b) failover: SIGKILL a node, time until an operation
- * on each of its areas succeeds again (one node per area, so its areas must move).
+ * that answer at once) under the same connection pattern, rounds alternating, and the ratio;
+ * (b) failover: SIGKILL a node, time until an operation on each of its areas succeeds again
+ * (one node per area, so its areas must move). `--parts a` or `--parts b` runs one of them.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ import { createAdmin } from '../../src/news/accounts.js';
 import { NewsClient } from '../../src/news/client/client.js';
 import { callNews } from '../../src/news/frame-client.js';
 import { PgSql } from '../../src/platform/sql/index.js';
-import { type Benchmark, progress } from '../support/benchmark.js';
+import { type Benchmark, type LoadSettings, progress, runsPart } from '../support/benchmark.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
 const clients = 50;
@@ -50,49 +51,21 @@ export const newsBenchmark: Benchmark = {
         `news: Postgres ${databaseUrl}, schema ${schema} (dropped afterwards); agent and 3 nodes ` +
           `as processes, ${areaCount} areas, one node per area, ${clients} users\n\n`,
       );
-      const baseline = await startNdjsonBaseline();
-      try {
-        if (load.warmupSeconds > 0) {
-          progress(`warming up for ${load.warmupSeconds} s`);
-          await baselinePath(baseline.agent, load.warmupSeconds);
-          await commonPath(users, load.warmupSeconds);
+      if (runsPart(load, 'a')) await measureCommonPath(load, users);
+      if (runsPart(load, 'b')) {
+        const times: number[] = [];
+        for (let round = 1; round <= failoverRounds; round++) {
+          progress(`failover ${round}/${failoverRounds}`);
+          times.push(await failover(sql, cluster, users[0] ?? new NewsClient({ agent: '' })));
         }
-        const rounds: Result[] = [];
-        const baselineRounds: Result[] = [];
-        for (let round = 1; round <= load.rounds; round++) {
-          progress(`round ${round}/${load.rounds}: ${load.durationSeconds} s each`);
-          baselineRounds.push(await baselinePath(baseline.agent, load.durationSeconds));
-          rounds.push(await commonPath(users, load.durationSeconds));
-        }
-        const ratios = rounds.map(
-          (r, i) => r.opsPerSecond / (baselineRounds[i]?.opsPerSecond ?? Number.NaN),
-        );
-        const agora = medianOf(rounds);
-        const bare = medianOf(baselineRounds);
+        const sorted = [...times].sort((a, b) => a - b);
         process.stdout.write(
-          `(a) common path (route + read unread or post, half each), ${clients} concurrent ` +
-            `clients, medians of ${load.rounds} runs of ${load.durationSeconds} s:\n` +
-            `    agora:    ${describe(agora)}\n` +
-            `    baseline: ${describe(bare)} (bare NDJSON agent + node, no database)\n` +
-            `    ratio ${(agora.opsPerSecond / bare.opsPerSecond).toFixed(2)}; per round: ` +
-            `${ratios.map((r) => r.toFixed(2)).join(', ')}; agora per run: ` +
-            `${rounds.map((r) => r.opsPerSecond.toFixed(0)).join(', ')} ops/s\n\n`,
+          `(b) failover, SIGKILL of a node to the first successful operation on every one of its ` +
+            `areas (NEWS_HEALTH_CHECK_MS=1000, NEWS_HEARTBEAT_MS=1000, defaults):\n` +
+            `    median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(0)} ms; runs: ` +
+            `${times.map((t) => t.toFixed(0)).join(', ')} ms\n`,
         );
-      } finally {
-        await baseline.stop();
       }
-      const times: number[] = [];
-      for (let round = 1; round <= failoverRounds; round++) {
-        progress(`failover ${round}/${failoverRounds}`);
-        times.push(await failover(sql, cluster, users[0] ?? new NewsClient({ agent: '' })));
-      }
-      const sorted = [...times].sort((a, b) => a - b);
-      process.stdout.write(
-        `(b) failover, SIGKILL of a node to the first successful operation on every one of its ` +
-          `areas (NEWS_HEALTH_CHECK_MS=1000, NEWS_HEARTBEAT_MS=1000, defaults):\n` +
-          `    median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(0)} ms; runs: ` +
-          `${times.map((t) => t.toFixed(0)).join(', ')} ms\n`,
-      );
     } finally {
       await cluster.stop();
       await sql.close();
@@ -104,6 +77,41 @@ export const newsBenchmark: Benchmark = {
     }
   },
 };
+
+/** (a): the common path and the bare baseline, rounds alternating, with their ratio. */
+async function measureCommonPath(load: LoadSettings, users: readonly NewsClient[]): Promise<void> {
+  const baseline = await startNdjsonBaseline();
+  try {
+    if (load.warmupSeconds > 0) {
+      progress(`warming up for ${load.warmupSeconds} s`);
+      await baselinePath(baseline.agent, load.warmupSeconds);
+      await commonPath(users, load.warmupSeconds);
+    }
+    const rounds: Result[] = [];
+    const baselineRounds: Result[] = [];
+    for (let round = 1; round <= load.rounds; round++) {
+      progress(`round ${round}/${load.rounds}: ${load.durationSeconds} s each`);
+      baselineRounds.push(await baselinePath(baseline.agent, load.durationSeconds));
+      rounds.push(await commonPath(users, load.durationSeconds));
+    }
+    const ratios = rounds.map(
+      (r, i) => r.opsPerSecond / (baselineRounds[i]?.opsPerSecond ?? Number.NaN),
+    );
+    const agora = medianOf(rounds);
+    const bare = medianOf(baselineRounds);
+    process.stdout.write(
+      `(a) common path (route + read unread or post, half each), ${clients} concurrent ` +
+        `clients, medians of ${load.rounds} runs of ${load.durationSeconds} s:\n` +
+        `    agora:    ${describe(agora)}\n` +
+        `    baseline: ${describe(bare)} (bare NDJSON agent + node, no database)\n` +
+        `    ratio ${(agora.opsPerSecond / bare.opsPerSecond).toFixed(2)}; per round: ` +
+        `${ratios.map((r) => r.toFixed(2)).join(', ')}; agora per run: ` +
+        `${rounds.map((r) => r.opsPerSecond.toFixed(0)).join(', ')} ops/s\n\n`,
+    );
+  } finally {
+    await baseline.stop();
+  }
+}
 
 async function startCluster(databaseUrl: string, schema: string): Promise<Cluster> {
   const env = {

@@ -84,4 +84,21 @@ export const newsMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX news_users_by_name_key ON news_users (name_key);
     `,
   },
+  {
+    version: 3,
+    name: 'read-through marks, so reading unread news costs the unread, not the whole area',
+    // inserted_by: the transaction that posted the item. A user's read_through in an area is a
+    // transaction id below which every item of the area is read (or theirs): set by a read
+    // that returned every unread item, to the oldest transaction still running when it began.
+    sql: `
+      ALTER TABLE news_items ADD COLUMN inserted_by xid8 NOT NULL DEFAULT pg_current_xact_id();
+      CREATE INDEX news_items_by_area_inserter ON news_items (area_id, inserted_by);
+      CREATE TABLE news_read_through (
+        user_id bigint NOT NULL REFERENCES news_users (id) ON DELETE CASCADE,
+        area_id bigint NOT NULL REFERENCES news_areas (id) ON DELETE CASCADE,
+        read_through xid8 NOT NULL,
+        PRIMARY KEY (user_id, area_id)
+      );
+    `,
+  },
 ];

@@ -122,6 +122,30 @@ describe('news, end to end', () => {
     expect(await reader.read('archive', true)).toEqual([]);
   });
 
+  it('keeps unread an item whose post commits after a later item was read', async () => {
+    const admin = cluster.client();
+    await admin.login('root', 'root-password');
+    await admin.addArea('race');
+    const writer = cluster.client();
+    await writer.register('writer', 'writer-password');
+    await writer.subscribe('race');
+    const reader = cluster.client();
+    await reader.register('racer', 'racer-password');
+    await reader.subscribe('race');
+    // The slow post takes its id first and commits last: the read between sees only the fast.
+    await cluster.sql.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO news_items (area_id, author_id, body, client_key)
+         SELECT a.id, u.id, 'slow', 'slow-1' FROM news_areas a, news_users u
+         WHERE a.name = 'race' AND u.name = 'writer'`,
+      );
+      await writer.post('race', 'fast');
+      expect((await reader.read('race', true)).map((n) => n.text)).toEqual(['fast']);
+    });
+    expect((await reader.read('race', true)).map((n) => n.text)).toEqual(['slow']);
+    expect(await reader.read('race', true)).toEqual([]);
+  });
+
   it('deletes a news item for its author only', async () => {
     const bob = cluster.client();
     await bob.login('bob', 'bob-password');

@@ -1,7 +1,8 @@
 /**
  * What a node answers: the news operations of the areas assigned to it. It checks the token
  * itself (no call to the agent) and refuses an area it does not serve with `wrong_node`.
- * Subscribes and posts of one event-loop turn are committed together (group commit).
+ * Subscribes and posts of one event-loop turn are committed together (group commit), and the
+ * common path (news, post) asks the database once per request.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -21,8 +22,9 @@ import { authenticate } from '../sessions.js';
 import { verifyToken } from '../tokens.js';
 import {
   deleteNews,
+  type NewPost,
   postNewsMany,
-  readNews,
+  readNewsForSession,
   servedAreaForSession,
   subscribeMany,
   unsubscribe,
@@ -40,7 +42,12 @@ export interface NodeDeps {
 export function nodeHandler(deps: NodeDeps): FrameHandler {
   const { sql, secret, address } = deps;
   const subscribes = new GroupCommit({ sql: () => sql, writeBatch: subscribeMany });
-  const posts = new GroupCommit({ sql: () => sql, writeBatch: postNewsMany });
+  const posts = new GroupCommit({
+    sql: () => sql,
+    // The batch's one INSERT commits by itself; what follows it only reads.
+    commit: 'statement',
+    writeBatch: (tx, batch: readonly NewPost[]) => postNewsMany(tx, address, batch),
+  });
   return async (frame) => {
     if (frame.op === 'ping') return { node: address };
     if (!(nodeOps as readonly string[]).includes(frame.op)) {
@@ -57,19 +64,19 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
     const after = frame.after === undefined ? undefined : idField(frame, 'after');
     const text = frame.op === 'post' ? textField(frame, 'text', limits.newsChars) : '';
     const key = optionalText(frame, 'key', limits.keyChars) ?? randomUUID();
-    // The token's signature first, then its revocation and the area in one statement.
+    // The token's signature first; its revocation and the area are checked by the statement
+    // that does the work (news, post) or by one of their own (subscribe, unsubscribe).
     const claims = verifyToken(secret, frame.token);
-    const areaId = await servedAreaForSession(sql, name, address, claims);
-    const user = claims.sub;
+    const areaOf = () => servedAreaForSession(sql, name, address, claims);
     switch (frame.op) {
-      case 'subscribe':
-        return subscribes.write({ userId: user, areaId });
-      case 'unsubscribe':
-        return unsubscribe(sql, user, areaId);
       case 'news':
-        return readNews(sql, user, areaId, unread, after);
+        return readNewsForSession(sql, claims, name, address, unread, after);
+      case 'post':
+        return posts.write({ session: claims, area: name, text, clientKey: key });
+      case 'subscribe':
+        return subscribes.write({ userId: claims.sub, areaId: await areaOf() });
       default:
-        return posts.write({ userId: user, areaId, text, clientKey: key });
+        return unsubscribe(sql, claims.sub, await areaOf());
     }
   };
 }

@@ -74,7 +74,10 @@ const program = new Command('npm run bench --')
       .argParser(wholeNumber(0)),
   )
   .addOption(
-    new Option('--parts <letters>', 'voting, election: only these parts, e.g. ab (default: all)')
+    new Option(
+      '--parts <letters>',
+      'voting, election, news: only these parts, e.g. ab (default: all)',
+    )
       .env('BENCH_PARTS')
       .default('')
       .argParser((raw: string) => {

@@ -113,7 +113,13 @@ export async function runDistributed(
   );
   // A signal may have come while waiting (TypeScript cannot see the handler set it).
   if (stopped.signal.aborted) return;
-  consoleServer = await startConsole({ source: supervisor, env: childEnv, logger, timeline });
+  consoleServer = await startConsole({
+    source: supervisor,
+    env: childEnv,
+    // At the services' level: the table and the banner below say where it listens.
+    logger: logger.child({}, { level: childEnv.LOG_LEVEL }),
+    timeline,
+  });
   const rows = supervisor
     .list()
     .map(({ label, url, healthUrl, pid }) => [

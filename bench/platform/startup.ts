@@ -50,6 +50,8 @@ export const startupBenchmark: Benchmark = {
       AGORA_DB_SCHEMA: schema,
       AGORA_REDIS_PREFIX: `bench-startup-${run}:`,
       AGORA_NEWS_SECRET: randomBytes(32).toString('hex'),
+      // Vote refuses a missing or published secret outside development mode.
+      AGORA_VOTE_SECRET: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'warn',
     };
     const candidates: Candidate[] = [

@@ -2,7 +2,7 @@
  * Runs services inside this process (`agora up` runs them all, `agora run` one): validates every
  * setting first, opens the backends once, starts the services, and stops them all on a signal.
  */
-import { type Backends, openBackends } from '../platform/backends.js';
+import { backendNames, type Backends, openBackends } from '../platform/backends.js';
 import type { Env } from '../platform/config.js';
 import { createLogger, type Logger, type LogLevel } from '../platform/logger.js';
 import { loadPlatformConfig, type PlatformConfig } from '../platform/platform-settings.js';
@@ -112,9 +112,9 @@ export async function runInProcess(
   }));
   await waitUntilReady(sources, logger, stopped.signal);
   if (stopped.signal.aborted) return;
-  const backedBy = (need: Backend): string => {
-    if (need === 'broker') return backends.broker?.driver === 'redis' ? 'Redis' : 'embedded broker';
-    return backends.sql?.driver === 'pg' ? 'Postgres' : 'embedded PGlite';
-  };
+  const backedBy = (need: Backend): string =>
+    need === 'broker'
+      ? backendNames[backends.broker?.driver ?? 'memory']
+      : backendNames[backends.sql?.driver ?? 'pglite'];
   await options.onStarted?.(running, backends.describe(), backedBy, backends);
 }

@@ -12,6 +12,17 @@ import { type PlatformConfig, redisUrlOf } from './platform-settings.js';
 import type { Backend } from './service.js';
 import type { Sql } from './sql/sql.js';
 
+/**
+ * What the start-up table and lines call each driver: "memory" would hide that the embedded
+ * broker keeps a log on disk.
+ */
+export const backendNames = {
+  redis: 'Redis',
+  memory: 'embedded broker',
+  pg: 'Postgres',
+  pglite: 'embedded PGlite',
+} as const satisfies Record<Broker['driver'] | Sql['driver'], string>;
+
 export interface Backends {
   broker?: Broker;
   sql?: Sql;
@@ -85,13 +96,8 @@ export async function openBackends(options: OpenBackendsOptions): Promise<Backen
     broker,
     sql,
     describe: () => [
-      // In the table's words: "memory" would hide that the embedded broker keeps a log on disk.
-      ...(broker
-        ? [`broker: ${broker.driver === 'redis' ? 'Redis' : 'embedded broker'}, ${broker.location}`]
-        : []),
-      ...(sql
-        ? [`sql: ${sql.driver === 'pg' ? 'Postgres' : 'embedded PGlite'}, ${sql.location}`]
-        : []),
+      ...(broker ? [`broker: ${backendNames[broker.driver]}, ${broker.location}`] : []),
+      ...(sql ? [`sql: ${backendNames[sql.driver]}, ${sql.location}`] : []),
     ],
     close: async () => {
       await Promise.all([broker?.close(), sql?.close()]);

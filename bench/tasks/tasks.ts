@@ -16,7 +16,12 @@ import { agoraCli, freePort, type ServerProcess, startServer } from '../support/
 
 const clients = 2;
 const tasksPerClient = 10_000;
-const warmupTasks = 500;
+/**
+ * Per client, before the rounds: enough that every cluster worker has answered thousands of
+ * requests. After 2 x 500 each of three workers had seen about 330 and its code was not yet
+ * optimised; its first rounds cost twice the CPU per task of a warm worker (README).
+ */
+const warmupTasks = 10_000;
 
 interface Contender {
   name: string;

@@ -4,6 +4,7 @@
  * empty copy of that table.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,11 @@ export interface DrainResult {
   workerMemory: Memory | undefined;
   /** From the worker's own metrics: how much of its time went to the Postgres transactions. */
   transactions: TransactionTime | undefined;
+  /**
+   * CPU time per stored row, in µs, from /proc (Linux): of the worker from ready to drained,
+   * and of its Postgres backends. On a shared machine these move less than the rates.
+   */
+  cpuPerRow: { worker: number; postgres: number | undefined } | undefined;
   copy: { rate: number; seconds: number; rows: number } | { skipped: string };
 }
 
@@ -64,10 +70,13 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
     entries: settings.votes,
     consumer: 'worker',
   });
+  // Names the worker's Postgres sessions, so their backends' CPU can be read.
+  const applicationName = `agora-bench-${namespace.schema}`;
   const worker = await lab.start('worker', namespace, {
     env: {
       VOTE_BATCH_SIZE: String(settings.batchSize),
       VOTE_CONCURRENCY: String(settings.concurrency),
+      PGAPPNAME: applicationName,
     },
     nodeArgs:
       settings.cpuProfileDir === undefined
@@ -77,8 +86,18 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
   let drained: Awaited<typeof watching>;
   let workerMemory: Memory | undefined;
   let transactions: TransactionTime | undefined;
+  let cpu: { worker: number | undefined; postgres: number | undefined };
+  const workerCpuAtReady = cpuMsOf(worker.pid);
   try {
     drained = await watching;
+    const workerCpu = cpuMsOf(worker.pid);
+    cpu = {
+      worker:
+        workerCpu === undefined || workerCpuAtReady === undefined
+          ? undefined
+          : workerCpu - workerCpuAtReady,
+      postgres: await backendsCpuMs(lab, applicationName),
+    };
     workerMemory = readMemory(worker.pid);
     transactions = await transactionTime(new URL('/metrics', worker.url));
   } finally {
@@ -103,6 +122,14 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
     tallyTotal: Number(rows[0]?.tally ?? 0),
     workerMemory,
     transactions,
+    cpuPerRow:
+      cpu.worker === undefined
+        ? undefined
+        : {
+            worker: (1000 * cpu.worker) / settings.votes,
+            postgres:
+              cpu.postgres === undefined ? undefined : (1000 * cpu.postgres) / settings.votes,
+          },
     copy: await measureCopy(lab, namespace.schema, settings.votes, streamMs),
   };
 }
@@ -128,6 +155,41 @@ async function prefill(lab: VotingLab, stream: string, votes: number, streamMs: 
     const failure = results.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
   }
+}
+
+/** Linux's USER_HZ: /proc counts CPU time in hundredths of a second. */
+const ticksPerSecond = 100;
+
+/** User + system CPU time of a process so far, in ms, from /proc; undefined elsewhere. */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isNaN(ticks) ? undefined : (ticks * 1000) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CPU time so far of the Postgres backends serving `applicationName`, in ms: local
+ * processes, read like any other (undefined when Postgres runs elsewhere). Their start (the
+ * migrations) counts too, a few milliseconds.
+ */
+async function backendsCpuMs(lab: VotingLab, applicationName: string) {
+  const { rows } = await lab.sql.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+    [applicationName],
+  );
+  let total = 0;
+  for (const { pid } of rows) {
+    const ms = cpuMsOf(pid);
+    if (ms === undefined) return undefined;
+    total += ms;
+  }
+  return rows.length === 0 ? undefined : total;
 }
 
 export interface TransactionTime {

@@ -41,12 +41,21 @@ export function printDrain(result: DrainResult): void {
         `${ms((1000 * transactions.seconds) / transactions.batches)}; their times add up to ` +
         `${Math.round((100 * transactions.seconds) / result.workerSeconds)}% of the drain time ` +
         `(over 100% when batches overlap; the rest: reading, acking, notifying)\n`;
+  const { cpuPerRow } = result;
+  const copyMicros =
+    'skipped' in result.copy ? '' : `; COPY's wall time ${micros(1e6 / result.copy.rate)}`;
+  const perRow =
+    cpuPerRow === undefined
+      ? ''
+      : `CPU per row: worker ${micros(cpuPerRow.worker)}, its Postgres backends ` +
+        (cpuPerRow.postgres === undefined ? 'not read' : micros(cpuPerRow.postgres)) +
+        `${copyMicros}\n`;
   process.stdout.write(
     `\n(b) drain: ${count(result.votes)} votes from distinct voters, one worker, empty table; ` +
       `rate from the first acked batch to the last (start-up excluded); COPY into an empty ` +
       `copy of the table (same primary key), time includes psql's start-up\n\n` +
       table(['loader', 'rows/s', 'time', 'rows stored', 'peak RSS', 'vs COPY'], rows) +
-      `\n${note}${inTransactions}check: ${check}\n`,
+      `\n${note}${inTransactions}${perRow}check: ${check}\n`,
   );
 }
 
@@ -104,4 +113,8 @@ function ratio(value: number): string {
 
 function memory(value: Memory | undefined): string {
   return value === undefined ? '-' : `${(value.peakRssKb / 1024).toFixed(1)} MB`;
+}
+
+function micros(value: number): string {
+  return `${value.toFixed(1)} µs`;
 }

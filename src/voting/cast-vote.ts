@@ -15,13 +15,15 @@ export interface CastVote {
   streamSeq: bigint;
 }
 
-const entryIdPattern = /^(\d+)-(\d+)$/;
+const entryIdPattern = /^\d+-\d+$/;
 
 /** Checks an entry as vote writes it (`voteEntry()` in protocol.ts); says why when it is not. */
 export function parseVoteEntry(entry: StreamEntry): ParsedEntry<CastVote> {
-  const id = entryIdPattern.exec(entry.id);
-  if (id === null)
+  // Tested, then cut at the dash: a worker parses thousands of entries per batch, and a match
+  // with capture groups cost twice the test in a drain profile.
+  if (!entryIdPattern.test(entry.id))
     return { ok: false, reason: `entry id ${JSON.stringify(entry.id)} is not <ms>-<seq>` };
+  const dash = entry.id.indexOf('-');
   const { voter_id: voterId, vote } = entry.fields;
   if (voterId === undefined) return { ok: false, reason: 'voter_id is missing' };
   if (!voterIdPattern.test(voterId)) {
@@ -36,8 +38,8 @@ export function parseVoteEntry(entry: StreamEntry): ParsedEntry<CastVote> {
       entryId: entry.id,
       voterId,
       vote,
-      streamMs: BigInt(id[1] ?? '0'),
-      streamSeq: BigInt(id[2] ?? '0'),
+      streamMs: BigInt(entry.id.slice(0, dash)),
+      streamSeq: BigInt(entry.id.slice(dash + 1)),
     },
   };
 }

@@ -24,7 +24,9 @@ export function collapseToNewest(votes: readonly CastVote[]): CastVote[] {
     const seen = newest.get(vote.voterId);
     if (seen === undefined || isLater(vote, seen)) newest.set(vote.voterId, vote);
   }
-  return [...newest.values()].sort((a, b) => compareText(a.voterId, b.voterId));
+  // The default sort is code-unit order, whatever the locale, and faster than a comparator.
+  const voterIds = [...newest.keys()].sort();
+  return voterIds.map((voterId) => newest.get(voterId) as CastVote);
 }
 
 export interface OverwritePlan {
@@ -87,10 +89,4 @@ export function tallyOf(rows: readonly { option: VoteOption; votes: string | num
 
 function noDeltas(): TallyDeltas {
   return { a: 0, b: 0 };
-}
-
-/** Plain code-unit order, the same in every process whatever its locale. */
-function compareText(a: string, b: string): number {
-  if (a < b) return -1;
-  return a > b ? 1 : 0;
 }

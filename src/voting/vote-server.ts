@@ -57,8 +57,9 @@ export async function startVote(ctx: ContextOf<typeof voteService>): Promise<Ser
 
   const cookies = new VoterCookies(ctx.config.cookieSecret);
   // A page without a problem depends only on its key: rendering it (escaping the labels, 4 KB
-  // of HTML) was a fifth of a form post's CPU in a profile of bench/voting (a).
-  const pages = new Map<string, string>();
+  // of HTML) was a fifth of a form post's CPU in a profile of bench/voting (a). Kept as bytes,
+  // so a post does not encode the same 1 KB of UTF-8 again for the socket.
+  const pages = new Map<string, Buffer>();
 
   const app = await createHttpServer(ctx, {
     bodyLimit: 1024,
@@ -78,19 +79,24 @@ export async function startVote(ctx: ContextOf<typeof voteService>): Promise<Ser
   ) {
     const { language, setCookie } = chooseLanguage(request.query, request.headers);
     if (setCookie !== undefined) reply.header('set-cookie', setCookie);
-    const resultHref = pageHref(ctx.config.resultPublicUrl, request, resultDefaultPort);
-    const key = page.problem === undefined ? `${language} ${page.choice ?? '-'} ${resultHref}` : '';
+    // The result link follows the Host header alone (pageHref), so the raw header keys it.
+    const key =
+      page.problem === undefined
+        ? `${language} ${page.choice ?? '-'} ${request.protocol} ${request.headers.host ?? ''}`
+        : '';
     let html = pages.get(key);
     if (html === undefined) {
-      html = renderVotePage({
-        labels,
-        language,
-        instance,
-        resultHref,
-        choice: page.choice,
-        problem: page.problem?.(language),
-        stylesheet,
-      });
+      html = Buffer.from(
+        renderVotePage({
+          labels,
+          language,
+          instance,
+          resultHref: pageHref(ctx.config.resultPublicUrl, request, resultDefaultPort),
+          choice: page.choice,
+          problem: page.problem?.(language),
+          stylesheet,
+        }),
+      );
       if (key !== '' && pages.size < maxCachedPages) pages.set(key, html);
     }
     return reply.status(status).type(htmlType).send(html);

@@ -237,6 +237,32 @@ describe('gRPC CastBatch answers each ballot on its own', () => {
     expect(rows).toEqual([{ partido: stored.partido }]);
     expect(await findSummaryDrift(world.sql)).toEqual([]);
   });
+
+  it('concurrent single-ballot POSTs to /ingest/grpc: a conflicting one gets its 409 alone', async () => {
+    const stored = { ...seedBallot(), id: 'coalesced-stored' };
+    expect((await post(`${gateway}/ingest/grpc`, stored)).status).toBe(201);
+    const fresh = Array.from({ length: 8 }, (_, i) => ({ ...seedBallot(), id: `coalesced-${i}` }));
+    const forged = { ...stored, sede: `${stored.sede} (forged)` };
+    const answers = await Promise.all(
+      [...fresh.slice(0, 4), forged, stored, ...fresh.slice(4)].map((ballot) =>
+        post(`${gateway}/ingest/grpc`, ballot),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([
+      201, 201, 201, 201, 409, 201, 201, 201, 201, 201,
+    ]);
+    expect(answers[4]?.body.error?.code).toBe('ballot_conflict');
+    expect(answers[4]?.body.error?.message).toContain('"coalesced-stored" is already stored');
+    expect(answers[5]?.body).toEqual({ ids: [stored.id], route: 'grpc' });
+    expect(answers[0]?.body).toEqual({ ids: ['coalesced-0'], route: 'grpc' });
+    const routes = await storedRoutes(world.sql, [...fresh.map((ballot) => ballot.id), stored.id]);
+    expect(routes.size).toBe(9);
+    const { rows } = await world.sql.query<{ sede: string }>(
+      'SELECT sede FROM ballots WHERE id = $1',
+      [stored.id],
+    );
+    expect(rows).toEqual([{ sede: stored.sede }]);
+  });
 });
 
 describe('bad ballots', () => {

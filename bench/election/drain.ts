@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,11 @@ export interface ElectionDrainResult {
   /** Sum of `ballots_by_route`: equals `rowsStored` when the summaries kept up. */
   summaryTotal: number;
   subscriberMemory: Memory | undefined;
+  /**
+   * The subscriber's CPU time (user + system, from /proc) from ready to drained, per ballot:
+   * what a busy machine does not change as much as the rate.
+   */
+  subscriberCpuMicrosPerBallot: number | undefined;
   copy: { rate: number; seconds: number; rows: number } | { skipped: string };
 }
 
@@ -109,9 +115,13 @@ export async function measureElectionDrain(
     });
     let drained: Awaited<typeof watching>;
     let subscriberMemory: Memory | undefined;
+    let cpuSeconds: number | undefined;
+    const cpuAtReady = readCpuSeconds(subscriber.pid);
     try {
       drained = await watching;
       subscriberMemory = readMemory(subscriber.pid);
+      const cpuAtEnd = readCpuSeconds(subscriber.pid);
+      if (cpuAtReady !== undefined && cpuAtEnd !== undefined) cpuSeconds = cpuAtEnd - cpuAtReady;
     } finally {
       await subscriber.stop();
     }
@@ -130,6 +140,8 @@ export async function measureElectionDrain(
       rowsStored: Number(rows[0]?.rows ?? 0),
       summaryTotal: Number(rows[0]?.summary ?? 0),
       subscriberMemory,
+      subscriberCpuMicrosPerBallot:
+        cpuSeconds === undefined ? undefined : (cpuSeconds * 1e6) / ballots,
       copy: await measureCopy(sql, databaseUrl, schema, ballots),
     };
   } finally {
@@ -167,7 +179,11 @@ export function formatElectionDrain(result: ElectionDrainResult): string {
       '1.00x',
     ]);
   }
-  const note = 'skipped' in result.copy ? `COPY skipped: ${result.copy.skipped}\n` : '';
+  const cpu =
+    result.subscriberCpuMicrosPerBallot === undefined
+      ? ''
+      : `subscriber CPU: ${result.subscriberCpuMicrosPerBallot.toFixed(1)} us per ballot\n`;
+  const note = `${cpu}${'skipped' in result.copy ? `COPY skipped: ${result.copy.skipped}\n` : ''}`;
   const check =
     result.acked === result.ballots &&
     result.rowsStored === result.ballots &&
@@ -244,4 +260,18 @@ async function clearKeys(redis: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await redis.unlink(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/** User + system CPU seconds of process `pid` from /proc (Linux; undefined elsewhere). */
+function readCpuSeconds(pid: number): number | undefined {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name; in ticks of
+    // 1/100 s on Linux (USER_HZ).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }

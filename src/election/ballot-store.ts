@@ -76,21 +76,23 @@ export async function storeBallots(
   const repeated = conflictsWith(ballots, new Map(unique.map((ballot) => [ballot.id, ballot])));
   if (refuse && repeated.length > 0) throw new BallotConflictError(repeated);
   const copied = options.firstTime === true ? await copyNewBallots(sql, unique, route) : undefined;
-  const inserted =
-    copied ??
-    (await retryTransaction(sql, async (tx) => {
-      const rows = await insertAndSummarize(tx, unique, route);
-      // A known id: the stored ballot must be this one, else it is a conflict, not a retry.
-      const known = await storedBallotsOf(tx, ballots, rows);
-      const conflicts = conflictsWith(ballots, known);
-      if (refuse && conflicts.length > 0) throw new BallotConflictError(conflicts);
-      if (conflicts.length > 0) {
-        options.logger?.warn({ ids: conflicts }, 'ballots conflict with stored ones: skipped');
-      }
-      return rows;
-    }));
+  if (copied !== undefined) {
+    await announce(broker, copied, unique.length, route, options.logger);
+    return splitResult(ballots, new Set(unique.map((ballot) => ballot.id)));
+  }
+  const inserted = await retryTransaction(sql, async (tx) => {
+    const rows = await insertAndSummarize(tx, unique, route);
+    // A known id: the stored ballot must be this one, else it is a conflict, not a retry.
+    const known = await storedBallotsOf(tx, ballots, rows);
+    const conflicts = conflictsWith(ballots, known);
+    if (refuse && conflicts.length > 0) throw new BallotConflictError(conflicts);
+    if (conflicts.length > 0) {
+      options.logger?.warn({ ids: conflicts }, 'ballots conflict with stored ones: skipped');
+    }
+    return rows;
+  });
   const result = splitResult(ballots, new Set(inserted.map((row) => row.id)));
-  if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
+  if (inserted.length > 0) await announce(broker, inserted, inserted.length, route, options.logger);
   return result;
 }
 
@@ -136,7 +138,9 @@ export function groupedBallotStore(
       const inserted = outcomes.flatMap((outcome) =>
         'value' in outcome ? outcome.value.inserted : [],
       );
-      if (inserted.length > 0) await announce(broker, inserted, route, options.logger);
+      if (inserted.length > 0) {
+        await announce(broker, inserted, inserted.length, route, options.logger);
+      }
     },
   });
   return async (ballots) => {
@@ -190,20 +194,26 @@ const storeStatement = `
   ), ${summariesOf(7)}
   SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at FROM inserted`;
 
-/** After a COPY of new ballots (`$1` their ids): the same summaries, read from the copied rows. */
+/**
+ * After a COPY of new ballots: the same summaries, from the ballots sent again as arrays (not
+ * read back from `ballots`, which would cost an index lookup per row), and the rows of `$7`,
+ * the last ones copied, for the recent list.
+ */
 const summarizeCopiedStatement = `
   WITH inserted AS (
-    SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at
-    FROM ballots WHERE id = ANY($1::text[])
-  ), ${summariesOf(2)}
-  SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at FROM inserted`;
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+      AS incoming(sede, municipio, departamento, papeleta, partido)
+  ), ${summariesOf(6)}
+  SELECT id, sede, municipio, departamento, papeleta, partido, seq, received_at
+  FROM ballots WHERE id = ANY($7::text[])`;
 
 const ballotColumns = ['id', 'sede', 'municipio', 'departamento', 'papeleta', 'partido', 'route'];
 
 /**
  * New ballots by COPY (in id order, the insert's lock order) and their summaries, in one
- * transaction; `undefined` when one was stored already (the COPY fails whole) or the
- * transaction lost a race, so the caller runs the idempotent insert instead.
+ * transaction: the rows of the last few copied (the newest, as COPY numbers rows in the order
+ * sent), or `undefined` when one was stored already (the COPY fails whole) or the transaction
+ * lost a race, so the caller runs the idempotent insert instead.
  */
 async function copyNewBallots(
   sql: Sql,
@@ -226,8 +236,13 @@ async function copyNewBallots(
         ]),
       );
       const { rows } = await tx.query<InsertedRow>(summarizeCopiedStatement, [
-        ballots.map((b) => b.id),
+        ballots.map((b) => b.sede),
+        ballots.map((b) => b.municipio),
+        ballots.map((b) => b.departamento),
+        ballots.map((b) => b.papeleta),
+        ballots.map((b) => b.partido),
         route,
+        ballots.slice(-recentBallotsCount).map((b) => b.id),
       ]);
       return rows;
     });
@@ -326,15 +341,19 @@ function splitResult(
   return { stored, duplicates };
 }
 
-/** The newest few go to the recent list (oldest first, so the newest ends on top), then notify. */
+/**
+ * The newest few of `inserted` go to the recent list (oldest first, so the newest ends on top),
+ * then the notice that `stored` ballots were stored.
+ */
 async function announce(
   broker: Broker,
   inserted: readonly InsertedRow[],
+  stored: number,
   route: Route,
   logger: Logger | undefined,
 ): Promise<void> {
   const newest = [...inserted].sort((a, b) => compareSeq(a.seq, b.seq)).slice(-recentBallotsCount);
-  const notification: StoredNotification = { route, stored: inserted.length };
+  const notification: StoredNotification = { route, stored };
   try {
     // Sent together, not one round trip each: a broker runs one connection's commands in the
     // order they were sent, so the newest still ends on top and the notice comes last.

@@ -9,7 +9,10 @@ import type { Ballot } from './ballot.js';
 import {
   type BallotMessage,
   ballotsService,
+  type CastBatchReply,
+  type CastBatchRequest,
   type CastManyReply,
+  type CastOutcome,
   type CastReply,
 } from './grpc-proto.js';
 import { defaultGrpcAddress } from './protocol.js';
@@ -58,6 +61,29 @@ export class BallotsClient {
     });
   }
 
+  /**
+   * Stores the ballots in one CastBatch, each on its own: resolves once all are settled, with
+   * one outcome per ballot (code 0, or the status a Cast of it would have failed with).
+   */
+  castBatch(ballots: readonly Ballot[]): Promise<CastOutcome[]> {
+    const method = this.#method('CastBatch');
+    return new Promise((resolve, reject) => {
+      this.#client.makeUnaryRequest<CastBatchRequest, CastBatchReply>(
+        method.path,
+        (message) => method.requestSerialize(message),
+        (buffer) => method.responseDeserialize(buffer) as CastBatchReply,
+        { ballots: ballots.map(messageOf) },
+        { deadline: this.#deadline() },
+        (error, reply) => {
+          if (error !== null || reply === undefined) reject(error ?? new Error('no reply'));
+          else if (reply.outcomes.length !== ballots.length) {
+            reject(new Error(`CastBatch answered ${reply.outcomes.length} of ${ballots.length}`));
+          } else resolve(reply.outcomes);
+        },
+      );
+    });
+  }
+
   /** Streams the ballots in one CastMany; resolves once all are committed. */
   castMany(ballots: readonly Ballot[]): Promise<CastManyReply> {
     const method = this.#method('CastMany');
@@ -86,7 +112,7 @@ export class BallotsClient {
     return new Date(Date.now() + this.#deadlineMs);
   }
 
-  #method(name: 'Cast' | 'CastMany') {
+  #method(name: 'Cast' | 'CastMany' | 'CastBatch') {
     const method = this.#service[name];
     if (method === undefined) throw new Error(`election.proto has no ${name}`);
     return method;

@@ -30,6 +30,22 @@ export interface CastManyReply {
   ids: string[];
 }
 
+export interface CastBatchRequest {
+  ballots: BallotMessage[];
+}
+
+/** One ballot's outcome in a `CastBatchReply`: `code` 0 (OK) or the status Cast would give. */
+export interface CastOutcome {
+  id: string;
+  duplicate: boolean;
+  code: grpc.status;
+  details: string;
+}
+
+export interface CastBatchReply {
+  outcomes: CastOutcome[];
+}
+
 /** Where `election.proto` is: beside this module (source), else under src/ from dist/. */
 export function electionProtoPath(): string {
   const candidates = [

@@ -177,26 +177,33 @@ describe.each(Object.entries(pairs))('storeBallots with %s', (_name, openPair) =
     expect(await findSummaryDrift(sql)).toEqual([]);
   });
 
-  it('pushes the newest five to the recent list and notifies after the commit', async () => {
-    const { sql, broker } = await open(openPair);
-    const notes: string[] = [];
-    const unsubscribe = await broker.subscribe(storedChannel, (message) => notes.push(message));
-    await storeBallots(
-      sql,
-      broker,
-      Array.from({ length: 7 }, (_, i) => ballot(`r${i}`)),
-      'redis',
-    );
-    const recent = (await broker.recent(recentBallotsKey, 10)).map(
-      (item) => JSON.parse(item) as RecentBallot,
-    );
-    expect(recent).toHaveLength(5);
-    expect(recent[0]).toMatchObject({ route: 'redis', municipio: 'Mixco' });
-    expect(Date.parse(recent[0]?.receivedAt ?? '')).not.toBeNaN();
-    await waitFor(() => notes.length > 0);
-    expect(JSON.parse(notes[0] ?? '')).toEqual({ route: 'redis', stored: 7 });
-    await unsubscribe();
-  });
+  it.each([
+    ['by the insert', false],
+    ['by COPY', true],
+  ])(
+    'stored %s, pushes the newest five to the recent list and notifies after the commit',
+    async (_how, firstTime) => {
+      const { sql, broker } = await open(openPair);
+      const notes: string[] = [];
+      const unsubscribe = await broker.subscribe(storedChannel, (message) => notes.push(message));
+      await storeBallots(
+        sql,
+        broker,
+        Array.from({ length: 7 }, (_, i) => ballot(`r${i}`)),
+        'redis',
+        { firstTime },
+      );
+      const recent = (await broker.recent(recentBallotsKey, 10)).map(
+        (item) => JSON.parse(item) as RecentBallot,
+      );
+      expect(recent.map((item) => item.id)).toEqual(['r6', 'r5', 'r4', 'r3', 'r2']);
+      expect(recent[0]).toMatchObject({ route: 'redis', municipio: 'Mixco' });
+      expect(Date.parse(recent[0]?.receivedAt ?? '')).not.toBeNaN();
+      await waitFor(() => notes.length > 0);
+      expect(JSON.parse(notes[0] ?? '')).toEqual({ route: 'redis', stored: 7 });
+      await unsubscribe();
+    },
+  );
 
   it('refuses a known id with other fields, storing nothing of the call; skip keeps the first', async () => {
     const { sql, broker } = await open(openPair);

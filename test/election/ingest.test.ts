@@ -184,6 +184,87 @@ describe('a ballot id stored with other fields is a conflict, not a duplicate', 
   });
 });
 
+describe('gRPC CastBatch answers each ballot on its own', () => {
+  it('stores the new ones, names duplicates, and fails a conflicting or bad ballot alone', async () => {
+    const stored = { ...seedBallot(), id: 'batch-stored' };
+    expect(await client.cast(stored)).toEqual({ id: stored.id, duplicate: false });
+    const fresh = { ...seedBallot(), id: 'batch-fresh' };
+    const before = await countBallots(world.sql);
+    const outcomes = await client.castBatch([
+      fresh,
+      { ...stored, partido: `${stored.partido}-forged` },
+      { ...seedBallot(), id: '' },
+      stored,
+      { ...seedBallot(), id: 'batch-bad', sede: '' },
+      fresh,
+    ]);
+    expect(outcomes).toEqual([
+      { id: fresh.id, duplicate: false, code: grpc.status.OK, details: '' },
+      {
+        id: stored.id,
+        duplicate: false,
+        code: grpc.status.ALREADY_EXISTS,
+        details: expect.stringContaining('"batch-stored" is already stored') as unknown,
+      },
+      {
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+        duplicate: false,
+        code: 0,
+        details: '',
+      },
+      { id: stored.id, duplicate: true, code: grpc.status.OK, details: '' },
+      {
+        id: 'batch-bad',
+        duplicate: false,
+        code: grpc.status.INVALID_ARGUMENT,
+        details: 'sede must not be empty',
+      },
+      // The same ballot twice in one call is stored once, as two Casts of it would be.
+      { id: fresh.id, duplicate: true, code: grpc.status.OK, details: '' },
+    ]);
+    expect(await countBallots(world.sql)).toBe(before + 2);
+    const generated = outcomes[2]?.id ?? '';
+    expect(await storedRoutes(world.sql, [fresh.id, generated])).toEqual(
+      new Map([
+        [fresh.id, 'grpc'],
+        [generated, 'grpc'],
+      ]),
+    );
+    const { rows } = await world.sql.query<{ partido: string }>(
+      'SELECT partido FROM ballots WHERE id = $1',
+      [stored.id],
+    );
+    expect(rows).toEqual([{ partido: stored.partido }]);
+    expect(await findSummaryDrift(world.sql)).toEqual([]);
+  });
+
+  it('concurrent single-ballot POSTs to /ingest/grpc: a conflicting one gets its 409 alone', async () => {
+    const stored = { ...seedBallot(), id: 'coalesced-stored' };
+    expect((await post(`${gateway}/ingest/grpc`, stored)).status).toBe(201);
+    const fresh = Array.from({ length: 8 }, (_, i) => ({ ...seedBallot(), id: `coalesced-${i}` }));
+    const forged = { ...stored, sede: `${stored.sede} (forged)` };
+    const answers = await Promise.all(
+      [...fresh.slice(0, 4), forged, stored, ...fresh.slice(4)].map((ballot) =>
+        post(`${gateway}/ingest/grpc`, ballot),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([
+      201, 201, 201, 201, 409, 201, 201, 201, 201, 201,
+    ]);
+    expect(answers[4]?.body.error?.code).toBe('ballot_conflict');
+    expect(answers[4]?.body.error?.message).toContain('"coalesced-stored" is already stored');
+    expect(answers[5]?.body).toEqual({ ids: [stored.id], route: 'grpc' });
+    expect(answers[0]?.body).toEqual({ ids: ['coalesced-0'], route: 'grpc' });
+    const routes = await storedRoutes(world.sql, [...fresh.map((ballot) => ballot.id), stored.id]);
+    expect(routes.size).toBe(9);
+    const { rows } = await world.sql.query<{ sede: string }>(
+      'SELECT sede FROM ballots WHERE id = $1',
+      [stored.id],
+    );
+    expect(rows).toEqual([{ sede: stored.sede }]);
+  });
+});
+
 describe('bad ballots', () => {
   const good = seedBallot();
   it.each([

@@ -1,7 +1,8 @@
 /**
- * election-gateway's server: `POST /ingest/grpc` forwards to election-grpc, `POST /ingest/redis`
- * appends to the `ballots` stream, `POST /ingest` picks one at random by weight. It answers 201
- * only once every ballot is durable (committed, or in the stream).
+ * election-gateway's server: `POST /ingest/grpc` forwards to election-grpc (a single ballot
+ * joins the others of the same moment in one `CastBatch`), `POST /ingest/redis` appends to the
+ * `ballots` stream, `POST /ingest` picks one at random by weight. It answers 201 only once every
+ * ballot is durable (committed, or in the stream).
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { FastifyReply } from 'fastify';
@@ -16,6 +17,7 @@ import type { ContextOf, ServiceHandle } from '../../platform/service.js';
 import { type Ballot, parseBallots, type Route } from '../ballot.js';
 import { BallotsClient, isServiceError } from '../grpc-client.js';
 import { ballotEntry, ballotsStream } from '../protocol.js';
+import { CastBatcher } from './cast-batcher.js';
 import { pickRoute } from './routing.js';
 import type { electionGatewayService } from './service.js';
 
@@ -56,6 +58,7 @@ export async function startElectionGateway(
     address: config.grpcUrl,
     deadlineMs: config.grpcDeadlineMs,
   });
+  const batcher = new CastBatcher(client);
   // Ballots are at most ~0.7 kB each; JSON escapes may make them longer, hence the margin.
   const app = await createHttpServer(ctx, {
     bodyLimit: Math.max(64 * 1024, config.maxBallots * 2048),
@@ -63,8 +66,9 @@ export async function startElectionGateway(
 
   async function viaGrpc(ballots: readonly Ballot[]): Promise<void> {
     try {
-      // One ballot is a unary Cast; an array is one CastMany stream, stored in batches.
-      if (ballots.length === 1 && ballots[0] !== undefined) await client.cast(ballots[0]);
+      // One ballot joins the others of this turn in one CastBatch, answered ballot by ballot;
+      // an array is one CastMany stream, stored in batches, all or nothing per batch.
+      if (ballots.length === 1 && ballots[0] !== undefined) await batcher.cast(ballots[0]);
       else await client.castMany(ballots);
     } catch (error) {
       throw grpcFailure(error, client.address, logger);

@@ -1,6 +1,7 @@
 /**
  * election-grpc's server: `Cast` stores one ballot (group-committed with the calls of the same
- * moment), `CastMany` a client stream of them, each answered only once Postgres committed; the
+ * moment), `CastBatch` independent ballots through the same group commit, each with its own
+ * outcome, `CastMany` a client stream of them, each answered only once Postgres committed; the
  * standard `grpc.health.v1.Health` says SERVING once the schema is in place.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -15,7 +16,10 @@ import { groupedBallotStore, storeBallots, type StoreResult } from '../ballot-st
 import {
   type BallotMessage,
   ballotsService,
+  type CastBatchReply,
+  type CastBatchRequest,
   type CastManyReply,
+  type CastOutcome,
   type CastReply,
 } from '../grpc-proto.js';
 import { grpcServiceName } from '../protocol.js';
@@ -68,6 +72,50 @@ export async function startElectionGrpc(
       }
     })();
   };
+
+  /**
+   * Each ballot goes through the same group commit as a `Cast` of its own, so it is stored,
+   * a duplicate or refused by itself; the call waits for all of them.
+   */
+  const castBatch: grpc.handleUnaryCall<CastBatchRequest, CastBatchReply> = (call, callback) => {
+    void (async () => {
+      try {
+        const messages = call.request.ballots;
+        if (messages.length > config.maxStreamBallots) {
+          throw new GrpcRefusal(
+            grpc.status.RESOURCE_EXHAUSTED,
+            `A CastBatch call may carry at most ${config.maxStreamBallots} ballots.`,
+          );
+        }
+        const outcomes = await withinDeadline(
+          Promise.all(messages.map(castOutcome)),
+          config.callTimeoutMs,
+          callExpired,
+        );
+        counted.call('CastBatch', grpc.status.OK);
+        callback(null, { outcomes });
+      } catch (error) {
+        callback(refuse('CastBatch', error));
+      }
+    })();
+  };
+
+  /** What a `Cast` of this one ballot would have answered, as an outcome instead of a status. */
+  async function castOutcome(message: BallotMessage): Promise<CastOutcome> {
+    // A ballot refused before it had an id of its own is named by the id it was sent with.
+    let id = message.id;
+    try {
+      const ballot = parseBallot(fieldsOf(message));
+      id = ballot.id;
+      const { stored } = await castOne([ballot]);
+      counted.ballots(stored.length, 1 - stored.length);
+      return { id, duplicate: stored.length === 0, code: grpc.status.OK, details: '' };
+    } catch (error) {
+      const failure = toGrpcStatus(error);
+      if (failure.unexpected) logger.error({ err: error, method: 'CastBatch' }, 'ballot failed');
+      return { id, duplicate: false, code: failure.code, details: failure.details };
+    }
+  }
 
   const castMany: grpc.handleClientStreamingCall<BallotMessage, CastManyReply> = (
     call,
@@ -169,7 +217,11 @@ export async function startElectionGrpc(
     'grpc.keepalive_time_ms': config.keepaliveMs,
     'grpc.keepalive_timeout_ms': 20_000,
   });
-  server.addService(ballotsService().service, { Cast: cast, CastMany: castMany });
+  server.addService(ballotsService().service, {
+    Cast: cast,
+    CastMany: castMany,
+    CastBatch: castBatch,
+  });
   health.addToServer(server);
   const grpcPort = await bind(server, ctx.host, ctx.port);
 

@@ -13,7 +13,10 @@ const grpcSettings = {
   maxStreamBallots: settings.integer(
     'ELECTION_GRPC_MAX_STREAM',
     { min: 1, max: 1_000_000 },
-    { default: 5_000, description: 'Most ballots one CastMany stream may carry.' },
+    {
+      default: 5_000,
+      description: 'Most ballots one CastMany stream or CastBatch call may carry.',
+    },
   ),
   callTimeoutMs: settings.integer(
     'ELECTION_GRPC_CALL_TIMEOUT_MS',

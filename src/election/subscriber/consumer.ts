@@ -13,21 +13,27 @@ export function startElectionSubscriber(
   ctx: ContextOf<typeof electionSubscriberService>,
 ): Promise<ServiceHandle> {
   const { logger } = ctx;
+  // A backlog of new ballots goes in by COPY until a batch holds one already stored; the
+  // idempotent insert then runs until a batch is all new again.
+  let firstTime = true;
   return startConsumerService(ctx, {
     stream: ballotsStream,
     group: subscribersGroup,
     deadLetterStream,
     role: 'subscriber',
     parse: parseBallotEntry,
-    store: (batch: readonly QueuedBallot[]) =>
-      storeBallots(
+    store: async (batch: readonly QueuedBallot[]) => {
+      const result = await storeBallots(
         ctx.sql,
         ctx.broker,
         batch.map((queued) => queued.ballot),
         'redis',
         // The gateway answered long ago: keep the first ballot of an id, log the other.
-        { logger, onConflict: 'skip' },
-      ),
+        { logger, onConflict: 'skip', firstTime },
+      );
+      firstTime = result.duplicates.length === 0;
+      return result;
+    },
     metrics: {
       prefix: 'election_subscriber',
       stored: {

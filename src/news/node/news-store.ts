@@ -47,6 +47,7 @@ export async function servedAreaForSession(
        ) AS served
      FROM (SELECT 1) AS one LEFT JOIN news_areas a ON a.name = $1`,
     [area, node, session.sid, session.sub],
+    { prepare: true },
   );
   const gate = rows[0];
   if (gate === undefined) throw new Error('a one-row SELECT returned no row');
@@ -119,10 +120,17 @@ function toView(row: NewsRow): NewsView {
  * rows. The token's signature and expiry are checked before (`verifyToken`); a refused
  * session is refused first, whatever the area.
  */
+/** The user's read-through in the area: every item posted below it is read. */
+const readThrough = `coalesce((
+             SELECT t.read_through FROM news_read_through t
+             WHERE t.user_id = $1 AND t.area_id = (SELECT area_id FROM allowed)
+           ), '0'::xid8)`;
+
 /** Every item of the area after `$5`, read or not: a page in id order. */
 const pickAll = `picked AS (
-       SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at,
-              (r.user_id IS NOT NULL OR i.author_id = $1) AS was_read
+       SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at, i.inserted_by,
+              (r.user_id IS NOT NULL OR i.author_id = $1 OR i.inserted_by < ${readThrough})
+                AS was_read
        FROM news_items i
        LEFT JOIN news_reads r ON r.news_id = i.id AND r.user_id = $1
        WHERE i.area_id = (SELECT area_id FROM allowed) AND i.id > $5 AND NOT $3::boolean
@@ -136,13 +144,11 @@ const pickAll = `picked AS (
  */
 const pickUnread = `picked AS (
        SELECT * FROM (
-         SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at, false AS was_read
+         SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at, i.inserted_by,
+                false AS was_read
          FROM news_items i
          WHERE i.area_id = (SELECT area_id FROM allowed)
-           AND i.inserted_by >= coalesce((
-             SELECT t.read_through FROM news_read_through t
-             WHERE t.user_id = $1 AND t.area_id = (SELECT area_id FROM allowed)
-           ), '0'::xid8)
+           AND i.inserted_by >= ${readThrough}
            AND i.author_id <> $1 AND i.id > $5 AND $3::boolean
          OFFSET 0
        ) unread
@@ -171,18 +177,23 @@ export async function readNewsForSession(
      ), allowed AS (
        SELECT area_id FROM gate
        WHERE NOT revoked AND (valid_after IS NULL OR valid_after <= $8::float8) AND served
-     ), ${unreadOnly ? pickUnread : pickAll}     ), marked AS (
-       INSERT INTO news_reads (user_id, news_id)
-       SELECT $1, id FROM picked WHERE NOT was_read
-       ON CONFLICT DO NOTHING
-     ), advanced AS (
+     ), ${unreadOnly ? pickUnread : pickAll}     ), horizon AS (
        -- Every unread item it could see is now read: so is every item of a transaction older
        -- than the oldest one still running (each of those is visible, or rolled back). Only
-       -- a read from the start, not cut short by the limit, that marked something, moves it.
-       INSERT INTO news_read_through (user_id, area_id, read_through)
-       SELECT $1, area_id, pg_snapshot_xmin(pg_current_snapshot()) FROM allowed
+       -- a read from the start, not cut short by the limit, that read something new, moves
+       -- the read-through there; it has a row only then.
+       SELECT pg_snapshot_xmin(pg_current_snapshot()) AS read_through
        WHERE $5::bigint = 0 AND (SELECT count(*) FROM picked) < $4
          AND EXISTS (SELECT 1 FROM picked WHERE NOT was_read)
+     ), marked AS (
+       -- Marks only for what the read-through will not cover: most items of a read need none.
+       INSERT INTO news_reads (user_id, news_id)
+       SELECT $1, id FROM picked
+       WHERE NOT was_read AND NOT coalesce(inserted_by < (SELECT read_through FROM horizon), false)
+       ON CONFLICT DO NOTHING
+     ), advanced AS (
+       INSERT INTO news_read_through (user_id, area_id, read_through)
+       SELECT $1, area_id, read_through FROM allowed, horizon
        ON CONFLICT (user_id, area_id) DO UPDATE
          SET read_through = greatest(news_read_through.read_through, excluded.read_through)
      )
@@ -194,6 +205,7 @@ export async function readNewsForSession(
        JOIN news_users u ON u.id = p.author_id) ON true
      ORDER BY p.id`,
     [session.sub, area, unreadOnly, maxNewsPerRead, after ?? '0', session.sid, node, session.iat],
+    { prepare: true },
   );
   const gate = rows[0];
   if (gate === undefined) throw new Error('a read returned not even its gate row');
@@ -292,6 +304,7 @@ export async function postNewsMany(
       posts.map((post) => post.clientKey),
       node,
     ],
+    { prepare: true },
   );
   if (rows.length !== posts.length) {
     throw new Error(`a batch of ${posts.length} posts gave ${rows.length} rows`);
@@ -315,6 +328,7 @@ export async function postNewsMany(
        JOIN news_areas a ON a.id = i.area_id JOIN news_users u ON u.id = i.author_id
        WHERE (i.author_id, i.client_key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`,
       [retried.map((post) => post.session.sub), retried.map((post) => post.clientKey)],
+      { prepare: true },
     );
     for (const row of found) earlier.set(pairOf(row.author_id, row.client_key), row);
   }

@@ -12,9 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAdmin } from '../../src/news/accounts.js';
 import { callNews } from '../../src/news/frame-client.js';
+import { readNewsMany } from '../../src/news/node/news-store.js';
 import { NewsError, type NewsView } from '../../src/news/protocol.js';
+import { verifyToken } from '../../src/news/tokens.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
-import { dropSchema, type NewsCluster, newsTestEnv, startNewsCluster } from '../support/news.js';
+import {
+  dropSchema,
+  type NewsCluster,
+  newsTestEnv,
+  startNewsCluster,
+  testSecret,
+} from '../support/news.js';
 import { agoraCli } from '../support/processes.js';
 
 const schema = uniqueName('news_fn');
@@ -144,6 +152,33 @@ describe('news, end to end', () => {
     });
     expect((await reader.read('race', true)).map((n) => n.text)).toEqual(['slow']);
     expect(await reader.read('race', true)).toEqual([]);
+  });
+
+  it('reads an area twice in one batch as one read after the other', async () => {
+    const admin = cluster.client();
+    await admin.login('root', 'root-password');
+    await admin.addArea('twice');
+    const writer = cluster.client();
+    await writer.register('twice-writer', 'writer-password');
+    await writer.subscribe('twice');
+    await writer.post('twice', 'first');
+    await writer.post('twice', 'second');
+    const reader = cluster.client();
+    await reader.register('twice-reader', 'reader-password');
+    await reader.subscribe('twice');
+    const read = {
+      session: verifyToken(Buffer.from(testSecret), reader.token),
+      area: 'twice',
+      unreadOnly: true,
+      after: undefined,
+    };
+    const { node } = await reader.route({ area: 'twice' });
+    const [once, again] = await readNewsMany(cluster.sql, node, [read, read]);
+    const texts = (outcome: typeof once) =>
+      outcome !== undefined && 'value' in outcome ? outcome.value.map((n) => n.text) : outcome;
+    expect(texts(once)).toEqual(['first', 'second']);
+    expect(texts(again)).toEqual([]);
+    expect(await reader.read('twice', true)).toEqual([]);
   });
 
   it('deletes a news item for its author only', async () => {

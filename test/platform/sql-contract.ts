@@ -108,6 +108,22 @@ export function describeSqlContract(label: string, open: (schema: string) => Pro
       expect(match.rows).toEqual([{ id: 1 }]);
     });
 
+    it('runs a prepared statement again with other parameters, alone and in a transaction', async () => {
+      await sql.query('CREATE TABLE notes (id integer PRIMARY KEY, body text NOT NULL)');
+      const insert = 'INSERT INTO notes (id, body) VALUES ($1, $2) RETURNING id';
+      const prepare = { prepare: true };
+      for (const [id, body] of hostileTexts.entries()) {
+        expect((await sql.query(insert, [id, body], prepare)).rows).toEqual([{ id }]);
+      }
+      await sql.transaction(async (tx) => {
+        await tx.query(insert, [100, 'in a transaction'], prepare);
+      });
+      const select = 'SELECT body FROM notes WHERE id = $1';
+      for (const [id, body] of [...hostileTexts.entries(), [100, 'in a transaction'] as const]) {
+        expect((await sql.query(select, [id], prepare)).rows).toEqual([{ body }]);
+      }
+    });
+
     it('counts the rows each statement wrote or returned', async () => {
       await sql.query('CREATE TABLE notes (id integer PRIMARY KEY)');
       expect((await sql.query('INSERT INTO notes VALUES (1), (2), (3)')).rowCount).toBe(3);

@@ -47,6 +47,7 @@ export async function servedAreaForSession(
        ) AS served
      FROM (SELECT 1) AS one LEFT JOIN news_areas a ON a.name = $1`,
     [area, node, session.sid, session.sub],
+    { prepare: true },
   );
   const gate = rows[0];
   if (gate === undefined) throw new Error('a one-row SELECT returned no row');
@@ -111,96 +112,182 @@ function toView(row: NewsRow): NewsView {
   };
 }
 
-/**
- * The news of an area (all, or only unread), oldest first; what is returned is now read, and
- * what you wrote yourself was never new to you. One statement, the common path's only round
- * trip on the node: it checks the session (not logged out, not ended everywhere) and that this
- * node serves the area, and the read marks are written by the same snapshot that chose the
- * rows. The token's signature and expiry are checked before (`verifyToken`); a refused
- * session is refused first, whatever the area.
- */
-/** Every item of the area after `$5`, read or not: a page in id order. */
-const pickAll = `picked AS (
-       SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at,
-              (r.user_id IS NOT NULL OR i.author_id = $1) AS was_read
-       FROM news_items i
-       LEFT JOIN news_reads r ON r.news_id = i.id AND r.user_id = $1
-       WHERE i.area_id = (SELECT area_id FROM allowed) AND i.id > $5 AND NOT $3::boolean
-       ORDER BY i.id
-       LIMIT $4`;
+type ReadRow = SessionGate & { ord: string } & NullableRow<NewsRow>;
+
+/** One read of a batch: the session asking, the area and which of its news. */
+export interface NewsRead {
+  session: Pick<TokenClaims, 'sid' | 'sub' | 'iat'>;
+  /** The area's name, as the request gave it. */
+  area: string;
+  unreadOnly: boolean;
+  /** Only items with an id above this one (a next page). */
+  after: string | undefined;
+}
 
 /**
- * The unread items after `$5`: only those posted since the user's read-through are looked at
- * (OFFSET 0 keeps the planner from walking the whole area in id order for the LIMIT), so a
- * read costs what is new, not the size of the area.
+ * The reads of one group commit, sent to `node`, in one statement (and one commit) per round.
+ * Each read is what it would be alone: the news of an area (all, or only unread), oldest
+ * first; what it returns is now read, and what you wrote yourself was never new to you. The
+ * statement checks each read's session (not logged out, not ended everywhere) and that this
+ * node serves its area, and writes the read marks in the same snapshot that chose the rows.
+ * The token's signature and expiry are checked before (`verifyToken`); a refused session is
+ * refused first, whatever the area. Two reads of one user and area go to separate rounds, so
+ * the later one sees what the earlier one marked, as it would after it.
  */
-const pickUnread = `picked AS (
-       SELECT * FROM (
-         SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at, false AS was_read
-         FROM news_items i
-         WHERE i.area_id = (SELECT area_id FROM allowed)
-           AND i.inserted_by >= coalesce((
-             SELECT t.read_through FROM news_read_through t
-             WHERE t.user_id = $1 AND t.area_id = (SELECT area_id FROM allowed)
-           ), '0'::xid8)
-           AND i.author_id <> $1 AND i.id > $5 AND $3::boolean
-         OFFSET 0
-       ) unread
-       -- A lookup per candidate, not a join the planner could make by reading all the marks.
-       WHERE (SELECT true FROM news_reads r WHERE r.user_id = $1 AND r.news_id = unread.id) IS NULL
-       ORDER BY id
-       LIMIT $4`;
-
-export async function readNewsForSession(
-  sql: SqlQueryable,
-  session: Pick<TokenClaims, 'sid' | 'sub' | 'iat'>,
-  area: string,
+export async function readNewsMany(
+  tx: SqlQueryable,
   node: string,
-  unreadOnly: boolean,
-  after?: string,
-): Promise<NewsView[]> {
-  const { rows } = await sql.query<SessionGate & NullableRow<NewsRow>>(
-    `WITH gate AS (
-       SELECT EXISTS (SELECT 1 FROM news_revoked_sessions WHERE sid = $6) AS revoked,
-         (SELECT extract(epoch FROM sessions_valid_after)::float8 FROM news_users WHERE id = $1)
-           AS valid_after,
-         a.id AS area_id, EXISTS (
+  reads: readonly NewsRead[],
+): Promise<Outcome<NewsView[]>[]> {
+  const outcomes = new Array<Outcome<NewsView[]>>(reads.length);
+  for (const [number, round] of roundsOf(reads).entries()) {
+    const batch = round.map((index) => ({ index, read: reads[index] as NewsRead }));
+    let rows: ReadRow[];
+    try {
+      ({ rows } = await tx.query<ReadRow>(
+        readStatement,
+        [
+          batch.map(({ read }) => read.session.sub),
+          batch.map(({ read }) => read.area),
+          batch.map(({ read }) => read.unreadOnly),
+          batch.map(({ read }) => read.after ?? '0'),
+          batch.map(({ read }) => read.session.sid),
+          batch.map(({ read }) => read.session.iat),
+          node,
+          maxNewsPerRead,
+        ],
+        { prepare: true },
+      ));
+    } catch (error) {
+      // Once the first round committed, a later one that fails is its own reads' outcome: a
+      // throw would fail the reads the first round answered (and marked read) too.
+      if (number === 0) throw error;
+      for (const { index } of batch) outcomes[index] = { error };
+      continue;
+    }
+    const rowsOf = batch.map(() => [] as typeof rows);
+    for (const row of rows) rowsOf[Number(row.ord) - 1]?.push(row);
+    for (const [i, { index, read }] of batch.entries()) {
+      outcomes[index] = outcomeOf(read, rowsOf[i] ?? []);
+    }
+  }
+  return outcomes;
+}
+
+/** A read's outcome from its rows: its gate's refusal, or its items. */
+function outcomeOf(read: NewsRead, rows: readonly ReadRow[]): Outcome<NewsView[]> {
+  const gate = rows[0];
+  if (gate === undefined) return { error: new Error('a read returned not even its gate row') };
+  try {
+    checkGate(gate, read.area, read.session.iat);
+  } catch (error) {
+    return { error };
+  }
+  // The gate's row alone when nothing was picked; else one row per item, every column set.
+  return { value: rows.flatMap((row) => (row.id === null ? [] : [toView(row as NewsRow)])) };
+}
+
+/**
+ * The reads' indexes in rounds, no round with two reads of one user in one area; the first
+ * round has most of them (all, but for a user reading an area twice at once).
+ */
+function roundsOf(reads: readonly NewsRead[]): number[][] {
+  const rounds: { indexes: number[]; pairs: Set<string> }[] = [];
+  for (const [index, read] of reads.entries()) {
+    const pair = pairOf(read.session.sub, read.area);
+    let round = rounds.find(({ pairs }) => !pairs.has(pair));
+    if (round === undefined) {
+      round = { indexes: [], pairs: new Set() };
+      rounds.push(round);
+    }
+    round.indexes.push(index);
+    round.pairs.add(pair);
+  }
+  return rounds.map(({ indexes }) => indexes);
+}
+
+/**
+ * A round of reads: `$1`..`$6` one element per read (user, area name, unread only, after,
+ * session id, issued at), `$7` the node, `$8` the page size.
+ */
+const readStatement = `WITH gate AS (
+       SELECT incoming.*, a.id AS area_id,
+         EXISTS (SELECT 1 FROM news_revoked_sessions r WHERE r.sid = incoming.sid) AS revoked,
+         (SELECT extract(epoch FROM u.sessions_valid_after)::float8 FROM news_users u
+          WHERE u.id = incoming.user_id) AS valid_after,
+         EXISTS (
            SELECT 1 FROM news_assignments s WHERE s.area_id = a.id AND s.node_address = $7
          ) AS served
-       FROM (SELECT 1) AS one LEFT JOIN news_areas a ON a.name = $2
+       FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::bigint[], $5::text[],
+                   $6::float8[])
+         WITH ORDINALITY AS incoming(user_id, area_name, unread, after, sid, issued_at, ord)
+       LEFT JOIN news_areas a ON a.name = incoming.area_name
      ), allowed AS (
-       SELECT area_id FROM gate
-       WHERE NOT revoked AND (valid_after IS NULL OR valid_after <= $8::float8) AND served
-     ), ${unreadOnly ? pickUnread : pickAll}     ), marked AS (
+       SELECT g.ord, g.user_id, g.area_id, g.unread, g.after, coalesce((
+           SELECT t.read_through FROM news_read_through t
+           WHERE t.user_id = g.user_id AND t.area_id = g.area_id
+         ), '0'::xid8) AS read_through
+       FROM gate g
+       WHERE NOT g.revoked AND (g.valid_after IS NULL OR g.valid_after <= g.issued_at)
+         AND g.served
+     ), picked AS (
+       SELECT r.ord, r.user_id, p.* FROM allowed r CROSS JOIN LATERAL (
+         -- Unread: only what was posted since the user's read-through is looked at (OFFSET 0
+         -- keeps the planner from walking the whole area in id order for the LIMIT), so a
+         -- read costs what is new, not the size of the area.
+         (SELECT * FROM (
+            SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at, i.inserted_by,
+                   false AS was_read
+            FROM news_items i
+            WHERE r.unread AND i.area_id = r.area_id AND i.inserted_by >= r.read_through
+              AND i.author_id <> r.user_id AND i.id > r.after
+            OFFSET 0
+          ) unread
+          -- A lookup per candidate, not a join the planner could make by reading all marks.
+          WHERE (SELECT true FROM news_reads m
+                 WHERE m.user_id = r.user_id AND m.news_id = unread.id) IS NULL
+          ORDER BY id
+          LIMIT $8)
+         UNION ALL
+         -- All: every item after the read's last one, read or not, a page in id order.
+         (SELECT i.id, i.area_id, i.author_id, i.body, i.posted_at, i.inserted_by,
+                 (m.user_id IS NOT NULL OR i.author_id = r.user_id
+                  OR i.inserted_by < r.read_through) AS was_read
+          FROM news_items i
+          LEFT JOIN news_reads m ON m.news_id = i.id AND m.user_id = r.user_id
+          WHERE NOT r.unread AND i.area_id = r.area_id AND i.id > r.after
+          ORDER BY i.id
+          LIMIT $8)
+       ) p
+     ), horizon AS (
+       -- Every unread item a read could see is now read: so is every item of a transaction
+       -- older than the oldest one still running (each of those is visible, or rolled back).
+       -- Only a read from the start, not cut short by the limit, that read something new,
+       -- moves its read-through there; it has a row only then.
+       SELECT r.ord, r.user_id, r.area_id, pg_snapshot_xmin(pg_current_snapshot()) AS read_through
+       FROM allowed r
+       JOIN (SELECT ord, count(*) AS n, bool_or(NOT was_read) AS fresh FROM picked GROUP BY ord)
+         AS seen ON seen.ord = r.ord
+       WHERE r.after = 0 AND seen.n < $8 AND seen.fresh
+     ), marked AS (
+       -- Marks only for what the read-through will not cover: most items of a read need none.
        INSERT INTO news_reads (user_id, news_id)
-       SELECT $1, id FROM picked WHERE NOT was_read
+       SELECT p.user_id, p.id FROM picked p LEFT JOIN horizon h ON h.ord = p.ord
+       WHERE NOT p.was_read AND NOT coalesce(p.inserted_by < h.read_through, false)
        ON CONFLICT DO NOTHING
      ), advanced AS (
-       -- Every unread item it could see is now read: so is every item of a transaction older
-       -- than the oldest one still running (each of those is visible, or rolled back). Only
-       -- a read from the start, not cut short by the limit, that marked something, moves it.
        INSERT INTO news_read_through (user_id, area_id, read_through)
-       SELECT $1, area_id, pg_snapshot_xmin(pg_current_snapshot()) FROM allowed
-       WHERE $5::bigint = 0 AND (SELECT count(*) FROM picked) < $4
-         AND EXISTS (SELECT 1 FROM picked WHERE NOT was_read)
+       SELECT user_id, area_id, read_through FROM horizon
        ON CONFLICT (user_id, area_id) DO UPDATE
          SET read_through = greatest(news_read_through.read_through, excluded.read_through)
      )
-     SELECT g.revoked, g.valid_after, g.area_id::text, g.served,
+     SELECT g.ord, g.revoked, g.valid_after, g.area_id::text, g.served,
             p.id::text, a.name AS area, u.name AS author, p.body, p.posted_at, p.was_read
      FROM gate g
      LEFT JOIN (picked p
        JOIN news_areas a ON a.id = p.area_id
-       JOIN news_users u ON u.id = p.author_id) ON true
-     ORDER BY p.id`,
-    [session.sub, area, unreadOnly, maxNewsPerRead, after ?? '0', session.sid, node, session.iat],
-  );
-  const gate = rows[0];
-  if (gate === undefined) throw new Error('a read returned not even its gate row');
-  checkGate(gate, area, session.iat);
-  // The gate's row alone when nothing was picked; else one row per item, every column set.
-  return rows.flatMap((row) => (row.id === null ? [] : [toView(row as NewsRow)]));
-}
+       JOIN news_users u ON u.id = p.author_id) ON p.ord = g.ord
+     ORDER BY g.ord, p.id`;
 
 type NullableRow<Row> = { [Column in keyof Row]: Row[Column] | null };
 
@@ -292,6 +379,7 @@ export async function postNewsMany(
       posts.map((post) => post.clientKey),
       node,
     ],
+    { prepare: true },
   );
   if (rows.length !== posts.length) {
     throw new Error(`a batch of ${posts.length} posts gave ${rows.length} rows`);
@@ -315,6 +403,7 @@ export async function postNewsMany(
        JOIN news_areas a ON a.id = i.area_id JOIN news_users u ON u.id = i.author_id
        WHERE (i.author_id, i.client_key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`,
       [retried.map((post) => post.session.sub), retried.map((post) => post.clientKey)],
+      { prepare: true },
     );
     for (const row of found) earlier.set(pairOf(row.author_id, row.client_key), row);
   }

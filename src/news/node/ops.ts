@@ -1,8 +1,8 @@
 /**
  * What a node answers: the news operations of the areas assigned to it. It checks the token
  * itself (no call to the agent) and refuses an area it does not serve with `wrong_node`.
- * Subscribes and posts of one event-loop turn are committed together (group commit), and the
- * common path (news, post) asks the database once per request.
+ * Subscribes, posts and reads of one event-loop turn are committed together (group commit):
+ * the common path (news, post) asks the database once per batch of requests, not per request.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -23,8 +23,9 @@ import { verifyToken } from '../tokens.js';
 import {
   deleteNews,
   type NewPost,
+  type NewsRead,
   postNewsMany,
-  readNewsForSession,
+  readNewsMany,
   servedAreaForSession,
   subscribeMany,
   unsubscribe,
@@ -48,6 +49,12 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
     commit: 'statement',
     writeBatch: (tx, batch: readonly NewPost[]) => postNewsMany(tx, address, batch),
   });
+  // A read writes its read marks: one statement (and one commit) for the reads of a turn.
+  const reads = new GroupCommit({
+    sql: () => sql,
+    commit: 'statement',
+    writeBatch: (tx, batch: readonly NewsRead[]) => readNewsMany(tx, address, batch),
+  });
   return async (frame) => {
     if (frame.op === 'ping') return { node: address };
     if (!(nodeOps as readonly string[]).includes(frame.op)) {
@@ -70,7 +77,7 @@ export function nodeHandler(deps: NodeDeps): FrameHandler {
     const areaOf = () => servedAreaForSession(sql, name, address, claims);
     switch (frame.op) {
       case 'news':
-        return readNewsForSession(sql, claims, name, address, unread, after);
+        return reads.write({ session: claims, area: name, unreadOnly: unread, after });
       case 'post':
         return posts.write({ session: claims, area: name, text, clientKey: key });
       case 'subscribe':

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../backoff.js';
 import { UnavailableError } from '../errors.js';
 import { isSerializationFailure, retryTransaction } from './errors.js';
-import type { Sql, SqlQueryable } from './sql.js';
+import type { QueryOptions, Sql, SqlQueryable } from './sql.js';
 
 /** What one write of a batch came to: a value, or an error for that caller alone. */
 export type Outcome<Output> = { value: Output } | { error: unknown };
@@ -152,8 +152,8 @@ export class GroupCommit<Input, Output> {
       // An object, not a let: TypeScript does not see the closures below assign it.
       const state = { committed: false };
       const handle: SqlQueryable = {
-        query: async <Row>(text: string, params?: readonly unknown[]) => {
-          const result = await sql.query<Row>(text, params);
+        query: async <Row>(text: string, params?: readonly unknown[], options?: QueryOptions) => {
+          const result = await sql.query<Row>(text, params, options);
           state.committed = true;
           return result;
         },

@@ -25,7 +25,7 @@ export {
 } from './migrations.js';
 export { checkSchemaName, PgSql, type PgSqlOptions } from './pg.js';
 export { PgliteSql, type PgliteSqlOptions } from './pglite.js';
-export type { QueryResult, Sql, SqlQueryable } from './sql.js';
+export type { QueryOptions, QueryResult, Sql, SqlQueryable } from './sql.js';
 
 export interface OpenSqlOptions {
   /** postgres://... ; when set, dataDir is ignored. */

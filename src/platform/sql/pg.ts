@@ -2,6 +2,7 @@
  * The real-Postgres driver (node-postgres pool). It never crashes on a lost connection: the pool
  * redials on demand, and while Postgres is away every call fails fast with SqlUnavailableError.
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -11,7 +12,7 @@ import { from as copyFromStdin } from 'pg-copy-streams';
 import { SqlUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { copyStatement, copyText, type CopyValue } from './copy.js';
-import type { QueryResult, Sql, SqlQueryable } from './sql.js';
+import type { QueryOptions, QueryResult, Sql, SqlQueryable } from './sql.js';
 
 export interface PgSqlOptions {
   /** postgres://user:password@host:port/database */
@@ -118,9 +119,10 @@ export class PgSql implements Sql {
   async query<Row = Record<string, unknown>>(
     text: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<Row>> {
     await this.ensureSchema();
-    return this.run(this.pool, text, params);
+    return this.run(this.pool, text, params, options);
   }
 
   async copyFrom(
@@ -153,9 +155,9 @@ export class PgSql implements Sql {
     client.on('error', onError);
     let open = true;
     const tx: SqlQueryable = {
-      query: <Row>(text: string, params?: readonly unknown[]) => {
+      query: <Row>(text: string, params?: readonly unknown[], options?: QueryOptions) => {
         if (!open) return Promise.reject(new Error('the transaction is over'));
-        return this.run<Row>(client, text, params);
+        return this.run<Row>(client, text, params, options);
       },
       copyFrom: (table, columns, rows) => {
         if (!open) return Promise.reject(new Error('the transaction is over'));
@@ -207,10 +209,15 @@ export class PgSql implements Sql {
     target: pg.Pool | pg.PoolClient,
     text: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<Row> & { command: string }> {
     let result: PgResult | PgResult[];
     try {
-      result = await target.query<Record<string, unknown>>(text, params as unknown[] | undefined);
+      const values = params as unknown[] | undefined;
+      result =
+        options?.prepare === true && values !== undefined
+          ? await target.query<Record<string, unknown>>({ name: statementName(text), text, values })
+          : await target.query<Record<string, unknown>>(text, values);
     } catch (error) {
       throw this.translate(error);
     }
@@ -278,6 +285,18 @@ export class PgSql implements Sql {
   private translate(error: unknown): unknown {
     return isUnavailable(error) ? new SqlUnavailableError(this.location, error) : error;
   }
+}
+
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name: the same on every connection for the same text. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `agora_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 function isUnavailable(error: unknown): boolean {

@@ -40,7 +40,7 @@ export class SchemaGate {
       driver: inner.driver,
       location: inner.location,
       schema: inner.schema,
-      query: (text, params) => open().query(text, params),
+      query: (text, params, options) => open().query(text, params, options),
       copyFrom: (table, columns, rows) => open().copyFrom(table, columns, rows),
       transaction: <T>(work: (tx: SqlQueryable) => Promise<T>) => open().transaction(work),
       ping: () => inner.ping(),

@@ -257,15 +257,20 @@ async function insertAndSummarize(
   ballots: readonly Ballot[],
   route: Route,
 ): Promise<InsertedRow[]> {
-  const { rows } = await tx.query<InsertedRow>(storeStatement, [
-    ballots.map((b) => b.id),
-    ballots.map((b) => b.sede),
-    ballots.map((b) => b.municipio),
-    ballots.map((b) => b.departamento),
-    ballots.map((b) => b.papeleta),
-    ballots.map((b) => b.partido),
-    route,
-  ]);
+  const { rows } = await tx.query<InsertedRow>(
+    storeStatement,
+    [
+      ballots.map((b) => b.id),
+      ballots.map((b) => b.sede),
+      ballots.map((b) => b.municipio),
+      ballots.map((b) => b.departamento),
+      ballots.map((b) => b.papeleta),
+      ballots.map((b) => b.partido),
+      route,
+    ],
+    // One text on every batch: Postgres parses it once per connection, not per batch.
+    { prepare: true },
+  );
   return rows;
 }
 

@@ -135,6 +135,8 @@ export async function createTasks(
       order.map((i) => tasks[i]?.title ?? ''),
       order.map((i) => tasks[i]?.description ?? ''),
     ],
+    // One text on every batch: Postgres parses it once per connection, not per batch.
+    { prepare: true },
   );
   // A stored row is its task's input plus what Postgres chose. Of tasks sharing a key, the
   // INSERT (in key order, then batch order) wrote the first in the batch.

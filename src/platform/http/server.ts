@@ -175,7 +175,7 @@ export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
 /*
  * Plain JSON Schema, not TypeBox: these two are in every service, and TypeBox's 370 modules
- * cost a service that declares no schema of its own (the counter) a tenth of its start-up.
+ * cost the counter, which needs no other, 50 of its 710 ms of CPU to ready.
  */
 const healthBody = {
   type: 'object',

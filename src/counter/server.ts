@@ -3,8 +3,6 @@
  * JSON when asked for, the seed's plain text otherwise. Each says what holds the count (Redis,
  * or the embedded broker).
  */
-import { Type } from 'typebox';
-
 import { addStylesheet } from '../platform/http/assets.js';
 import { addFavicon } from '../platform/http/favicon.js';
 import { chooseLanguage } from '../platform/http/language.js';
@@ -14,6 +12,8 @@ import { countHit, greeting } from './hits.js';
 import { counterColor, counterStyle, renderCounterPage } from './page.js';
 import type { counterService } from './service.js';
 
+// Plain JSON Schema rather than TypeBox, whose 370 modules cost 50 of the counter's 710 ms of
+// CPU to ready; the JSON answer is typed by what builds it.
 const countSchema = {
   summary:
     'Count a hit: a page for browsers, JSON when asked for (Accept or ?format=json), else text',
@@ -21,19 +21,23 @@ const countSchema = {
   response: {
     200: {
       content: {
-        'text/html': { schema: Type.String() },
-        'text/plain': { schema: Type.String() },
+        'text/html': { schema: { type: 'string' } },
+        'text/plain': { schema: { type: 'string' } },
         'application/json': {
-          schema: Type.Object({
-            hits: Type.Integer({ minimum: 1 }),
-            message: Type.String(),
-            backend: Type.Union([Type.Literal('redis'), Type.Literal('memory')]),
-          }),
+          schema: {
+            type: 'object',
+            properties: {
+              hits: { type: 'integer', minimum: 1 },
+              message: { type: 'string' },
+              backend: { type: 'string', enum: ['redis', 'memory'] },
+            },
+            required: ['hits', 'message', 'backend'],
+          },
         },
       },
     },
   },
-};
+} as const;
 
 export async function startCounter(ctx: ContextOf<typeof counterService>): Promise<ServiceHandle> {
   const app = await createHttpServer(ctx, {

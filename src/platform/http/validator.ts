@@ -67,14 +67,18 @@ function strictText(schema: unknown, validate: ValidateFunction): StrictValidate
   return check;
 }
 
-/** The compiler `createHttpServer` installs: strict bodies, strictly converted text parts. */
+/**
+ * The compiler `createHttpServer` installs: strict bodies, strictly converted text parts. Each
+ * Ajv is made when a route first needs it (making one compiles its meta-schema and formats):
+ * a server whose routes validate nothing, like an admin port, makes none.
+ */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
-  const bodies = ajvWith(false);
-  const text = ajvWith('array');
+  let bodies: Ajv | undefined;
+  let text: Ajv | undefined;
   return ({ schema, httpPart }) => {
     // Fastify hands the route's JSON schema as it was declared; TypeBox's are plain JSON Schema.
     const jsonSchema = schema as AnySchema;
-    if (httpPart === 'body') return bodies.compile(jsonSchema);
-    return strictText(schema, text.compile(jsonSchema));
+    if (httpPart === 'body') return (bodies ??= ajvWith(false)).compile(jsonSchema);
+    return strictText(schema, (text ??= ajvWith('array')).compile(jsonSchema));
   };
 }

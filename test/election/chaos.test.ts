@@ -66,7 +66,10 @@ async function groupProgress(): Promise<{ lag: number; pending: number }> {
   return { lag: -1, pending: -1 };
 }
 
-/** Entries pending for the subscriber process `pid`; consumer names are `<host>-<pid>-<hex>`. */
+/**
+ * Entries pending for the subscriber process `pid`; consumer names are `<host>-<pid>-<hex>`, with
+ * `/<loop>` after it when the process runs more than one loop.
+ */
 async function heldBy(pid: number): Promise<number> {
   const reply = (await ingest.redis.call(
     'XPENDING',
@@ -75,7 +78,7 @@ async function heldBy(pid: number): Promise<number> {
   )) as [number, string | null, string | null, [string, string][] | null];
   let held = 0;
   for (const [consumer, count] of reply[3] ?? []) {
-    if (Number(/-(\d+)-[0-9a-f]+$/.exec(consumer)?.[1]) === pid) held += Number(count);
+    if (Number(/-(\d+)-[0-9a-f]+(?:\/\d+)?$/.exec(consumer)?.[1]) === pid) held += Number(count);
   }
   return held;
 }

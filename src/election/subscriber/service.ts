@@ -21,6 +21,9 @@ export const electionSubscriberService = defineService({
     items: 'ballots',
     role: 'subscriber',
     batchSize: 1_000,
+    // One batch is read, parsed and acked while the other commits: Postgres is the drain's
+    // bottleneck, and one loop left it idle between its own commits.
+    concurrency: 2,
   }),
 
   async start(ctx): Promise<ServiceHandle> {

@@ -333,6 +333,9 @@ describe('election-api', () => {
       ['/api/ballots?color=red', /color/],
       ['/api/ballots?departamento=', /departamento/],
       [`/api/ballots?sede=${'x'.repeat(101)}`, /sede/],
+      // Found by test/fuzz/http.test.ts: a NUL reached Postgres, which refused it with a 500.
+      ['/api/ballots?sede=%00', /sede/],
+      ['/api/ballots?partido=a%1Fb', /partido/],
       ['/api/top-departments?limit=abc', /limit/],
       ['/api/top-sedes?limit=0', /limit/],
       ['/api/party-share/department', /departamento/],

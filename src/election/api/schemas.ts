@@ -5,9 +5,18 @@
  */
 import { type Static, Type } from 'typebox';
 
-/** A ballot field value as a filter: the same limits the ingest side accepts. */
-const fieldValue = Type.String({ minLength: 1, maxLength: 100 });
-const papeleta = Type.String({ minLength: 1, maxLength: 100, default: 'presidente' });
+/**
+ * A ballot field value as a filter: the same limits the ingest side accepts, control characters
+ * included (no stored ballot has one, and Postgres refuses a NUL in a text parameter).
+ */
+const noControlCharacters = '^[^\\u0000-\\u001f\\u007f]*$';
+const fieldValue = Type.String({ minLength: 1, maxLength: 100, pattern: noControlCharacters });
+const papeleta = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: noControlCharacters,
+  default: 'presidente',
+});
 const limit = (max: number, byDefault: number) =>
   Type.Integer({ minimum: 1, maximum: max, default: byDefault });
 

@@ -40,6 +40,15 @@ export const httpLimitSettings = {
       description: 'How long a kept-alive connection may wait for its next request.',
     },
   ),
+  drainMs: settings.integer(
+    'AGORA_HTTP_DRAIN_MS',
+    { min: 0, max: 60_000 },
+    {
+      default: 2_000,
+      description:
+        'At a stop, longest time the server goes on answering (each answer closing its connection) before it closes; it closes sooner once no request has come for 100 ms. 0: close at once.',
+    },
+  ),
   maxConnections: settings.integer(
     'AGORA_HTTP_MAX_CONNECTIONS',
     { min: 1, max: 1_000_000 },

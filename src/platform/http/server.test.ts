@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { Type } from 'typebox';
+import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { NotFoundError } from '../errors.js';
@@ -199,5 +200,53 @@ describe('the HTTP server factory', () => {
     expect(text).not.toContain('route="/nowhere');
     expect(text).toContain('http_request_duration_seconds_bucket');
     expect(text).toContain('process_cpu_user_seconds_total');
+  });
+});
+
+describe('a stop under load', () => {
+  async function startServer() {
+    const server = await createHttpServer({
+      name: 'draining',
+      version: '1.0.0',
+      logger: createLogger({ level: 'silent' }),
+      metrics: createMetricsRegistry('draining'),
+      readiness: new Readiness(),
+    });
+    server.get('/work', () => ({ ok: true }));
+    return { server, url: await listen(server, '127.0.0.1', 0) };
+  }
+
+  it('answers every request sent on a kept-alive connection, each then told to close', async () => {
+    const { server, url } = await startServer();
+    const pool = new Pool(url, { connections: 8 });
+    let closing: Promise<void> | undefined;
+    let answered = 0;
+    // Each lane posts back to back on its pooled connection, as a client of a rolling update
+    // does, until an answer tells it to take its next request elsewhere.
+    const lane = async () => {
+      for (;;) {
+        const response = await pool.request({ path: '/work', method: 'GET' });
+        await response.body.dump();
+        expect(response.statusCode).toBe(200);
+        answered += 1;
+        if (answered === 200) closing = server.close();
+        if (response.headers.connection === 'close') return;
+      }
+    };
+    try {
+      // A reset (ECONNRESET, "other side closed") rejects its lane and this test.
+      await Promise.all(Array.from({ length: 8 }, lane));
+      await closing;
+    } finally {
+      await pool.close();
+    }
+    expect(answered).toBeGreaterThan(200);
+  });
+
+  it('closes at once when no connection is open', async () => {
+    const { server, url } = await startServer();
+    expect((await fetch(`${url}/work`, { headers: { connection: 'close' } })).status).toBe(200);
+    await server.close();
+    await expect(fetch(`${url}/work`)).rejects.toThrow();
   });
 });

@@ -16,6 +16,7 @@ import { connectionCounter } from '../connection-cap.js';
 import { type Readiness, summarize } from '../health.js';
 import type { Logger } from '../logger.js';
 import { addDocs } from './docs.js';
+import { drain } from './drain.js';
 import { toErrorReply } from './error-reply.js';
 import { defaultHttpLimits, type HttpLimits } from './limits.js';
 import { recordRequestMetrics } from './request-metrics.js';
@@ -73,8 +74,8 @@ export function createHttpServer(service: HttpServerOptions, limits: HttpServerL
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyLimit ?? defaultBodyLimit,
     // A graceful stop serves what still arrives on a kept-alive connection (Fastify's default is
-    // a 503 for it) and closes the idle ones: a client of a rolling update, whose pooled
-    // connection reached this replica before it stopped listening, gets its answer.
+    // a 503 for it) while it drains (the preClose hook below): a client of a rolling update,
+    // whose pooled connection reaches this replica, gets its answer.
     return503OnClosing: false,
     // A client trickling its body a byte at a time is cut at requestTimeout (408), however
     // active it looks; an idle connection at connectionTimeout. Node checks the first two only
@@ -99,6 +100,10 @@ export function createHttpServer(service: HttpServerOptions, limits: HttpServerL
     logger.debug({ address: socket.remoteAddress, refused }, 'HTTP connection refused');
     socket.destroy();
   });
+  // A stop answers what still arrives, each answer closing its connection, before it closes
+  // the server and its idle connections (drain.ts): no client meets a reset for a request it
+  // sent just as the connection closed.
+  base.addHook('preClose', () => drain(base.server, () => connections.open(), timeouts.drainMs));
   const { recordUnmatched } = recordRequestMetrics(base, metrics, logger);
   addSecurityHeaders(base);
   const app = base.withTypeProvider<TypeBoxTypeProvider>();

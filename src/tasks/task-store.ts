@@ -3,7 +3,7 @@
  * its write is committed (autocommitted, or in the batch `createTasks` writes for a group
  * commit): the route answers 201 only after that.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import { AgoraError } from '../platform/errors.js';
 import type { Outcome } from '../platform/sql/group-commit.js';
@@ -112,8 +112,9 @@ export async function createTasks(
   tasks: readonly NewTask[],
 ): Promise<Outcome<CreatedTask>[]> {
   const hashes = tasks.map(requestHash);
-  // Every writer inserts keys in this one order, so batches sharing keys wait instead of
-  // deadlocking (a retry covers what is left).
+  // Each task's (client, key), computed once: every writer inserts keys in this one order, so
+  // batches sharing keys wait instead of deadlocking (a retry covers what is left), and rows
+  // are matched back to tasks by it.
   const sortKeys = tasks.map((task) => keyOf(task.clientId, task.idempotencyKey ?? ''));
   const order = tasks
     .map((_, i) => i)
@@ -174,8 +175,7 @@ export async function createTasks(
     keyed.set(key, { row: stored(row, index), fresh: true });
   }
   const missing = tasks.filter(
-    (task) =>
-      task.idempotencyKey !== undefined && !keyed.has(keyOf(task.clientId, task.idempotencyKey)),
+    (task, i) => task.idempotencyKey !== undefined && !keyed.has(sortKeys[i] ?? ''),
   );
   if (missing.length > 0) {
     // The statement above waited for the concurrent inserts it conflicted with to commit.
@@ -200,7 +200,7 @@ export async function createTasks(
       outcomes.push({ value: { task: toTask(row), created: true } });
       continue;
     }
-    const found = keyed.get(keyOf(task.clientId, key));
+    const found = keyed.get(sortKeys[i] ?? '');
     if (found === undefined) {
       // The first task with this key was deleted in between: the key is free again. Its own
       // write, whose failure is this task's alone: the batch's insert has committed.
@@ -288,9 +288,7 @@ export async function countByStatus(
 
 /** What a key promises to repeat: the same title and description. */
 function requestHash(task: NewTask): string {
-  return createHash('sha256')
-    .update(JSON.stringify([task.title, task.description]))
-    .digest('base64url');
+  return hash('sha256', JSON.stringify([task.title, task.description]), 'base64url');
 }
 
 function toTask(row: TaskRow): Task {

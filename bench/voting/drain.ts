@@ -45,9 +45,12 @@ export interface DrainResult {
   transactions: TransactionTime | undefined;
   /**
    * CPU time per stored row, in µs, from /proc (Linux): of the worker from ready to drained,
-   * and of its Postgres backends. On a shared machine these move less than the rates.
+   * and of its Postgres backends; Redis's from its own `INFO cpu` over the same time (the
+   * whole server, so the benchmark's own polling counts too). On a shared machine these move
+   * less than the rates.
    */
-  cpuPerRow: { worker: number; postgres: number | undefined } | undefined;
+  cpuPerRow:
+    { worker: number; postgres: number | undefined; redis: number | undefined } | undefined;
   copy: { rate: number; seconds: number; rows: number } | { skipped: string };
 }
 
@@ -86,8 +89,9 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
   let drained: Awaited<typeof watching>;
   let workerMemory: Memory | undefined;
   let transactions: TransactionTime | undefined;
-  let cpu: { worker: number | undefined; postgres: number | undefined };
+  let cpu: { worker: number | undefined; postgres: number | undefined; redis: number | undefined };
   const workerCpuAtReady = cpuMsOf(worker.pid);
+  const redisCpuAtReady = await redisCpuMs(lab);
   try {
     drained = await watching;
     const workerCpu = cpuMsOf(worker.pid);
@@ -97,6 +101,7 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
           ? undefined
           : workerCpu - workerCpuAtReady,
       postgres: await backendsCpuMs(lab, applicationName),
+      redis: difference(await redisCpuMs(lab), redisCpuAtReady),
     };
     workerMemory = readMemory(worker.pid);
     transactions = await transactionTime(new URL('/metrics', worker.url));
@@ -129,6 +134,7 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
             worker: (1000 * cpu.worker) / settings.votes,
             postgres:
               cpu.postgres === undefined ? undefined : (1000 * cpu.postgres) / settings.votes,
+            redis: cpu.redis === undefined ? undefined : (1000 * cpu.redis) / settings.votes,
           },
     copy: await measureCopy(lab, namespace.schema, settings.votes, streamMs),
   };
@@ -190,6 +196,22 @@ async function backendsCpuMs(lab: VotingLab, applicationName: string) {
     total += ms;
   }
   return rows.length === 0 ? undefined : total;
+}
+
+/** The Redis server's user + system CPU time so far, in ms, as its `INFO cpu` reports it. */
+async function redisCpuMs(lab: VotingLab): Promise<number | undefined> {
+  try {
+    const info = await lab.redis.info('cpu');
+    const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+    const total = seconds('used_cpu_user') + seconds('used_cpu_sys');
+    return Number.isNaN(total) ? undefined : total * 1000;
+  } catch {
+    return undefined;
+  }
+}
+
+function difference(after: number | undefined, before: number | undefined) {
+  return after === undefined || before === undefined ? undefined : after - before;
 }
 
 export interface TransactionTime {

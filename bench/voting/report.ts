@@ -49,6 +49,8 @@ export function printDrain(result: DrainResult): void {
       ? ''
       : `CPU per row: worker ${micros(cpuPerRow.worker)}, its Postgres backends ` +
         (cpuPerRow.postgres === undefined ? 'not read' : micros(cpuPerRow.postgres)) +
+        ', Redis ' +
+        (cpuPerRow.redis === undefined ? 'not read' : micros(cpuPerRow.redis)) +
         `${copyMicros}\n`;
   process.stdout.write(
     `\n(b) drain: ${count(result.votes)} votes from distinct voters, one worker, empty table; ` +

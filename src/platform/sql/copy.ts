@@ -21,19 +21,29 @@ export function copyStatement(table: string, columns: readonly string[], source:
   return `COPY ${pg.escapeIdentifier(table)} (${names}) FROM ${source}`;
 }
 
-/** The rows as COPY text: tab-separated, one line each, backslash escapes, `\N` for null. */
+/**
+ * The rows as COPY text: tab-separated, one line each, backslash escapes, `\N` for null. Built
+ * by concatenation, escaping only the values that need it: a drain sends thousands of rows per
+ * COPY, and a map, a join and a replace per value cost more than the COPY saved.
+ */
 export function copyText(rows: readonly (readonly CopyValue[])[], width: number): string {
-  const lines: string[] = [];
+  let text = '';
   for (const row of rows) {
     if (row.length !== width) throw new Error(`a COPY row has ${row.length} of ${width} values`);
-    lines.push(row.map(copyField).join('\t'));
+    for (let i = 0; i < width; i++) {
+      text += copyField(row[i] as CopyValue);
+      text += i === width - 1 ? '\n' : '\t';
+    }
   }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  return text;
 }
+
+const needsEscape = /[\\\t\n\r\0]/;
 
 function copyField(value: CopyValue): string {
   if (value === null) return '\\N';
   if (typeof value !== 'string') return String(value);
+  if (!needsEscape.test(value)) return value;
   if (value.includes('\0')) throw new Error('COPY text cannot carry a NUL character');
   // https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2
   return value.replace(/[\\\t\n\r]/g, (c) =>

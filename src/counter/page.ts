@@ -13,7 +13,8 @@ const text = {
     title: 'Hit counter',
     seen: (hits: string) => `I have been seen ${hits} times.`,
     once: 'I have been seen once.',
-    redis: 'Counted in Redis (INCR on the key hits): the count survives restarts of this service.',
+    redis:
+      'Counted in Redis (INCRBY on the key hits): the count survives restarts of this service.',
     memory:
       'Counted by the embedded broker of agora up: no Redis is configured (set REDIS_URL to use one).',
     reload: 'Reload to count another visit',
@@ -24,7 +25,7 @@ const text = {
     seen: (hits: string) => `Me han visto ${hits} veces.`,
     once: 'Me han visto una vez.',
     redis:
-      'Contado en Redis (INCR sobre la clave hits): la cuenta sobrevive a los reinicios del servicio.',
+      'Contado en Redis (INCRBY sobre la clave hits): la cuenta sobrevive a los reinicios del servicio.',
     memory:
       'Contado por el broker embebido de agora up: no hay Redis configurado (define REDIS_URL para usar uno).',
     reload: 'Recarga para contar otra visita',

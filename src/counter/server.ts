@@ -8,7 +8,7 @@ import { addFavicon } from '../platform/http/favicon.js';
 import { chooseLanguage } from '../platform/http/language.js';
 import { createHttpServer, listen } from '../platform/http/server.js';
 import type { ContextOf, ServiceHandle } from '../platform/service.js';
-import { countHit, greeting } from './hits.js';
+import { greeting, HitCounter } from './hits.js';
 import { counterColor, counterStyle, renderCounterPage } from './page.js';
 import type { counterService } from './service.js';
 
@@ -47,9 +47,10 @@ export async function startCounter(ctx: ContextOf<typeof counterService>): Promi
   addFavicon(app, { color: counterColor, glyph: '#' });
   const stylesheet = addStylesheet(app, 'counter', counterStyle);
   const backend = ctx.broker.driver;
+  const hitCounter = new HitCounter(ctx.broker);
 
   app.get('/', { schema: countSchema }, async (request, reply) => {
-    const hits = await countHit(ctx.broker);
+    const hits = await hitCounter.count();
     const message = greeting(hits, backend);
     const accept = request.headers.accept ?? '';
     const format = (request.query as { format?: unknown } | undefined)?.format;

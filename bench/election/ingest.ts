@@ -1,8 +1,9 @@
 /**
  * Part (a) of the election benchmark: ingest throughput and p99 per route against real Redis
  * and Postgres. One ballot per request under wrk (gateway-grpc, gateway-redis) beside the bare
- * node:http baseline; then batches through the load generator on every route, grpc-direct
- * being gRPC `CastMany` straight to election-grpc.
+ * node:http baseline; unary gRPC `Cast` straight to election-grpc, one ballot per call, as a
+ * share of the Redis route's rate in the same run; then batches through the load generator on
+ * every route, grpc-direct being gRPC `CastMany` straight to election-grpc.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -149,7 +150,11 @@ export async function measureIngest(load: LoadSettings, settings: IngestSettings
           pid: running.gatewayPid,
         })),
       ];
-      printReport(await compareUnderWrk(targets, load), load);
+      const comparison = await compareUnderWrk(targets, load);
+      printReport(comparison, load);
+      progress(`measuring grpc-direct unary Cast, ${load.connections} users`);
+      const unary = await measureUnaryCast(running, load);
+      process.stdout.write(`${formatUnaryCast(unary, comparison)}\n`);
     } finally {
       await baselineServer.stop();
     }
@@ -214,6 +219,57 @@ async function compareUnderWrk(
   };
 }
 
+interface RouteRun {
+  ballotsPerSecond: number;
+  requestsPerSecond: number;
+  failed: number;
+  latencyMs: { p50: number; p99: number };
+}
+
+/**
+ * Issue 17's figure: unary `Cast` (one ballot per call) straight to election-grpc, as many
+ * load-generator users as wrk has connections, beside the gateway's Redis route under wrk.
+ */
+function measureUnaryCast(ingest: RunningIngest, load: LoadSettings): Promise<RouteRun> {
+  return runRoute('grpc-direct', ingest, load.durationSeconds, {
+    batch: 1,
+    users: load.connections,
+  });
+}
+
+function formatUnaryCast(unary: RouteRun, comparison: Comparison): string {
+  const rateOf = (name: string) =>
+    comparison.medians.find((run) => run.server === name)?.result.requestsPerSecond ?? 0;
+  const redis = rateOf('gateway-redis');
+  const share = (rate: number) => (redis > 0 ? (rate / redis).toFixed(2) : '-');
+  const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+  return [
+    `\nunary gRPC Cast: one ballot per call straight to election-grpc from the load generator ` +
+      `(this process), beside gateway-redis under wrk above; aim 0.5 of gateway-redis`,
+    formatTable(
+      ['route', 'req/s', 'failed', 'p50 ms', 'p99 ms', 'vs gateway-redis'],
+      [
+        [
+          'grpc-direct Cast',
+          rate(unary.requestsPerSecond),
+          String(unary.failed),
+          unary.latencyMs.p50.toFixed(1),
+          unary.latencyMs.p99.toFixed(1),
+          share(unary.requestsPerSecond),
+        ],
+        [
+          'gateway-grpc (wrk)',
+          rate(rateOf('gateway-grpc')),
+          '',
+          '',
+          '',
+          share(rateOf('gateway-grpc')),
+        ],
+      ],
+    ),
+  ].join('\n');
+}
+
 /** One route alone under the closed model; latency is per request (a whole batch). */
 async function measureBatched(
   route: LoadRoute,
@@ -221,6 +277,23 @@ async function measureBatched(
   seconds: number,
   settings: IngestSettings,
 ): Promise<string[]> {
+  const run = await runRoute(route, ingest, seconds, settings);
+  return [
+    route,
+    Math.round(run.ballotsPerSecond).toLocaleString('en-US'),
+    Math.round(run.requestsPerSecond).toLocaleString('en-US'),
+    String(run.failed),
+    run.latencyMs.p50.toFixed(1),
+    run.latencyMs.p99.toFixed(1),
+  ];
+}
+
+async function runRoute(
+  route: LoadRoute,
+  ingest: RunningIngest,
+  seconds: number,
+  settings: IngestSettings,
+): Promise<RouteRun> {
   const scenario = electionScenario({
     gatewayUrl: new URL(ingest.gatewayUrl),
     grpcAddress: ingest.grpcAddress,
@@ -244,14 +317,12 @@ async function measureBatched(
     const { total } = result.stats.summary();
     const elapsed = result.elapsedMs / 1000;
     const ballots = result.record.acknowledged.length * settings.batch;
-    return [
-      route,
-      Math.round(ballots / elapsed).toLocaleString('en-US'),
-      Math.round(total.requests / elapsed).toLocaleString('en-US'),
-      String(total.failed),
-      total.latencyMs.p50.toFixed(1),
-      total.latencyMs.p99.toFixed(1),
-    ];
+    return {
+      ballotsPerSecond: ballots / elapsed,
+      requestsPerSecond: total.requests / elapsed,
+      failed: total.failed,
+      latencyMs: { p50: total.latencyMs.p50, p99: total.latencyMs.p99 },
+    };
   } finally {
     scenario.close();
     await http.close();

@@ -360,15 +360,13 @@ async function announce(
   const newest = [...inserted].sort((a, b) => compareSeq(a.seq, b.seq)).slice(-recentBallotsCount);
   const notification: StoredNotification = { route, stored };
   try {
-    // Sent together, not one round trip each: a broker runs one connection's commands in the
-    // order they were sent, so the newest still ends on top and the notice comes last.
+    // One push of the newest (oldest first, so the newest ends on top) and the notice, sent
+    // together: a broker runs one connection's commands in the order sent, so it comes last.
     await Promise.all([
-      ...newest.map((row) =>
-        broker.pushRecent(
-          recentBallotsKey,
-          JSON.stringify(recentOf(row, route)),
-          recentBallotsCount,
-        ),
+      broker.pushRecent(
+        recentBallotsKey,
+        newest.map((row) => JSON.stringify(recentOf(row, route))),
+        recentBallotsCount,
       ),
       broker.publish(storedChannel, JSON.stringify(notification)),
     ]);

@@ -13,11 +13,13 @@ import { Agent } from 'undici';
 
 import { type LoadRoute, loadRoutes } from '../../src/election/load/routes.js';
 import { electionScenario } from '../../src/election/load/scenario.js';
+import { ballotsStream, subscribersGroup } from '../../src/election/protocol.js';
 import { randomBallot, seededRandom } from '../../src/election/reference-data-ballots.js';
 import { runScenario } from '../../src/load/runner.js';
 import { formatTable } from '../../src/platform/table.js';
 import { startBaseline } from '../support/baseline.js';
 import { type Comparison, type LoadSettings, progress } from '../support/benchmark.js';
+import { watchAcks } from '../support/drain-watch.js';
 import { type Measurement, printReport, readMemory } from '../support/report.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 import { assertWrkInstalled, luaString, runWrk, type WrkResult } from '../support/wrk.js';
@@ -53,6 +55,11 @@ interface RunningIngest {
   gatewayUrl: string;
   grpcAddress: string;
   gatewayPid: number;
+  /**
+   * Resolves once the subscriber has stored every ballot queued so far, so the next
+   * measurement does not share the cores with the Redis route's drain.
+   */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -104,10 +111,23 @@ class IngestLab {
       gatewayUrl: `http://127.0.0.1:${ports.gateway}/`,
       gatewayPid: started[2]?.pid ?? 0,
       grpcAddress: `127.0.0.1:${ports.grpc}`,
+      settle: () => this.#settle(),
       stop: async () => {
         await Promise.all(started.map((server) => server.stop()));
       },
     };
+  }
+
+  async #settle(): Promise<void> {
+    const redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    const stream = `${this.prefix}${ballotsStream}`;
+    try {
+      const entries = await entriesAdded(redis, stream);
+      if (entries === 0) return;
+      await watchAcks(redis, { stream, group: subscribersGroup, entries, consumer: 'subscriber' });
+    } finally {
+      redis.disconnect();
+    }
   }
 
   /** Drops the schema and every key under the prefix. */
@@ -150,8 +170,9 @@ export async function measureIngest(load: LoadSettings, settings: IngestSettings
           pid: running.gatewayPid,
         })),
       ];
-      const comparison = await compareUnderWrk(targets, load);
+      const comparison = await compareUnderWrk(targets, load, () => running.settle());
       printReport(comparison, load);
+      await running.settle();
       progress(`measuring grpc-direct unary Cast, ${load.connections} users`);
       const unary = await measureUnaryCast(running, load);
       process.stdout.write(`${formatUnaryCast(unary, comparison)}\n`);
@@ -164,6 +185,7 @@ export async function measureIngest(load: LoadSettings, settings: IngestSettings
     );
     const rows: string[][] = [];
     for (const route of loadRoutes) {
+      await running.settle();
       progress(`measuring ${route} in batches of ${settings.batch}`);
       rows.push(await measureBatched(route, running, load.durationSeconds, settings));
     }
@@ -176,17 +198,40 @@ export async function measureIngest(load: LoadSettings, settings: IngestSettings
   }
 }
 
+/** Entries ever appended to the stream (0 before the first). */
+async function entriesAdded(redis: Redis, stream: string): Promise<number> {
+  let info: unknown;
+  try {
+    info = await redis.call('XINFO', 'STREAM', stream);
+  } catch {
+    return 0;
+  }
+  const fields = info as unknown[];
+  const at = fields.indexOf('entries-added');
+  return at < 0 ? 0 : Number(fields[at + 1] ?? 0);
+}
+
 /**
  * Like benchmark.ts's `compare`, for servers already running and a Lua script: a warm-up each,
- * then `rounds` alternating runs; medians by requests/s, ratios to the first target.
+ * then `rounds` alternating runs; medians by requests/s, ratios to the first target. Each run
+ * starts once `settle` has resolved, after the subscriber drained what the runs before queued.
  */
 async function compareUnderWrk(
   targets: readonly { name: string; url: string; pid: number }[],
   load: LoadSettings,
+  settle: () => Promise<void>,
 ): Promise<Comparison> {
   const script = ballotScript();
-  const wrk = (url: string, durationSeconds: number) =>
-    runWrk({ url, threads: load.threads, connections: load.connections, durationSeconds, script });
+  const wrk = async (url: string, durationSeconds: number) => {
+    await settle();
+    return runWrk({
+      url,
+      threads: load.threads,
+      connections: load.connections,
+      durationSeconds,
+      script,
+    });
+  };
   if (load.warmupSeconds > 0) {
     for (const target of targets) {
       progress(`warming up ${target.name} for ${load.warmupSeconds} s`);

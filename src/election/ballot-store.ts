@@ -120,6 +120,7 @@ export function groupedBallotStore(
       const unique = firstOfEachId(all);
       const rows = unique.length === 0 ? [] : await insertAndSummarize(tx, unique, route);
       const byId = new Map(rows.map((row) => [row.id, row]));
+      const insertedIds = new Set(byId.keys());
       // What each id holds now: inserted by this batch (the first call's) or stored before.
       const holds = new Map<string, Ballot>([...(await storedBallotsOf(tx, all, rows)), ...byId]);
       const seen = new Set<string>();
@@ -129,7 +130,7 @@ export function groupedBallotStore(
           for (const { id } of ballots) seen.add(id);
           return { error: new BallotConflictError(conflicts) };
         }
-        const result = splitResult(ballots, new Set(byId.keys()), seen);
+        const result = splitResult(ballots, insertedIds, seen);
         const inserted = result.stored.flatMap((id) => byId.get(id) ?? []);
         return { value: { ...result, inserted } };
       });

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Agent } from 'undici';
 
+import { ballotsService } from '../../src/election/grpc-proto.js';
 import { type LoadRoute, loadRoutes } from '../../src/election/load/routes.js';
 import { electionScenario } from '../../src/election/load/scenario.js';
 import { ballotsStream, subscribersGroup } from '../../src/election/protocol.js';
@@ -20,6 +21,7 @@ import { formatTable } from '../../src/platform/table.js';
 import { startBaseline } from '../support/baseline.js';
 import { type Comparison, type LoadSettings, progress } from '../support/benchmark.js';
 import { watchAcks } from '../support/drain-watch.js';
+import { h2loadInstalled, runH2load } from '../support/h2load.js';
 import { type Measurement, printReport, readMemory } from '../support/report.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 import { assertWrkInstalled, luaString, runWrk, type WrkResult } from '../support/wrk.js';
@@ -130,6 +132,19 @@ class IngestLab {
     }
   }
 
+  /** Ballots stored through the gRPC route so far. */
+  async grpcBallots(): Promise<number> {
+    const sql = new pg.Pool({ connectionString: this.databaseUrl, max: 1 });
+    try {
+      const { rows } = await sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${this.schema}.ballots WHERE route = 'grpc'`,
+      );
+      return rows[0]?.n ?? 0;
+    } finally {
+      await sql.end();
+    }
+  }
+
   /** Drops the schema and every key under the prefix. */
   async close(): Promise<void> {
     const redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
@@ -175,7 +190,10 @@ export async function measureIngest(load: LoadSettings, settings: IngestSettings
       await running.settle();
       progress(`measuring grpc-direct unary Cast, ${load.connections} users`);
       const unary = await measureUnaryCast(running, load);
-      process.stdout.write(`${formatUnaryCast(unary, comparison)}\n`);
+      const native = (await h2loadInstalled())
+        ? await measureUnaryCastNative(running, lab, load)
+        : undefined;
+      process.stdout.write(`${formatUnaryCast(unary, native, comparison)}\n`);
     } finally {
       await baselineServer.stop();
     }
@@ -282,15 +300,54 @@ function measureUnaryCast(ingest: RunningIngest, load: LoadSettings): Promise<Ro
   });
 }
 
-function formatUnaryCast(unary: RouteRun, comparison: Comparison): string {
+/**
+ * Unary `Cast` from h2load: one connection with as many streams as wrk has connections, as the
+ * gateway's one channel. h2load sends one body, so every call is the same ballot without an id
+ * (a new row each, all on the same summary rows); a call counts once its row is stored, since
+ * h2load reads HTTP statuses, not gRPC ones.
+ */
+async function measureUnaryCastNative(
+  ingest: RunningIngest,
+  lab: IngestLab,
+  load: LoadSettings,
+): Promise<{ stored: number; perSecond: number; meanMs: number }> {
+  const cast = ballotsService().service.Cast;
+  if (cast === undefined) throw new Error('election.proto has no Cast');
+  const message = cast.requestSerialize({ id: '', ...randomBallot(seededRandom(4)) });
+  // gRPC's length-prefixed message: a compression flag (0), the length, the protobuf bytes.
+  const body = Buffer.alloc(5 + message.length);
+  body.writeUInt32BE(message.length, 1);
+  message.copy(body, 5);
+  progress(`measuring unary Cast from h2load, ${load.connections} streams`);
+  const before = await lab.grpcBallots();
+  const result = await runH2load({
+    url: `http://${ingest.grpcAddress}${cast.path}`,
+    durationSeconds: load.durationSeconds,
+    clients: 1,
+    streams: load.connections,
+    body,
+    headers: { 'content-type': 'application/grpc', te: 'trailers' },
+  });
+  const stored = (await lab.grpcBallots()) - before;
+  if (stored > result.succeeded)
+    throw new Error(`h2load: ${stored} stored, ${result.succeeded} 2xx`);
+  return { stored, perSecond: stored / load.durationSeconds, meanMs: result.meanLatencyMs };
+}
+
+function formatUnaryCast(
+  unary: RouteRun,
+  native: { stored: number; perSecond: number; meanMs: number } | undefined,
+  comparison: Comparison,
+): string {
   const rateOf = (name: string) =>
     comparison.medians.find((run) => run.server === name)?.result.requestsPerSecond ?? 0;
   const redis = rateOf('gateway-redis');
   const share = (rate: number) => (redis > 0 ? (rate / redis).toFixed(2) : '-');
   const rate = (value: number) => Math.round(value).toLocaleString('en-US');
   return [
-    `\nunary gRPC Cast: one ballot per call straight to election-grpc from the load generator ` +
-      `(this process), beside gateway-redis under wrk above; aim 0.5 of gateway-redis`,
+    `\nunary gRPC Cast, one ballot per call straight to election-grpc, beside gateway-redis ` +
+      `under wrk above (aim 0.5): from the load generator (this process, generated ballots) and ` +
+      `from h2load (one ballot repeated, counted by the rows it stored)`,
     formatTable(
       ['route', 'req/s', 'failed', 'p50 ms', 'p99 ms', 'vs gateway-redis'],
       [
@@ -302,6 +359,16 @@ function formatUnaryCast(unary: RouteRun, comparison: Comparison): string {
           unary.latencyMs.p99.toFixed(1),
           share(unary.requestsPerSecond),
         ],
+        native === undefined
+          ? ['Cast from h2load', 'skipped: apt-get install nghttp2-client', '', '', '', '']
+          : [
+              'Cast from h2load',
+              rate(native.perSecond),
+              '',
+              `mean ${native.meanMs.toFixed(1)}`,
+              '',
+              share(native.perSecond),
+            ],
         [
           'gateway-grpc (wrk)',
           rate(rateOf('gateway-grpc')),

@@ -120,6 +120,7 @@ export function groupedBallotStore(
       const unique = firstOfEachId(all);
       const rows = unique.length === 0 ? [] : await insertAndSummarize(tx, unique, route);
       const byId = new Map(rows.map((row) => [row.id, row]));
+      const insertedIds = new Set(byId.keys());
       // What each id holds now: inserted by this batch (the first call's) or stored before.
       const holds = new Map<string, Ballot>([...(await storedBallotsOf(tx, all, rows)), ...byId]);
       const seen = new Set<string>();
@@ -129,7 +130,7 @@ export function groupedBallotStore(
           for (const { id } of ballots) seen.add(id);
           return { error: new BallotConflictError(conflicts) };
         }
-        const result = splitResult(ballots, new Set(byId.keys()), seen);
+        const result = splitResult(ballots, insertedIds, seen);
         const inserted = result.stored.flatMap((id) => byId.get(id) ?? []);
         return { value: { ...result, inserted } };
       });
@@ -360,15 +361,13 @@ async function announce(
   const newest = [...inserted].sort((a, b) => compareSeq(a.seq, b.seq)).slice(-recentBallotsCount);
   const notification: StoredNotification = { route, stored };
   try {
-    // Sent together, not one round trip each: a broker runs one connection's commands in the
-    // order they were sent, so the newest still ends on top and the notice comes last.
+    // One push of the newest (oldest first, so the newest ends on top) and the notice, sent
+    // together: a broker runs one connection's commands in the order sent, so it comes last.
     await Promise.all([
-      ...newest.map((row) =>
-        broker.pushRecent(
-          recentBallotsKey,
-          JSON.stringify(recentOf(row, route)),
-          recentBallotsCount,
-        ),
+      broker.pushRecent(
+        recentBallotsKey,
+        newest.map((row) => JSON.stringify(recentOf(row, route))),
+        recentBallotsCount,
       ),
       broker.publish(storedChannel, JSON.stringify(notification)),
     ]);

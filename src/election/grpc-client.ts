@@ -45,43 +45,21 @@ export class BallotsClient {
 
   /** Stores one ballot; resolves once committed, with the id and whether it was a duplicate. */
   cast(ballot: Ballot): Promise<CastReply> {
-    const method = this.#method('Cast');
-    return new Promise((resolve, reject) => {
-      this.#client.makeUnaryRequest<BallotMessage, CastReply>(
-        method.path,
-        (message) => method.requestSerialize(message),
-        (buffer) => method.responseDeserialize(buffer) as CastReply,
-        messageOf(ballot),
-        { deadline: this.#deadline() },
-        (error, reply) => {
-          if (error !== null || reply === undefined) reject(error ?? new Error('no reply'));
-          else resolve(reply);
-        },
-      );
-    });
+    return this.#unary<CastReply>('Cast', messageOf(ballot));
   }
 
   /**
    * Stores the ballots in one CastBatch, each on its own: resolves once all are settled, with
    * one outcome per ballot (code 0, or the status a Cast of it would have failed with).
    */
-  castBatch(ballots: readonly Ballot[]): Promise<CastOutcome[]> {
-    const method = this.#method('CastBatch');
-    return new Promise((resolve, reject) => {
-      this.#client.makeUnaryRequest<CastBatchRequest, CastBatchReply>(
-        method.path,
-        (message) => method.requestSerialize(message),
-        (buffer) => method.responseDeserialize(buffer) as CastBatchReply,
-        { ballots: ballots.map(messageOf) },
-        { deadline: this.#deadline() },
-        (error, reply) => {
-          if (error !== null || reply === undefined) reject(error ?? new Error('no reply'));
-          else if (reply.outcomes.length !== ballots.length) {
-            reject(new Error(`CastBatch answered ${reply.outcomes.length} of ${ballots.length}`));
-          } else resolve(reply.outcomes);
-        },
-      );
+  async castBatch(ballots: readonly Ballot[]): Promise<CastOutcome[]> {
+    const reply = await this.#unary<CastBatchReply>('CastBatch', {
+      ballots: ballots.map(messageOf),
     });
+    if (reply.outcomes.length !== ballots.length) {
+      throw new Error(`CastBatch answered ${reply.outcomes.length} of ${ballots.length}`);
+    }
+    return reply.outcomes;
   }
 
   /** Streams the ballots in one CastMany; resolves once all are committed. */
@@ -106,6 +84,27 @@ export class BallotsClient {
 
   close(): void {
     this.#client.close();
+  }
+
+  /** One unary call with the client's deadline; rejects with the call's ServiceError. */
+  #unary<Reply>(
+    name: 'Cast' | 'CastBatch',
+    request: BallotMessage | CastBatchRequest,
+  ): Promise<Reply> {
+    const method = this.#method(name);
+    return new Promise((resolve, reject) => {
+      this.#client.makeUnaryRequest<BallotMessage | CastBatchRequest, Reply>(
+        method.path,
+        (message) => method.requestSerialize(message),
+        (buffer) => method.responseDeserialize(buffer) as Reply,
+        request,
+        { deadline: this.#deadline() },
+        (error, reply) => {
+          if (error !== null || reply === undefined) reject(error ?? new Error('no reply'));
+          else resolve(reply);
+        },
+      );
+    });
   }
 
   #deadline(): Date {

@@ -1,7 +1,8 @@
 /**
  * election-grpc under abuse, while a normal client is served: streams that never end are cut at
  * the server's call deadline (having stored their ballots in batches as they arrived), an
- * oversized message is refused, and many open streams do not keep a normal Cast from its answer.
+ * oversized message or CastBatch is refused, and many open streams do not keep a normal Cast
+ * from its answer.
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,7 @@ beforeAll(async () => {
     ELECTION_GRPC_CALL_TIMEOUT_MS: '1500',
     ELECTION_GRPC_BATCH_SIZE: '10',
     ELECTION_GRPC_MAX_CONCURRENT_STREAMS: '4',
+    ELECTION_GRPC_MAX_STREAM: '30',
   });
   await waitForHttp(`${server.healthUrl}/readyz`);
   // Its own connection (not the process's shared subchannel), as a separate attacker would have.
@@ -118,6 +120,25 @@ describe('election-grpc under abuse', () => {
       await expect(normal.cast({ id: 'after-huge', ...seedBallot() })).resolves.toMatchObject({
         id: 'after-huge',
       });
+    } finally {
+      normal.close();
+    }
+  });
+
+  it('refuses a CastBatch over the ballot cap whole, and stores one at the cap', async () => {
+    const normal = new BallotsClient({ address: world.grpcAddress });
+    const batch = (size: number, label: string) =>
+      Array.from({ length: size }, (_, i) => ({ ...seedBallot(), id: `${label}-${i}` }));
+    try {
+      const before = await countBallots(world.sql);
+      await expect(normal.castBatch(batch(31, 'over-cap'))).rejects.toMatchObject({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: 'A CastBatch call may carry at most 30 ballots.',
+      });
+      expect(await countBallots(world.sql)).toBe(before);
+      const outcomes = await normal.castBatch(batch(30, 'at-cap'));
+      expect(outcomes.map((outcome) => outcome.code)).toEqual(outcomes.map(() => grpc.status.OK));
+      expect(await countBallots(world.sql)).toBe(before + 30);
     } finally {
       normal.close();
     }

@@ -372,6 +372,11 @@ export function describeBrokerContract(
       expect(await broker.recent('latest', 10)).toEqual(['5', '4', '3']);
       expect(await broker.recent('latest', 2)).toEqual(['5', '4']);
       expect(await broker.recent('never', 2)).toEqual([]);
+      // Several at once go in order, as one push each would: the last ends on top.
+      await broker.pushRecent('latest', ['6', '7', '8', '9'], 3);
+      expect(await broker.recent('latest', 10)).toEqual(['9', '8', '7']);
+      await broker.pushRecent('latest', [], 3);
+      expect(await broker.recent('latest', 10)).toEqual(['9', '8', '7']);
     });
 
     it('answers ping while open and rejects every command as unavailable after close', async () => {

@@ -102,8 +102,11 @@ export interface Broker {
   /** Calls `onMessage` for each later message on `channel`; the returned function stops it. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<Unsubscribe>;
 
-  /** Pushes an item to the front of a list kept to at most `maxItems`. */
-  pushRecent(key: string, item: string, maxItems: number): Promise<void>;
+  /**
+   * Pushes an item (or several, in order, so the last ends on top) to the front of a list kept
+   * to at most `maxItems`, in one step.
+   */
+  pushRecent(key: string, items: string | readonly string[], maxItems: number): Promise<void>;
   /** The newest `count` items of a list, newest first. */
   recent(key: string, count: number): Promise<string[]>;
 

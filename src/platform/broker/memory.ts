@@ -289,10 +289,12 @@ export class MemoryBroker implements Broker {
     });
   }
 
-  pushRecent(key: string, item: string, maxItems: number): Promise<void> {
+  pushRecent(key: string, items: string | readonly string[], maxItems: number): Promise<void> {
     return this.run(() => {
       this.valueOf(key, 'list');
-      this.store.apply({ op: 'push', key: this.key(key), item, maxItems });
+      for (const item of typeof items === 'string' ? [items] : items) {
+        this.store.apply({ op: 'push', key: this.key(key), item, maxItems });
+      }
     });
   }
 

@@ -225,12 +225,19 @@ export class RedisBroker implements Broker {
     return await this.subscriptions.add(this.key(channel), onMessage);
   }
 
-  async pushRecent(key: string, item: string, maxItems: number): Promise<void> {
+  async pushRecent(
+    key: string,
+    items: string | readonly string[],
+    maxItems: number,
+  ): Promise<void> {
+    const values = typeof items === 'string' ? [items] : [...items];
+    if (values.length === 0) return;
     const list = this.key(key);
+    // One LPUSH of all of them: Redis pushes its values in order, so the last ends on top.
     const results = await this.command((redis) =>
       redis
         .multi()
-        .lpush(list, item)
+        .lpush(list, ...values)
         .ltrim(list, 0, maxItems - 1)
         .exec(),
     );

@@ -46,7 +46,7 @@ export async function runDistributed(
       variable: 'REDIS_URL',
       url: childEnv.REDIS_URL,
       isDefault: url === undefined,
-      open: (redisUrl) => Promise.resolve(openBroker({ url: redisUrl })),
+      open: (redisUrl) => openBroker({ url: redisUrl }),
     });
   }
   if (needs.has('sql')) {

@@ -11,6 +11,7 @@ import { type RunningService, startService } from '../platform/runtime.js';
 import type { Backend, ServiceDefinition } from '../platform/service.js';
 import { stopOnSignals } from '../platform/shutdown.js';
 import { waitUntilReady } from './readiness-wait.js';
+import { allowGrowth } from './young-generation.js';
 
 export interface InProcessOptions {
   env: Env;
@@ -117,4 +118,5 @@ export async function runInProcess(
       ? backendNames[backends.broker?.driver ?? 'memory']
       : backendNames[backends.sql?.driver ?? 'pglite'];
   await options.onStarted?.(running, backends.describe(), backedBy, backends);
+  allowGrowth();
 }

@@ -5,6 +5,8 @@
  * load on a system (`load`). Each command imports its code when it runs, so `agora run counter`
  * and `agora health` load neither the other services nor the load generator.
  */
+// First: it decides how this process's start-up grows the heap, the CLI's own modules included.
+import './young-generation.js';
 import './compile-cache.js';
 
 import cluster from 'node:cluster';
@@ -18,6 +20,7 @@ import { formatTable } from '../platform/table.js';
 import { version } from '../platform/version.js';
 import { findService, services, systems } from '../services.js';
 import { exitWithError } from './fail.js';
+import { allowGrowth } from './young-generation.js';
 
 function parsePort(raw: string): number {
   const port = Number(raw);
@@ -109,6 +112,8 @@ program
         for (const name of replicas.keys()) {
           if (findService(name) === undefined) throw unknownService(name);
         }
+        // A supervisor, not a service: its children hold their own start-up.
+        allowGrowth();
         const { runDistributed } = await import('./distributed.js');
         await runDistributed(selected, { env, replicas, faults: options.faults });
         return;
@@ -195,6 +200,7 @@ program
       if (definition === undefined) throw unknownService(name);
       const port = options.port ?? portForRun(definition, process.env);
       if (options.cluster !== undefined && cluster.isPrimary) {
+        allowGrowth();
         const { runClusterPrimary } = await import('./cluster.js');
         runClusterPrimary(definition, {
           env: process.env,

@@ -66,8 +66,8 @@ export async function openBackends(options: OpenBackendsOptions): Promise<Backen
   let sql: Sql | undefined;
   try {
     if (needs.has('broker')) {
-      const { openBroker } = await import('./broker/index.js');
-      broker = openBroker({
+      const { openBroker } = await import('./broker/open.js');
+      broker = await openBroker({
         url: redisUrl,
         keyPrefix: config.redisPrefix ?? '',
         dataDir: config.dataDir,

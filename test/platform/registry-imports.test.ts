@@ -137,5 +137,7 @@ describe('the registry', () => {
       expect(packages).not.toContain(heavy);
     }
     expect(packages).toContain('ioredis');
+    // On Redis, not the embedded broker's log.
+    expect(modules).not.toContain('dist/src/platform/broker/memory.js');
   });
 });

@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +20,7 @@ import { formatTable } from '../../src/platform/table.js';
 import { progress } from '../support/benchmark.js';
 import { checkpoint } from '../support/checkpoint.js';
 import { watchAcks } from '../support/drain-watch.js';
-import { type Memory, readMemory } from '../support/report.js';
+import { type Memory, readCpuMs, readMemory } from '../support/report.js';
 import { agoraCli, freePort, startServer } from '../support/server-process.js';
 
 const run = promisify(execFile);
@@ -115,13 +114,13 @@ export async function measureElectionDrain(
     });
     let drained: Awaited<typeof watching>;
     let subscriberMemory: Memory | undefined;
-    let cpuSeconds: number | undefined;
-    const cpuAtReady = readCpuSeconds(subscriber.pid);
+    let cpuMs: number | undefined;
+    const cpuAtReady = readCpuMs(subscriber.pid);
     try {
       drained = await watching;
       subscriberMemory = readMemory(subscriber.pid);
-      const cpuAtEnd = readCpuSeconds(subscriber.pid);
-      if (cpuAtReady !== undefined && cpuAtEnd !== undefined) cpuSeconds = cpuAtEnd - cpuAtReady;
+      const cpuAtEnd = readCpuMs(subscriber.pid);
+      if (cpuAtReady !== undefined && cpuAtEnd !== undefined) cpuMs = cpuAtEnd - cpuAtReady;
     } finally {
       await subscriber.stop();
     }
@@ -140,8 +139,7 @@ export async function measureElectionDrain(
       rowsStored: Number(rows[0]?.rows ?? 0),
       summaryTotal: Number(rows[0]?.summary ?? 0),
       subscriberMemory,
-      subscriberCpuMicrosPerBallot:
-        cpuSeconds === undefined ? undefined : (cpuSeconds * 1e6) / ballots,
+      subscriberCpuMicrosPerBallot: cpuMs === undefined ? undefined : (cpuMs * 1e3) / ballots,
       copy: await measureCopy(sql, databaseUrl, schema, ballots),
     };
   } finally {
@@ -260,18 +258,4 @@ async function clearKeys(redis: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await redis.unlink(...keys);
     cursor = next;
   } while (cursor !== '0');
-}
-
-/** User + system CPU seconds of process `pid` from /proc (Linux; undefined elsewhere). */
-function readCpuSeconds(pid: number): number | undefined {
-  try {
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name; in ticks of
-    // 1/100 s on Linux (USER_HZ).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }

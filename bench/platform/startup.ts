@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -15,14 +14,12 @@ import pg from 'pg';
 import { formatTable } from '../../src/platform/table.js';
 import { services } from '../../src/services.js';
 import { type Benchmark, progress } from '../support/benchmark.js';
-import { readMemory } from '../support/report.js';
+import { readCpuMs, readMemory } from '../support/report.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
 const baselineScript = fileURLToPath(new URL('../support/baseline-server.js', import.meta.url));
 /** How long a started server idles before its memory is read ("at rest"). */
 const restMs = 1_500;
-/** /proc/<pid>/stat counts CPU time in clock ticks; Linux's USER_HZ is 100. */
-const ticksPerSecond = 100;
 
 interface Start {
   readyMs: number;
@@ -157,25 +154,12 @@ async function startTimed(
 async function measureStart(candidate: Candidate): Promise<Start> {
   const { server, readyMs } = await startTimed(candidate);
   try {
-    const cpuMs = cpuOf(server.pid);
+    const cpuMs = readCpuMs(server.pid);
     await sleep(restMs);
     const memory = readMemory(server.pid);
     return { readyMs, cpuMs, rssMb: memory === undefined ? undefined : memory.rssKb / 1024 };
   } finally {
     await server.stop();
-  }
-}
-
-/** User + system CPU time of a process so far, from /proc (Linux); undefined elsewhere. */
-function cpuOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isNaN(ticks) ? undefined : (ticks * 1_000) / ticksPerSecond;
-  } catch {
-    return undefined;
   }
 }
 

@@ -34,6 +34,23 @@ export function readMemory(pid: number): Memory | undefined {
   return Number.isNaN(memory.rssKb) || Number.isNaN(memory.peakRssKb) ? undefined : memory;
 }
 
+/** Linux's USER_HZ: /proc counts CPU time in hundredths of a second. */
+const ticksPerSecond = 100;
+
+/** User + system CPU time of process `pid` so far, in ms, from /proc (Linux; undefined elsewhere). */
+export function readCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the command name, which
+    // is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isNaN(ticks) ? undefined : (ticks * 1000) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The table, with ratios against the measurement named `baseline`, if there is one. */
 export function formatReport(measurements: readonly Measurement[], baseline = 'baseline'): string {
   const base = measurements.find((m) => m.server === baseline)?.result;

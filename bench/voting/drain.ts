@@ -4,7 +4,6 @@
  * empty copy of that table.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { votesStream, workersGroup } from '../../src/voting/protocol.js';
 import { progress } from '../support/benchmark.js';
 import { checkpoint } from '../support/checkpoint.js';
 import { watchAcks } from '../support/drain-watch.js';
-import { type Memory, readMemory } from '../support/report.js';
+import { type Memory, readCpuMs, readMemory } from '../support/report.js';
 import type { VotingLab } from './services.js';
 
 const run = promisify(execFile);
@@ -90,11 +89,11 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
   let workerMemory: Memory | undefined;
   let transactions: TransactionTime | undefined;
   let cpu: { worker: number | undefined; postgres: number | undefined; redis: number | undefined };
-  const workerCpuAtReady = cpuMsOf(worker.pid);
+  const workerCpuAtReady = readCpuMs(worker.pid);
   const redisCpuAtReady = await redisCpuMs(lab);
   try {
     drained = await watching;
-    const workerCpu = cpuMsOf(worker.pid);
+    const workerCpu = readCpuMs(worker.pid);
     cpu = {
       worker:
         workerCpu === undefined || workerCpuAtReady === undefined
@@ -163,22 +162,6 @@ async function prefill(lab: VotingLab, stream: string, votes: number, streamMs: 
   }
 }
 
-/** Linux's USER_HZ: /proc counts CPU time in hundredths of a second. */
-const ticksPerSecond = 100;
-
-/** User + system CPU time of a process so far, in ms, from /proc; undefined elsewhere. */
-function cpuMsOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isNaN(ticks) ? undefined : (ticks * 1000) / ticksPerSecond;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The CPU time so far of the Postgres backends serving `applicationName`, in ms: local
  * processes, read like any other (undefined when Postgres runs elsewhere). Their start (the
@@ -191,7 +174,7 @@ async function backendsCpuMs(lab: VotingLab, applicationName: string) {
   );
   let total = 0;
   for (const { pid } of rows) {
-    const ms = cpuMsOf(pid);
+    const ms = readCpuMs(pid);
     if (ms === undefined) return undefined;
     total += ms;
   }

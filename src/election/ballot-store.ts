@@ -237,11 +237,7 @@ async function copyNewBallots(
         ]),
       );
       const { rows } = await tx.query<InsertedRow>(summarizeCopiedStatement, [
-        ballots.map((b) => b.sede),
-        ballots.map((b) => b.municipio),
-        ballots.map((b) => b.departamento),
-        ballots.map((b) => b.papeleta),
-        ballots.map((b) => b.partido),
+        ...fieldArrays(ballots),
         route,
         ballots.slice(-recentBallotsCount).map((b) => b.id),
       ]);
@@ -253,6 +249,17 @@ async function copyNewBallots(
   }
 }
 
+/** A ballot's fields but its id, one array each, in the statements' parameter order. */
+function fieldArrays(ballots: readonly Ballot[]): string[][] {
+  return [
+    ballots.map((b) => b.sede),
+    ballots.map((b) => b.municipio),
+    ballots.map((b) => b.departamento),
+    ballots.map((b) => b.papeleta),
+    ballots.map((b) => b.partido),
+  ];
+}
+
 async function insertAndSummarize(
   tx: SqlQueryable,
   ballots: readonly Ballot[],
@@ -260,15 +267,7 @@ async function insertAndSummarize(
 ): Promise<InsertedRow[]> {
   const { rows } = await tx.query<InsertedRow>(
     storeStatement,
-    [
-      ballots.map((b) => b.id),
-      ballots.map((b) => b.sede),
-      ballots.map((b) => b.municipio),
-      ballots.map((b) => b.departamento),
-      ballots.map((b) => b.papeleta),
-      ballots.map((b) => b.partido),
-      route,
-    ],
+    [ballots.map((b) => b.id), ...fieldArrays(ballots), route],
     // One text on every batch: Postgres parses it once per connection, not per batch.
     { prepare: true },
   );

@@ -4,11 +4,15 @@
  * `Cast` of its own would have given it (a conflicting ballot fails alone). One call per turn
  * instead of one per request is what the gateway's CPU goes on: a gRPC call costs it several
  * times what the ballot's own work does.
+ *
+ * An election-grpc older than `CastBatch` answers it UNIMPLEMENTED (a rolling update that
+ * reached the gateway first): its ballots then go as one `Cast` each, as they did before
+ * `CastBatch` existed, and `CastBatch` is tried again after `recheckMs`.
  */
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 
 import type { Ballot } from '../ballot.js';
-import type { BallotsClient } from '../grpc-client.js';
+import { type BallotsClient, isServiceError } from '../grpc-client.js';
 import type { CastReply } from '../grpc-proto.js';
 
 export interface CastBatcherOptions {
@@ -19,6 +23,10 @@ export interface CastBatcherOptions {
    * (`ELECTION_GRPC_MAX_MESSAGE_BYTES`, 64 KiB by default).
    */
   maxBytes?: number;
+  /** How long a server that answered `CastBatch` UNIMPLEMENTED is sent `Cast`s only. */
+  recheckMs?: number;
+  /** Told each time the server answers `CastBatch` UNIMPLEMENTED (the gateway logs it). */
+  onUnimplemented?: () => void;
 }
 
 interface Pending {
@@ -34,6 +42,10 @@ export class CastBatcher {
   readonly #client: BallotsClient;
   readonly #maxBallots: number;
   readonly #maxBytes: number;
+  readonly #recheckMs: number;
+  readonly #onUnimplemented: () => void;
+  /** Until this time (ms since the epoch) each ballot goes as a `Cast` of its own. */
+  #castEachUntil = 0;
   #queue: Pending[] = [];
   #queuedBytes = 0;
   #scheduled = false;
@@ -42,6 +54,8 @@ export class CastBatcher {
     this.#client = client;
     this.#maxBallots = options.maxBallots ?? 200;
     this.#maxBytes = options.maxBytes ?? 32 * 1024;
+    this.#recheckMs = options.recheckMs ?? 30_000;
+    this.#onUnimplemented = options.onUnimplemented ?? (() => undefined);
   }
 
   /** Stores one ballot with the others of this turn; settles as a `Cast` of it would. */
@@ -76,10 +90,21 @@ export class CastBatcher {
   }
 
   async #send(batch: readonly Pending[]): Promise<void> {
+    if (Date.now() < this.#castEachUntil) {
+      this.#castEach(batch);
+      return;
+    }
     let outcomes;
     try {
       outcomes = await this.#client.castBatch(batch.map((pending) => pending.ballot));
     } catch (error) {
+      if (isServiceError(error) && error.code === status.UNIMPLEMENTED) {
+        // The server ran nothing of the call, so every ballot is still to be sent.
+        this.#castEachUntil = Date.now() + this.#recheckMs;
+        this.#onUnimplemented();
+        this.#castEach(batch);
+        return;
+      }
       // Nothing of the call is known to be stored (UNAVAILABLE, DEADLINE_EXCEEDED, ...): every
       // caller gets the error, and retrying with the same ids is harmless.
       for (const pending of batch) pending.reject(error);
@@ -91,6 +116,12 @@ export class CastBatcher {
       else if (outcome.code === status.OK)
         pending.resolve({ id: outcome.id, duplicate: outcome.duplicate });
       else pending.reject(statusError(outcome.code, outcome.details));
+    }
+  }
+
+  #castEach(batch: readonly Pending[]): void {
+    for (const pending of batch) {
+      this.#client.cast(pending.ballot).then(pending.resolve, pending.reject);
     }
   }
 }

@@ -58,7 +58,14 @@ export async function startElectionGateway(
     address: config.grpcUrl,
     deadlineMs: config.grpcDeadlineMs,
   });
-  const batcher = new CastBatcher(client);
+  const batcher = new CastBatcher(client, {
+    onUnimplemented: () => {
+      logger.warn(
+        { address: client.address },
+        'election-grpc has no CastBatch (an older version): single ballots go as one Cast each for now',
+      );
+    },
+  });
   // Ballots are at most ~0.7 kB each; JSON escapes may make them longer, hence the margin.
   const app = await createHttpServer(ctx, {
     bodyLimit: Math.max(64 * 1024, config.maxBallots * 2048),

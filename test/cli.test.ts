@@ -3,7 +3,7 @@
  * stops cleanly on Ctrl-C; bad settings and missing backends end in one readable line.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { envNameOf } from '../src/platform/platform-settings.js';
 import { services } from '../src/services.js';
 import { testRedisUrl } from './support/backends.js';
-import { agoraCli, freePort, killAll, startProcess, waitForHttp } from './support/processes.js';
+import {
+  agoraCli,
+  freePort,
+  killAll,
+  repoRoot,
+  startProcess,
+  waitForHttp,
+} from './support/processes.js';
 
 const run = promisify(execFile);
 
@@ -67,8 +74,13 @@ async function freePortWith(offsets: readonly number[]): Promise<number> {
 }
 
 async function agora(args: string[], env: NodeJS.ProcessEnv) {
+  return command(process.execPath, [agoraCli, ...args], env);
+}
+
+/** Runs a command in the repository's root; resolves with its exit code and output. */
+async function command(file: string, args: string[], env: NodeJS.ProcessEnv) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [agoraCli, ...args], { env });
+    const { stdout, stderr } = await run(file, args, { env, cwd: repoRoot });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -178,17 +190,23 @@ describe('agora up', () => {
   });
 });
 
-it('refuses a second agora up on the same data directory, before it opens the data', async () => {
+it('refuses a second agora up or npm start on the same data directory, before it opens the data', async () => {
   const { env: ports } = await portsForEveryService();
   const dataDir = await mkdtemp(join(tmpdir(), 'agora-up-twice-'));
   const env = cleanEnv({ ...ports, AGORA_DATA_DIR: dataDir });
   const first = startProcess(process.execPath, [agoraCli, 'up', 'counter', 'tasks'], { env });
   await first.waitForOutput(/Agora is up/, 90_000);
+  const refusal = `agora: Agora is already running on ${dataDir} (process ${first.pid}): use that one, stop it with Ctrl-C in its terminal, or set AGORA_DATA_DIR to another directory\n`;
   const second = await agora(['up', 'counter', 'tasks'], env);
   expect(second.code).toBe(1);
-  expect(second.stderr).toBe(
-    `agora: Agora is already running on ${dataDir} (process ${first.pid}): use that one, stop it with Ctrl-C in its terminal, or set AGORA_DATA_DIR to another directory\n`,
-  );
+  expect(second.stderr).toBe(refusal);
+  // npm start says it too, at once: its build would rewrite dist/ under the running one.
+  const built = (await stat(agoraCli)).mtimeMs;
+  const start = await command('npm', ['start', '--silent'], env);
+  expect(start.code).toBe(1);
+  expect(start.stderr).toContain(refusal);
+  expect(start.stdout).not.toContain('Building');
+  expect((await stat(agoraCli)).mtimeMs).toBe(built);
   const admin = await agora(['news', 'create-admin', 'root'], {
     ...env,
     AGORA_NEWS_PASSWORD: 'root-password',

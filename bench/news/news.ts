@@ -19,6 +19,7 @@ import { NewsClient } from '../../src/news/client/client.js';
 import { callNews } from '../../src/news/frame-client.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { type Benchmark, type LoadSettings, progress, runsPart } from '../support/benchmark.js';
+import { readCpuMs } from '../support/report.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
 const clients = 50;
@@ -30,6 +31,9 @@ const baselineScript = fileURLToPath(
 
 interface Cluster {
   agent: string;
+  agentPid: number;
+  /** The application_name of the cluster's Postgres connections, to find their backends. */
+  applicationName: string;
   nodes: { address: string; port: number; server: ServerProcess }[];
   startNode(port: number): Promise<ServerProcess>;
   stop(): Promise<void>;
@@ -51,7 +55,7 @@ export const newsBenchmark: Benchmark = {
         `news: Postgres ${databaseUrl}, schema ${schema} (dropped afterwards); agent and 3 nodes ` +
           `as processes, ${areaCount} areas, one node per area, ${clients} users\n\n`,
       );
-      if (runsPart(load, 'a')) await measureCommonPath(load, users);
+      if (runsPart(load, 'a')) await measureCommonPath(load, users, sql, cluster);
       if (runsPart(load, 'b')) {
         const times: number[] = [];
         for (let round = 1; round <= failoverRounds; round++) {
@@ -79,8 +83,25 @@ export const newsBenchmark: Benchmark = {
 };
 
 /** (a): the common path and the bare baseline, rounds alternating, with their ratio. */
-async function measureCommonPath(load: LoadSettings, users: readonly NewsClient[]): Promise<void> {
+async function measureCommonPath(
+  load: LoadSettings,
+  users: readonly NewsClient[],
+  sql: PgSql,
+  cluster: Cluster,
+): Promise<void> {
   const baseline = await startNdjsonBaseline();
+  const processes = {
+    agent: () => [cluster.agentPid],
+    nodes: () => cluster.nodes.map((node) => node.server.pid),
+    postgres: async () => {
+      const { rows } = await sql.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+        [cluster.applicationName],
+      );
+      return rows.map((row) => row.pid);
+    },
+  };
+  const bareProcesses = { agent: () => [baseline.agentPid], nodes: () => [baseline.nodePid] };
   try {
     if (load.warmupSeconds > 0) {
       progress(`warming up for ${load.warmupSeconds} s`);
@@ -91,8 +112,10 @@ async function measureCommonPath(load: LoadSettings, users: readonly NewsClient[
     const baselineRounds: Result[] = [];
     for (let round = 1; round <= load.rounds; round++) {
       progress(`round ${round}/${load.rounds}: ${load.durationSeconds} s each`);
-      baselineRounds.push(await baselinePath(baseline.agent, load.durationSeconds));
-      rounds.push(await commonPath(users, load.durationSeconds));
+      baselineRounds.push(
+        await withCpu(bareProcesses, () => baselinePath(baseline.agent, load.durationSeconds)),
+      );
+      rounds.push(await withCpu(processes, () => commonPath(users, load.durationSeconds)));
     }
     const ratios = rounds.map(
       (r, i) => r.opsPerSecond / (baselineRounds[i]?.opsPerSecond ?? Number.NaN),
@@ -106,7 +129,14 @@ async function measureCommonPath(load: LoadSettings, users: readonly NewsClient[
         `    baseline: ${describe(bare)} (bare NDJSON agent + node, no database)\n` +
         `    ratio ${(agora.opsPerSecond / bare.opsPerSecond).toFixed(2)}; per round: ` +
         `${ratios.map((r) => r.toFixed(2)).join(', ')}; agora per run: ` +
-        `${rounds.map((r) => r.opsPerSecond.toFixed(0)).join(', ')} ops/s\n\n`,
+        `${rounds.map((r) => r.opsPerSecond.toFixed(0)).join(', ')} ops/s\n` +
+        `    CPU µs/op per round (client = this process):\n` +
+        rounds
+          .map(
+            (r, i) => `      agora ${describeCpu(r)}; baseline ${describeCpu(baselineRounds[i])}\n`,
+          )
+          .join('') +
+        '\n',
     );
   } finally {
     await baseline.stop();
@@ -116,6 +146,8 @@ async function measureCommonPath(load: LoadSettings, users: readonly NewsClient[
 async function startCluster(databaseUrl: string, schema: string): Promise<Cluster> {
   const env = {
     ...process.env,
+    // node-postgres names its connections so; the benchmark finds their backends by it.
+    PGAPPNAME: schema,
     DATABASE_URL: databaseUrl,
     AGORA_DB_SCHEMA: schema,
     NEWS_AREA_REPLICAS: '1',
@@ -141,6 +173,8 @@ async function startCluster(databaseUrl: string, schema: string): Promise<Cluste
   }
   return {
     agent: agent.url,
+    agentPid: agent.pid,
+    applicationName: schema,
     nodes,
     startNode: (port) => start('news-node', port, 'NEWS_NODE_ADMIN_PORT'),
     stop: async () => {
@@ -175,6 +209,51 @@ interface Result {
   p50: number;
   p99: number;
   failures: number;
+  /** CPU time per operation of each process (group), in µs. */
+  cpuPerOp?: Record<string, number>;
+  operations: number;
+  /** News items a read of unread news returned, on average. */
+  itemsPerRead?: number;
+}
+
+type Pids = () => readonly number[] | Promise<readonly number[]>;
+
+/**
+ * Runs `work` and adds the CPU time per operation of each group of processes (utime + stime
+ * from /proc) and of this process. A process that exits during the run is not counted; one
+ * that starts during it (a Postgres backend) is counted from its start.
+ */
+async function withCpu(groups: Record<string, Pids>, work: () => Promise<Result>): Promise<Result> {
+  const sample = async () => {
+    const cpu = new Map<string, Map<number, number>>();
+    for (const [name, pids] of Object.entries(groups)) {
+      cpu.set(name, new Map((await pids()).map((pid) => [pid, readCpuMs(pid) ?? 0])));
+    }
+    return cpu;
+  };
+  const before = await sample();
+  const ownBefore = process.cpuUsage();
+  const result = await work();
+  const own = process.cpuUsage(ownBefore);
+  const after = await sample();
+  const cpuPerOp: Record<string, number> = {
+    client: (own.user + own.system) / result.operations,
+  };
+  for (const [name, pids] of after) {
+    let ms = 0;
+    for (const [pid, end] of pids) ms += end - (before.get(name)?.get(pid) ?? 0);
+    cpuPerOp[name] = (ms * 1000) / result.operations;
+  }
+  return { ...result, cpuPerOp };
+}
+
+function describeCpu(result: Result | undefined): string {
+  const cpu = result?.cpuPerOp ?? {};
+  const parts = Object.entries(cpu).map(([name, us]) => `${name} ${us.toFixed(0)}`);
+  const total = Object.values(cpu).reduce((sum, us) => sum + us, 0);
+  const items =
+    result?.itemsPerRead === undefined ? '' : `, ${result.itemsPerRead.toFixed(1)} items per read`;
+  return `${parts.join(', ')} (total ${total.toFixed(0)})${items}`;
 }
 
 function medianOf(results: readonly Result[]): Result {
@@ -193,6 +272,8 @@ function describe(result: Result): string {
 
 interface NdjsonBaseline {
   agent: string;
+  agentPid: number;
+  nodePid: number;
   stop(): Promise<void>;
 }
 
@@ -234,7 +315,7 @@ async function startNdjsonBaseline(): Promise<NdjsonBaseline> {
       }
     }
   }
-  return { agent, stop };
+  return { agent, agentPid: children[1]?.pid ?? 0, nodePid: children[0]?.pid ?? 0, stop };
 }
 
 /** The common path's connections and frames against the bare servers: route, then the op. */
@@ -274,12 +355,20 @@ function summarize(latencies: number[], failures: number, started: number): Resu
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { opsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), failures };
+  return {
+    opsPerSecond: latencies.length / elapsed,
+    p50: at(0.5),
+    p99: at(0.99),
+    failures,
+    operations: latencies.length,
+  };
 }
 
 async function commonPath(users: readonly NewsClient[], seconds: number): Promise<Result> {
   const latencies: number[] = [];
   let failures = 0;
+  let reads = 0;
+  let itemsRead = 0;
   const started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(
@@ -289,7 +378,10 @@ async function commonPath(users: readonly NewsClient[], seconds: number): Promis
         const begin = performance.now();
         try {
           if (op % 2 === 0) await user.post(area, `news ${index}.${op}`);
-          else await user.read(area, true);
+          else {
+            itemsRead += (await user.read(area, true)).length;
+            reads += 1;
+          }
           latencies.push(performance.now() - begin);
         } catch {
           failures += 1;
@@ -297,7 +389,7 @@ async function commonPath(users: readonly NewsClient[], seconds: number): Promis
       }
     }),
   );
-  return summarize(latencies, failures, started);
+  return { ...summarize(latencies, failures, started), itemsPerRead: itemsRead / reads };
 }
 
 /** Kills the node with the most areas, times the recovery of all of them, restarts it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { issueToken, type TokenClaims, verifyToken } from './tokens.js';
+import { issueToken, maxVerified, type TokenClaims, verifyToken } from './tokens.js';
 
 const secret = Buffer.from('a secret of the deployment, long enough');
 const now = Math.floor(Date.now() / 1000);
@@ -39,5 +39,36 @@ describe('session tokens', () => {
   it('refuses an expired token with its own code', () => {
     const expired = issueToken(secret, { ...claims, exp: now - 1 });
     expect(codeOf(() => verifyToken(secret, expired))).toBe('token_expired');
+  });
+
+  it('still refuses a token it found genuine once it expires', () => {
+    const token = issueToken(secret, claims);
+    expect(verifyToken(secret, token)).toEqual(claims);
+    expect(codeOf(() => verifyToken(secret, token, (claims.exp + 1) * 1000))).toBe('token_expired');
+  });
+
+  it('checks a genuine token against each secret apart', () => {
+    const token = issueToken(secret, claims);
+    expect(verifyToken(secret, token)).toEqual(claims);
+    const other = Buffer.from('another deployment secret, long enough');
+    expect(codeOf(() => verifyToken(other, token))).toBe('unauthenticated');
+  });
+
+  it('refuses a forged token after the genuine one was accepted', () => {
+    const token = issueToken(secret, claims);
+    expect(verifyToken(secret, token)).toEqual(claims);
+    const [version, payload] = token.split('.');
+    expect(codeOf(() => verifyToken(secret, `${version}.${payload}.${'A'.repeat(43)}`))).toBe(
+      'unauthenticated',
+    );
+  });
+
+  it('keeps accepting genuine tokens past the number it remembers', () => {
+    const many = Array.from({ length: maxVerified + 10 }, (_, i) =>
+      issueToken(secret, { ...claims, sid: `many-${i}` }),
+    );
+    for (const token of many) verifyToken(secret, token);
+    expect(verifyToken(secret, many[0]).sid).toBe('many-0');
+    expect(verifyToken(secret, many.at(-1)).sid).toBe(`many-${maxVerified + 9}`);
   });
 });

@@ -29,7 +29,7 @@ const run = promisify(execFile);
 export interface ElectionDrainSettings {
   /** Entries pre-filled in the stream (default 200,000). */
   ballots?: number;
-  /** ELECTION_SUBSCRIBER_BATCH_SIZE of the draining subscriber (default 1,000). */
+  /** ELECTION_SUBSCRIBER_BATCH_SIZE of the draining subscriber (default 4,000, the service's). */
   batchSize?: number;
   redisUrl?: string;
   databaseUrl?: string;
@@ -80,7 +80,7 @@ export async function measureElectionDrain(
   settings: ElectionDrainSettings = {},
 ): Promise<ElectionDrainResult> {
   const ballots = settings.ballots ?? 200_000;
-  const batchSize = settings.batchSize ?? 1_000;
+  const batchSize = settings.batchSize ?? 4_000;
   const redisUrl = settings.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const databaseUrl =
     settings.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

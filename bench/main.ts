@@ -15,7 +15,7 @@ import { tasksBenchmark } from './tasks/tasks.js';
 import { votingBenchmark, type VotingSettings } from './voting/voting.js';
 
 /** The voting benchmark's own options, filled in from the command line before it runs. */
-const votingSettings: VotingSettings = { drainVotes: 1_000_000, batchSize: 2_000, concurrency: 2 };
+const votingSettings: VotingSettings = { drainVotes: 1_000_000, batchSize: 5_000, concurrency: 2 };
 
 const benchmarks: readonly Benchmark[] = [
   counterBenchmark,
@@ -95,7 +95,7 @@ const program = new Command('npm run bench --')
   .addOption(
     new Option('--batch-size <n>', 'voting: VOTE_BATCH_SIZE of the draining worker')
       .env('VOTE_BATCH_SIZE')
-      .default(2000)
+      .default(5_000)
       .argParser(wholeNumber(1)),
   )
   .addOption(

@@ -21,6 +21,7 @@ import { progress } from '../support/benchmark.js';
 import { checkpoint } from '../support/checkpoint.js';
 import { watchAcks } from '../support/drain-watch.js';
 import { type Memory, readCpuMs, readMemory } from '../support/report.js';
+import { backendsCpuMs, difference, redisCpuMs } from '../support/server-cpu.js';
 import { agoraCli, freePort, startServer } from '../support/server-process.js';
 
 const run = promisify(execFile);
@@ -28,7 +29,7 @@ const run = promisify(execFile);
 export interface ElectionDrainSettings {
   /** Entries pre-filled in the stream (default 200,000). */
   ballots?: number;
-  /** ELECTION_SUBSCRIBER_BATCH_SIZE of the draining subscriber (default 1,000). */
+  /** ELECTION_SUBSCRIBER_BATCH_SIZE of the draining subscriber (default 4,000, the service's). */
   batchSize?: number;
   redisUrl?: string;
   databaseUrl?: string;
@@ -51,6 +52,9 @@ export interface ElectionDrainResult {
    * what a busy machine does not change as much as the rate.
    */
   subscriberCpuMicrosPerBallot: number | undefined;
+  /** The same for its Postgres backends and for the Redis server (all of it, polling included). */
+  postgresCpuMicrosPerBallot: number | undefined;
+  redisCpuMicrosPerBallot: number | undefined;
   copy: { rate: number; seconds: number; rows: number } | { skipped: string };
 }
 
@@ -76,7 +80,7 @@ export async function measureElectionDrain(
   settings: ElectionDrainSettings = {},
 ): Promise<ElectionDrainResult> {
   const ballots = settings.ballots ?? 200_000;
-  const batchSize = settings.batchSize ?? 1_000;
+  const batchSize = settings.batchSize ?? 4_000;
   const redisUrl = settings.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const databaseUrl =
     settings.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -106,6 +110,8 @@ export async function measureElectionDrain(
         AGORA_REDIS_PREFIX: prefix,
         AGORA_DB_SCHEMA: schema,
         ELECTION_SUBSCRIBER_BATCH_SIZE: String(batchSize),
+        // Names its Postgres sessions, so their backends' CPU can be read.
+        PGAPPNAME: `agora-bench-${schema}`,
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
       },
@@ -115,12 +121,17 @@ export async function measureElectionDrain(
     let drained: Awaited<typeof watching>;
     let subscriberMemory: Memory | undefined;
     let cpuMs: number | undefined;
+    let postgresCpuMs: number | undefined;
+    let redisCpu: number | undefined;
     const cpuAtReady = readCpuMs(subscriber.pid);
+    const redisCpuAtReady = await redisCpuMs(redis);
     try {
       drained = await watching;
       subscriberMemory = readMemory(subscriber.pid);
-      const cpuAtEnd = readCpuMs(subscriber.pid);
-      if (cpuAtReady !== undefined && cpuAtEnd !== undefined) cpuMs = cpuAtEnd - cpuAtReady;
+      cpuMs = difference(readCpuMs(subscriber.pid), cpuAtReady);
+      // From their start: the migrations before ready count too, a few milliseconds.
+      postgresCpuMs = await backendsCpuMs(sql, `agora-bench-${schema}`);
+      redisCpu = difference(await redisCpuMs(redis), redisCpuAtReady);
     } finally {
       await subscriber.stop();
     }
@@ -140,6 +151,9 @@ export async function measureElectionDrain(
       summaryTotal: Number(rows[0]?.summary ?? 0),
       subscriberMemory,
       subscriberCpuMicrosPerBallot: cpuMs === undefined ? undefined : (cpuMs * 1e3) / ballots,
+      postgresCpuMicrosPerBallot:
+        postgresCpuMs === undefined ? undefined : (postgresCpuMs * 1e3) / ballots,
+      redisCpuMicrosPerBallot: redisCpu === undefined ? undefined : (redisCpu * 1e3) / ballots,
       copy: await measureCopy(sql, databaseUrl, schema, ballots),
     };
   } finally {
@@ -177,10 +191,14 @@ export function formatElectionDrain(result: ElectionDrainResult): string {
       '1.00x',
     ]);
   }
+  const micros = (value: number | undefined) =>
+    value === undefined ? 'unknown' : `${value.toFixed(1)} us`;
   const cpu =
     result.subscriberCpuMicrosPerBallot === undefined
       ? ''
-      : `subscriber CPU: ${result.subscriberCpuMicrosPerBallot.toFixed(1)} us per ballot\n`;
+      : `CPU per ballot: subscriber ${micros(result.subscriberCpuMicrosPerBallot)}, ` +
+        `its Postgres backends ${micros(result.postgresCpuMicrosPerBallot)}, ` +
+        `Redis ${micros(result.redisCpuMicrosPerBallot)}\n`;
   const note = `${cpu}${'skipped' in result.copy ? `COPY skipped: ${result.copy.skipped}\n` : ''}`;
   const check =
     result.acked === result.ballots &&

@@ -16,6 +16,7 @@ import { progress } from '../support/benchmark.js';
 import { checkpoint } from '../support/checkpoint.js';
 import { watchAcks } from '../support/drain-watch.js';
 import { type Memory, readCpuMs, readMemory } from '../support/report.js';
+import { backendsCpuMs, difference, redisCpuMs } from '../support/server-cpu.js';
 import type { VotingLab } from './services.js';
 
 const run = promisify(execFile);
@@ -90,7 +91,7 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
   let transactions: TransactionTime | undefined;
   let cpu: { worker: number | undefined; postgres: number | undefined; redis: number | undefined };
   const workerCpuAtReady = readCpuMs(worker.pid);
-  const redisCpuAtReady = await redisCpuMs(lab);
+  const redisCpuAtReady = await redisCpuMs(lab.redis);
   try {
     drained = await watching;
     const workerCpu = readCpuMs(worker.pid);
@@ -99,8 +100,8 @@ export async function measureDrain(lab: VotingLab, settings: DrainSettings): Pro
         workerCpu === undefined || workerCpuAtReady === undefined
           ? undefined
           : workerCpu - workerCpuAtReady,
-      postgres: await backendsCpuMs(lab, applicationName),
-      redis: difference(await redisCpuMs(lab), redisCpuAtReady),
+      postgres: await backendsCpuMs(lab.sql, applicationName),
+      redis: difference(await redisCpuMs(lab.redis), redisCpuAtReady),
     };
     workerMemory = readMemory(worker.pid);
     transactions = await transactionTime(new URL('/metrics', worker.url));
@@ -160,41 +161,6 @@ async function prefill(lab: VotingLab, stream: string, votes: number, streamMs: 
     const failure = results.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
   }
-}
-
-/**
- * The CPU time so far of the Postgres backends serving `applicationName`, in ms: local
- * processes, read like any other (undefined when Postgres runs elsewhere). Their start (the
- * migrations) counts too, a few milliseconds.
- */
-async function backendsCpuMs(lab: VotingLab, applicationName: string) {
-  const { rows } = await lab.sql.query<{ pid: number }>(
-    'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
-    [applicationName],
-  );
-  let total = 0;
-  for (const { pid } of rows) {
-    const ms = readCpuMs(pid);
-    if (ms === undefined) return undefined;
-    total += ms;
-  }
-  return rows.length === 0 ? undefined : total;
-}
-
-/** The Redis server's user + system CPU time so far, in ms, as its `INFO cpu` reports it. */
-async function redisCpuMs(lab: VotingLab): Promise<number | undefined> {
-  try {
-    const info = await lab.redis.info('cpu');
-    const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
-    const total = seconds('used_cpu_user') + seconds('used_cpu_sys');
-    return Number.isNaN(total) ? undefined : total * 1000;
-  } catch {
-    return undefined;
-  }
-}
-
-function difference(after: number | undefined, before: number | undefined) {
-  return after === undefined || before === undefined ? undefined : after - before;
 }
 
 export interface TransactionTime {

@@ -21,7 +21,9 @@ export const workerService = defineService({
     prefix: 'VOTE',
     items: 'votes',
     role: 'worker',
-    batchSize: 2_000,
+    // Postgres spends per batch as well as per vote: in a drain, its CPU per vote fell by a
+    // fifth from 2,000 a batch to 5,000; 10,000 saved it no more and cost Redis and memory more.
+    batchSize: 5_000,
     concurrency: 2,
   }),
 

@@ -20,7 +20,9 @@ export const electionSubscriberService = defineService({
     prefix: 'ELECTION_SUBSCRIBER',
     items: 'ballots',
     role: 'subscriber',
-    batchSize: 1_000,
+    // The summary rows a batch touches and its round trips are paid per batch: in a drain,
+    // 4,000 a batch cost the subscriber a quarter less CPU per ballot than 1,000.
+    batchSize: 4_000,
     // One batch is read, parsed and acked while the other commits: Postgres is the drain's
     // bottleneck, and one loop left it idle between its own commits.
     concurrency: 2,

@@ -137,7 +137,8 @@ function consumerMetrics<R>(
       // A stream id starts with the broker's clock at the append, in milliseconds.
       const now = Date.now();
       for (const id of event.entryIds) {
-        const appendedAt = Number(id.slice(0, id.indexOf('-')));
+        // parseInt reads the digits before the dash without cutting a string per entry.
+        const appendedAt = Number.parseInt(id, 10);
         if (appendedAt > 0) entryAge.observe(Math.max(0, now - appendedAt) / 1000);
       }
       if (outcomes === undefined) {

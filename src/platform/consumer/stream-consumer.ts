@@ -59,7 +59,7 @@ type State<T, R> =
   | { step: 'fetch' }
   | { step: 'screen'; entries: StreamEntry[] }
   | { step: 'store'; items: T[] }
-  | { step: 'ack'; items: T[]; result: R }
+  | { step: 'ack'; items: T[]; entryIds: string[]; result: R }
   | { step: 'stopped' };
 
 export class StreamConsumer<T extends { entryId: string }, R> {
@@ -122,18 +122,21 @@ export class StreamConsumer<T extends { entryId: string }, R> {
           this.#prefetched = await prefetch;
         }
         const seconds = (performance.now() - started) / 1000;
+        const entryIds = state.items.map((item) => item.entryId);
         this.#options.observe?.({
           kind: 'stored',
           items: state.items.length,
           result,
           seconds,
-          entryIds: state.items.map((item) => item.entryId),
+          entryIds,
         });
-        return { step: 'ack', items: state.items, result };
+        return { step: 'ack', items: state.items, entryIds, result };
       }
       case 'ack': {
-        const ids = state.items.map((item) => item.entryId);
-        await Promise.all([broker.ack(stream, group, ids), this.#afterCommit(state.result)]);
+        await Promise.all([
+          broker.ack(stream, group, state.entryIds),
+          this.#afterCommit(state.result),
+        ]);
         await this.#tidyWhenDue();
         return { step: 'fetch' };
       }

@@ -13,6 +13,7 @@ import { UsageError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { prepare } from './in-process.js';
+import { mallocArenaMax } from './malloc-arenas.js';
 
 export interface ClusterOptions {
   env: Env;
@@ -48,7 +49,10 @@ export function runClusterPrimary(definition: ServiceDefinition, options: Cluste
   let quickDeaths = 0;
 
   const fork = (replica: number) => {
-    const worker = cluster.fork({ AGORA_REPLICA: String(replica) });
+    const worker = cluster.fork({
+      MALLOC_ARENA_MAX: options.env.MALLOC_ARENA_MAX ?? mallocArenaMax,
+      AGORA_REPLICA: String(replica),
+    });
     replicaOf.set(worker, replica);
     // Serving means listening on the service's own port: its admin port listens first.
     worker.on('listening', (address) => {

@@ -9,8 +9,6 @@
 import './young-generation.js';
 import './compile-cache.js';
 
-import cluster from 'node:cluster';
-
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { UsageError } from '../platform/errors.js';
@@ -199,7 +197,8 @@ program
       const definition = findService(name);
       if (definition === undefined) throw unknownService(name);
       const port = options.port ?? portForRun(definition, process.env);
-      if (options.cluster !== undefined && cluster.isPrimary) {
+      // node:cluster only for --cluster: a lone service (what a container runs) never loads it.
+      if (options.cluster !== undefined && (await import('node:cluster')).default.isPrimary) {
         allowGrowth();
         const { runClusterPrimary } = await import('./cluster.js');
         runClusterPrimary(definition, {

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 // Only the provider's type: its module also loads TypeBox's compiler, which Fastify does not use
 // (Ajv validates), and that would double a service's start-up time.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 
 import { connectionCounter } from '../connection-cap.js';
@@ -60,6 +60,15 @@ export interface HttpServerLimits {
 const defaultBodyLimit = 64 * 1024;
 
 /**
+ * Fastify's type for its compiler factories is @fastify/ajv-compiler's, whose compilers return
+ * Ajv's own ValidateFunction; Fastify calls the one given here as it calls any compiler of
+ * setValidatorCompiler (which stores it exactly so, schema-controller.js).
+ */
+type Compilers = NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+>;
+
+/**
  * Builds the server. Routes are added after it resolves: the OpenAPI document sees those added
  * from then on. Bodies are validated as sent, never coerced (`validator.ts`).
  */
@@ -68,8 +77,15 @@ export function createHttpServer(service: HttpServerOptions, limits: HttpServerL
   const timeouts = service.httpLimits ?? defaultHttpLimits;
   const requestTimeout = timeouts.requestTimeoutMs;
   const headersTimeout = Math.min(timeouts.headersTimeoutMs, requestTimeout);
+  const validatorCompiler = createValidatorCompiler();
   const base = Fastify({
     loggerInstance: logger,
+    // Given here rather than by setValidatorCompiler, which would replace Fastify's default
+    // compiler only after Fastify had loaded it (@fastify/ajv-compiler, with Ajv's JTD and
+    // standalone parts: 27 modules a counter never uses).
+    schemaController: {
+      compilersFactory: { buildValidator: () => validatorCompiler } as unknown as Compilers,
+    },
     // A log line per request costs about a third of a fast service's throughput: debug only.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyLimit ?? defaultBodyLimit,
@@ -89,7 +105,6 @@ export function createHttpServer(service: HttpServerOptions, limits: HttpServerL
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))),
     },
   });
-  base.setValidatorCompiler(createValidatorCompiler());
   const connections = connectionCounter({
     max: timeouts.maxConnections,
     perAddress: timeouts.maxConnectionsPerAddress,

@@ -20,6 +20,7 @@ import { callNews } from '../../src/news/frame-client.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { type Benchmark, type LoadSettings, progress, runsPart } from '../support/benchmark.js';
 import { readCpuMs } from '../support/report.js';
+import { backendPids } from '../support/server-cpu.js';
 import { agoraCli, freePort, type ServerProcess, startServer } from '../support/server-process.js';
 
 const clients = 50;
@@ -93,13 +94,7 @@ async function measureCommonPath(
   const processes = {
     agent: () => [cluster.agentPid],
     nodes: () => cluster.nodes.map((node) => node.server.pid),
-    postgres: async () => {
-      const { rows } = await sql.query<{ pid: number }>(
-        'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
-        [cluster.applicationName],
-      );
-      return rows.map((row) => row.pid);
-    },
+    postgres: () => backendPids(sql, cluster.applicationName),
   };
   const bareProcesses = { agent: () => [baseline.agentPid], nodes: () => [baseline.nodePid] };
   try {

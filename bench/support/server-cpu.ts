@@ -7,6 +7,19 @@ import type pg from 'pg';
 
 import { readCpuMs } from './report.js';
 
+/** What both a pg pool and the platform's SQL seam can do: one parameterised query. */
+interface PidQuery {
+  query(text: string, values: string[]): Promise<{ rows: { pid: number }[] }>;
+}
+
+/** The pids of the Postgres backends whose connections name themselves `applicationName`. */
+export async function backendPids(sql: PidQuery, applicationName: string): Promise<number[]> {
+  const { rows } = await sql.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+    applicationName,
+  ]);
+  return rows.map((row) => row.pid);
+}
+
 /**
  * The CPU time so far of the Postgres backends serving `applicationName`, in ms; undefined
  * when Postgres runs elsewhere. Their start (the migrations) counts too, a few milliseconds.
@@ -15,17 +28,14 @@ export async function backendsCpuMs(
   sql: pg.Pool,
   applicationName: string,
 ): Promise<number | undefined> {
-  const { rows } = await sql.query<{ pid: number }>(
-    'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
-    [applicationName],
-  );
+  const pids = await backendPids(sql, applicationName);
   let total = 0;
-  for (const { pid } of rows) {
+  for (const pid of pids) {
     const ms = readCpuMs(pid);
     if (ms === undefined) return undefined;
     total += ms;
   }
-  return rows.length === 0 ? undefined : total;
+  return pids.length === 0 ? undefined : total;
 }
 
 /** The Redis server's user + system CPU time so far, in ms, as its `INFO cpu` reports it. */

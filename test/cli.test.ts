@@ -3,7 +3,7 @@
  * stops cleanly on Ctrl-C; bad settings and missing backends end in one readable line.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, stat } from 'node:fs/promises';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,6 +216,36 @@ it('refuses a second agora up or npm start on the same data directory, before it
   first.kill('SIGINT');
   expect(await first.exited).toEqual({ code: 0, signal: null });
 }, 120_000);
+
+it("npm start's guard lets a stale or unreadable pid file by, and stops at a live holder", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'agora-start-guard-'));
+  const env = cleanEnv({ AGORA_DATA_DIR: dataDir });
+  const guard = (content: string) =>
+    writeFile(join(dataDir, 'agora.pid'), content).then(() =>
+      command(process.execPath, ['scripts/start-guard.mjs'], env),
+    );
+  // A pid no process has any more: the one of a child that has exited.
+  const gone = startProcess(process.execPath, ['-e', '']);
+  await gone.exited;
+  for (const content of [`${gone.pid}\n`, 'not a pid\n', '-1', '', '12abc']) {
+    expect(await guard(content), `pid file ${JSON.stringify(content)}`).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+  }
+  const holder = startProcess(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+  try {
+    const refused = await guard(`${holder.pid}\n`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `agora: Agora is already running on ${dataDir} (process ${holder.pid}): use that one, stop it with Ctrl-C in its terminal, or set AGORA_DATA_DIR to another directory\n`,
+    );
+  } finally {
+    holder.kill('SIGKILL');
+    await holder.exited;
+  }
+});
 
 describe('one-line errors', () => {
   it.each([

@@ -3,7 +3,7 @@
  * stops cleanly on Ctrl-C; bad settings and missing backends end in one readable line.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,18 +224,18 @@ it("npm start's guard lets a stale or unreadable pid file by, and stops at a liv
     writeFile(join(dataDir, 'agora.pid'), content).then(() =>
       command(process.execPath, ['scripts/start-guard.mjs'], env),
     );
-  // A pid no process has any more: the one of a child that has exited.
-  const gone = startProcess(process.execPath, ['-e', '']);
-  await gone.exited;
-  for (const content of [`${gone.pid}\n`, 'not a pid\n', '-1', '', '12abc']) {
-    expect(await guard(content), `pid file ${JSON.stringify(content)}`).toEqual({
-      code: 0,
-      stdout: '',
-      stderr: '',
-    });
-  }
   const holder = startProcess(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
   try {
+    // A pid no process has any more: the one of a child that has exited.
+    const gone = startProcess(process.execPath, ['-e', '']);
+    await gone.exited;
+    for (const content of [`${gone.pid}\n`, 'not a pid\n', '-1', '', '12abc']) {
+      expect(await guard(content), `pid file ${JSON.stringify(content)}`).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: '',
+      });
+    }
     const refused = await guard(`${holder.pid}\n`);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
@@ -244,6 +244,7 @@ it("npm start's guard lets a stale or unreadable pid file by, and stops at a liv
   } finally {
     holder.kill('SIGKILL');
     await holder.exited;
+    await rm(dataDir, { recursive: true, force: true });
   }
 });
 

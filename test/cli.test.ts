@@ -190,13 +190,18 @@ describe('agora up', () => {
   });
 });
 
+/** What `agora up` and `npm start` print when the Agora of process `pid` holds `dataDir`. */
+function runningRefusal(dataDir: string, pid: number | undefined): string {
+  return `agora: Agora is already running on ${dataDir} (process ${pid}): use that one, stop it with Ctrl-C in its terminal, or set AGORA_DATA_DIR to another directory\n`;
+}
+
 it('refuses a second agora up or npm start on the same data directory, before it opens the data', async () => {
   const { env: ports } = await portsForEveryService();
   const dataDir = await mkdtemp(join(tmpdir(), 'agora-up-twice-'));
   const env = cleanEnv({ ...ports, AGORA_DATA_DIR: dataDir });
   const first = startProcess(process.execPath, [agoraCli, 'up', 'counter', 'tasks'], { env });
   await first.waitForOutput(/Agora is up/, 90_000);
-  const refusal = `agora: Agora is already running on ${dataDir} (process ${first.pid}): use that one, stop it with Ctrl-C in its terminal, or set AGORA_DATA_DIR to another directory\n`;
+  const refusal = runningRefusal(dataDir, first.pid);
   const second = await agora(['up', 'counter', 'tasks'], env);
   expect(second.code).toBe(1);
   expect(second.stderr).toBe(refusal);
@@ -220,10 +225,10 @@ it('refuses a second agora up or npm start on the same data directory, before it
 it("npm start's guard lets a stale or unreadable pid file by, and stops at a live holder", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'agora-start-guard-'));
   const env = cleanEnv({ AGORA_DATA_DIR: dataDir });
-  const guard = (content: string) =>
-    writeFile(join(dataDir, 'agora.pid'), content).then(() =>
-      command(process.execPath, ['scripts/start-guard.mjs'], env),
-    );
+  const guard = async (content: string) => {
+    await writeFile(join(dataDir, 'agora.pid'), content);
+    return command(process.execPath, ['scripts/start-guard.mjs'], env);
+  };
   const holder = startProcess(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
   try {
     // A pid no process has any more: the one of a child that has exited.
@@ -238,9 +243,7 @@ it("npm start's guard lets a stale or unreadable pid file by, and stops at a liv
     }
     const refused = await guard(`${holder.pid}\n`);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe(
-      `agora: Agora is already running on ${dataDir} (process ${holder.pid}): use that one, stop it with Ctrl-C in its terminal, or set AGORA_DATA_DIR to another directory\n`,
-    );
+    expect(refused.stderr).toBe(runningRefusal(dataDir, holder.pid));
   } finally {
     holder.kill('SIGKILL');
     await holder.exited;

@@ -4,7 +4,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,30 +46,6 @@ async function portsForEveryService() {
     readyz.set(service.name, `http://127.0.0.1:${adminPort}/readyz`);
   }
   return { env, readyz };
-}
-
-/** Resolves whether nothing listens on `port` of 127.0.0.1 right now. */
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => {
-      resolve(false);
-    });
-    server.listen(port, '127.0.0.1', () => {
-      server.close(() => {
-        resolve(true);
-      });
-    });
-  });
-}
-
-/** A free port whose neighbours at each offset are free too (replicas, their admin ports). */
-async function freePortWith(offsets: readonly number[]): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    const free = await Promise.all(offsets.map((offset) => isFree(port + offset)));
-    if (free.every(Boolean)) return port;
-  }
 }
 
 async function agora(args: string[], env: NodeJS.ProcessEnv) {
@@ -148,7 +123,7 @@ describe('agora up', () => {
   }, 180_000);
 
   it('runs one process per replica with --distributed and stops them all on SIGINT', async () => {
-    const basePort = await freePortWith([1, 100, 101]);
+    const basePort = await freePort([1, 100, 101]);
     const up = startProcess(
       process.execPath,
       [agoraCli, 'up', 'counter', '--distributed', '--replicas', 'counter=2'],
@@ -311,7 +286,7 @@ describe('help and status', () => {
   );
 
   it('status reports a running service as ready and a missing one as down', async () => {
-    const port = await freePortWith([100]);
+    const port = await freePort([100]);
     startProcess(
       process.execPath,
       [agoraCli, 'run', 'counter', '--embedded', '--port', String(port)],

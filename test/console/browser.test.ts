@@ -8,7 +8,13 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { Snapshot } from '../../src/console/snapshot.js';
-import { launchBrowser, saveScreenshot, sidewaysOverflow, viewports } from '../support/browser.js';
+import {
+  closeBrowser,
+  launchBrowser,
+  saveScreenshot,
+  sidewaysOverflow,
+  viewports,
+} from '../support/browser.js';
 import { type ConsoleStack, startConsoleStack } from '../support/console-stack.js';
 import { killAll, waitFor } from '../support/processes.js';
 
@@ -16,16 +22,17 @@ let browser: Browser;
 let stack: ConsoleStack;
 
 beforeAll(async () => {
-  [browser, stack] = await Promise.all([
-    launchBrowser(),
-    startConsoleStack(['vote', 'worker', 'result', '--replicas', 'worker=2', '--faults'], {
+  browser = await launchBrowser();
+  stack = await startConsoleStack(
+    ['vote', 'worker', 'result', '--replicas', 'worker=2', '--faults'],
+    {
       VOTE_RECLAIM_IDLE_MS: '2000',
-    }),
-  ]);
+    },
+  );
 }, 60_000);
 
 afterAll(async () => {
-  await browser.close();
+  await closeBrowser(browser);
   await killAll();
 });
 

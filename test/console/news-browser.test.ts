@@ -10,7 +10,7 @@ import { createAdmin } from '../../src/news/accounts.js';
 import { NewsClient } from '../../src/news/client/client.js';
 import { PgSql } from '../../src/platform/sql/index.js';
 import { testDatabaseUrl } from '../support/backends.js';
-import { launchBrowser, viewports } from '../support/browser.js';
+import { closeBrowser, launchBrowser, viewports } from '../support/browser.js';
 import { type ConsoleStack, startConsoleStack } from '../support/console-stack.js';
 import { testSecret } from '../support/news.js';
 import { killAll, waitFor } from '../support/processes.js';
@@ -20,16 +20,14 @@ let stack: ConsoleStack;
 const areas = ['music', 'science', 'sports'];
 
 beforeAll(async () => {
-  [browser, stack] = await Promise.all([
-    launchBrowser(),
-    startConsoleStack(['news-agent', 'news-node', '--replicas', 'news-node=2'], {
-      AGORA_NEWS_SECRET: testSecret,
-      NEWS_AREA_REPLICAS: '1',
-      // A quick ping finds the killed node; heartbeats keep their default slack, so a busy
-      // machine does not take the surviving node for dead too.
-      NEWS_HEALTH_CHECK_MS: '250',
-    }),
-  ]);
+  browser = await launchBrowser();
+  stack = await startConsoleStack(['news-agent', 'news-node', '--replicas', 'news-node=2'], {
+    AGORA_NEWS_SECRET: testSecret,
+    NEWS_AREA_REPLICAS: '1',
+    // A quick ping finds the killed node; heartbeats keep their default slack, so a busy
+    // machine does not take the surviving node for dead too.
+    NEWS_HEALTH_CHECK_MS: '250',
+  });
   const sql = new PgSql({ url: testDatabaseUrl, schema: stack.schema });
   try {
     // The agent's migrations make the tables; until then creating the admin fails.
@@ -49,7 +47,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await browser.close();
+  await closeBrowser(browser);
   await killAll();
 });
 

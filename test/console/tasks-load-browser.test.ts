@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import { launchBrowser, viewports } from '../support/browser.js';
+import { closeBrowser, launchBrowser, viewports } from '../support/browser.js';
 import { type ConsoleStack, startConsoleStack } from '../support/console-stack.js';
 import { killAll } from '../support/processes.js';
 
@@ -13,11 +13,12 @@ let browser: Browser;
 let stack: ConsoleStack;
 
 beforeAll(async () => {
-  [browser, stack] = await Promise.all([launchBrowser(), startConsoleStack(['tasks'])]);
+  browser = await launchBrowser();
+  stack = await startConsoleStack(['tasks']);
 }, 60_000);
 
 afterAll(async () => {
-  await browser.close();
+  await closeBrowser(browser);
   await killAll();
 });
 

@@ -12,7 +12,13 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { testRedisUrl, uniqueName } from '../support/backends.js';
-import { launchBrowser, saveScreenshot, sidewaysOverflow, viewports } from '../support/browser.js';
+import {
+  closeBrowser,
+  launchBrowser,
+  saveScreenshot,
+  sidewaysOverflow,
+  viewports,
+} from '../support/browser.js';
 import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
 
 let browser: Browser;
@@ -23,7 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser.close();
+  await closeBrowser(browser);
   await killAll();
   const redis = new Redis(testRedisUrl);
   await redis.del(`${prefix}hits`);

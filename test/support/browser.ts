@@ -32,6 +32,11 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** Closes the browser, if beforeAll got as far as launching one (its failure is then the news). */
+export async function closeBrowser(browser: Browser | undefined): Promise<void> {
+  await browser?.close();
+}
+
 /** The two widths every page is looked at: a laptop and a phone. */
 export const viewports = {
   desktop: { width: 1280, height: 800 },

@@ -27,12 +27,13 @@ export async function stackEnv(extra: Record<string, string> = {}) {
   const env: Record<string, string> = {};
   const ports = new Map<string, number>();
   for (const service of services) {
-    const port = await freeRun(3);
+    // A news node's admin port follows its own (port + 100), so replicas get one each.
+    const port = await freePort(service.name === 'news-node' ? [1, 2, 100, 101, 102] : [1, 2]);
     ports.set(service.name, port);
     env[`AGORA_${envNameOf(service.name)}_PORT`] = String(port);
-    // A news node's admin port follows its own (port + 100), so replicas get one each.
     if (service.admin !== undefined && service.name !== 'news-node') {
-      env[service.admin.variable] = String(await freeRun(1));
+      // An admin port set by its variable counts up with the replicas too.
+      env[service.admin.variable] = String(await freePort([1, 2]));
     }
   }
   const at = (name: string, scheme = 'http') => `${scheme}://127.0.0.1:${ports.get(name)}`;
@@ -84,32 +85,4 @@ export async function startConsoleStack(
   const match = await up.waitForOutput(/console: (http:\/\/\S+?)\/\s/, 30_000);
   const consoleUrl = match[1] ?? `http://127.0.0.1:${consolePort}`;
   return { up, consoleUrl, token, env, prefix, schema, ports };
-}
-
-/** A port with `count` free ones from it (replicas take consecutive ports). */
-async function freeRun(count: number): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port + count >= 65_535) continue;
-    let free = true;
-    for (let next = port + 1; next < port + count && free; next++) {
-      free = await isFree(next);
-    }
-    if (free) return port;
-  }
-}
-
-async function isFree(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => {
-      resolve(false);
-    });
-    server.listen(port, '127.0.0.1', () =>
-      server.close(() => {
-        resolve(true);
-      }),
-    );
-  });
 }

@@ -50,18 +50,49 @@ export interface ManagedProcess {
 
 const running = new Set<ManagedProcess>();
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/** Every port `freePort` has handed out in this test process. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1, with the ports at each offset from it
+ * free too (replicas and their admin ports). The kernel may give the same ephemeral port to
+ * two probes in a row, so no port, nor any of its offsets, is handed out twice in one process:
+ * two services of one stack never get the same port.
+ */
+export async function freePort(offsets: readonly number[] = []): Promise<number> {
+  for (;;) {
+    const port = await probePort(0);
+    const run = [port, ...offsets.map((offset) => port + offset)];
+    if (run.some((candidate) => candidate >= 65_536 || handedOut.has(candidate))) continue;
+    const free = await Promise.all(run.slice(1).map((candidate) => isFree(candidate)));
+    if (!free.every(Boolean)) continue;
+    for (const candidate of run) handedOut.add(candidate);
+    return port;
+  }
+}
+
+/** Resolves whether nothing listens on `port` of 127.0.0.1 right now. */
+async function isFree(port: number): Promise<boolean> {
+  try {
+    await probePort(port);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Listens on `port` (0: any) of 127.0.0.1, closes, and resolves with the port it had. */
+function probePort(port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const bound = typeof address === 'object' && address !== null ? address.port : 0;
       server.close(() => {
-        if (port === 0) reject(new Error('could not find a free port'));
-        else resolvePort(port);
+        if (bound === 0) reject(new Error('could not find a free port'));
+        else resolvePort(bound);
       });
     });
   });

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import { launchBrowser, saveScreenshot, sidewaysOverflow, viewports } from '../support/browser.js';
+import {
+  closeBrowser,
+  launchBrowser,
+  saveScreenshot,
+  sidewaysOverflow,
+  viewports,
+} from '../support/browser.js';
 import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
 
 let browser: Browser;
@@ -37,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser.close();
+  await closeBrowser(browser);
   await killAll();
 });
 

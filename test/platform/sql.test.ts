@@ -2,10 +2,12 @@
  * Runs the SQL contract against both drivers (real Postgres and in-memory PGlite), then what
  * only one driver has: PGlite's data directory, pg's lost connections and an absent server.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -16,11 +18,12 @@ import { PgSql } from '../../src/platform/sql/pg.js';
 import { PgliteSql } from '../../src/platform/sql/pglite.js';
 import type { SqlQueryable } from '../../src/platform/sql/sql.js';
 import { testDatabaseUrl, uniqueName } from '../support/backends.js';
+import { openMemoryPglite } from '../support/pglite.js';
 import { freePort } from '../support/processes.js';
 import { describeSqlContract } from './sql-contract.js';
 
 describeSqlContract('pg', (schema) => Promise.resolve(new PgSql({ url: testDatabaseUrl, schema })));
-describeSqlContract('pglite', (schema) => PgliteSql.open({ schema }));
+describeSqlContract('pglite', openMemoryPglite);
 
 describe('PgliteSql with a data directory', () => {
   it('keeps its data across close and reopen', async () => {
@@ -42,6 +45,30 @@ describe('PgliteSql with a data directory', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('PgliteSql from a dump', () => {
+  it('starts from what the dump holds, and refuses a dump beside a data directory', async () => {
+    const source = await PGlite.create();
+    await source.exec(
+      "CREATE SCHEMA kept; CREATE TABLE kept.notes (body text); INSERT INTO kept.notes VALUES ('dumped')",
+    );
+    const dump = await source.dumpDataDir('none');
+    await source.close();
+
+    const sql = await PgliteSql.open({ schema: 'kept', loadDataDir: dump });
+    try {
+      expect((await sql.query('SELECT body FROM notes')).rows).toEqual([{ body: 'dumped' }]);
+    } finally {
+      await sql.close();
+    }
+
+    const dataDir = join(tmpdir(), uniqueName('pglite-never-made'));
+    await expect(PgliteSql.open({ dataDir, loadDataDir: dump })).rejects.toThrow(
+      /loadDataDir is for a database in memory/,
+    );
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
 

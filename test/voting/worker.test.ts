@@ -9,7 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { type Broker, MemoryBroker, RedisBroker } from '../../src/platform/broker/index.js';
 import { type RunningService, startService } from '../../src/platform/runtime.js';
-import { migrate, PgliteSql, PgSql, type Sql } from '../../src/platform/sql/index.js';
+import { migrate, PgSql, type Sql } from '../../src/platform/sql/index.js';
 import { parseVoteEntry } from '../../src/voting/cast-vote.js';
 import { votingMigrations } from '../../src/voting/migrations.js';
 import {
@@ -25,6 +25,7 @@ import { applyBatch, selectTally } from '../../src/voting/vote-store.js';
 import { workerService } from '../../src/voting/worker.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
 import { openPgProxy } from '../support/pg-proxy.js';
+import { openMemoryPglite } from '../support/pglite.js';
 import { waitFor } from '../support/processes.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -62,7 +63,7 @@ const pairs: Record<string, () => Promise<Pair>> = {
   'Redis and Postgres': openRealPair,
   'the embedded broker and PGlite': async () => ({
     broker: new MemoryBroker({ keyPrefix: uniqueName('worker') }),
-    sql: await PgliteSql.open({ schema: 'voting' }),
+    sql: await openMemoryPglite('voting'),
     cleanUp: () => Promise.resolve(),
   }),
 };

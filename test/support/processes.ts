@@ -52,19 +52,23 @@ const running = new Set<ManagedProcess>();
 
 /** Every port `freePort` has handed out in this test process. */
 const handedOut = new Set<number>();
+/** A service's admin port, unless set, is its own + 100 (src/platform/ports.ts). */
+const adminPortOffset = 100;
 
 /**
  * A TCP port that was free a moment ago on 127.0.0.1, with the ports at each offset from it
- * free too (replicas and their admin ports). The kernel may give the same ephemeral port to
- * two probes in a row, so no port, nor any of its offsets, is handed out twice in one process:
- * two services of one stack never get the same port.
+ * free too (replicas and their admin ports), and the admin port a service on it would take.
+ * The kernel may give the same ephemeral port to two probes in a row, so no port, nor any of
+ * its offsets, is handed out twice in one process: two services of one stack never get the
+ * same port.
  */
 export async function freePort(offsets: readonly number[] = []): Promise<number> {
   for (;;) {
     const port = await probePort(0);
-    const run = [port, ...offsets.map((offset) => port + offset)];
+    const others = [...new Set([...offsets, adminPortOffset])].map((offset) => port + offset);
+    const run = [port, ...others];
     if (run.some((candidate) => candidate >= 65_536 || handedOut.has(candidate))) continue;
-    const free = await Promise.all(run.slice(1).map((candidate) => isFree(candidate)));
+    const free = await Promise.all(others.map((candidate) => isFree(candidate)));
     if (!free.every(Boolean)) continue;
     for (const candidate of run) handedOut.add(candidate);
     return port;

@@ -67,9 +67,10 @@ export async function freePort(offsets: readonly number[] = []): Promise<number>
     const port = await probePort(0);
     const others = [...new Set([...offsets, adminPortOffset])].map((offset) => port + offset);
     const run = [port, ...others];
-    if (run.some((candidate) => candidate >= 65_536 || handedOut.has(candidate))) continue;
+    if (run.some((candidate) => candidate >= 65_536)) continue;
     const free = await Promise.all(others.map((candidate) => isFree(candidate)));
-    if (!free.every(Boolean)) continue;
+    // Checked and claimed in one step after the probes, so concurrent calls cannot share one.
+    if (!free.every(Boolean) || run.some((candidate) => handedOut.has(candidate))) continue;
     for (const candidate of run) handedOut.add(candidate);
     return port;
   }

@@ -7,8 +7,8 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-/** The compiled `agora` command the benchmarks start (dist/bench/support -> dist/src/cli). */
-export const agoraCli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The bundled `agora` command the benchmarks start (dist/bench/support -> dist/cli). */
+export const agoraCli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
 export interface ServerProcess {
   /** Where wrk sends its requests. */

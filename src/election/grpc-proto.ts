@@ -4,10 +4,13 @@
  * tree from the package root), and the TypeScript shapes of its messages.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+
+import { packageRoot } from '../platform/package-root.js';
 
 /** A `Ballot` message as proto-loader gives it: every string present, "" when unset. */
 export interface BallotMessage {
@@ -46,12 +49,15 @@ export interface CastBatchReply {
   outcomes: CastOutcome[];
 }
 
-/** Where `election.proto` is: beside this module (source), else under src/ from dist/. */
+/**
+ * Where `election.proto` is: beside this module (in src/, in dist/cli/ where the bundle puts it,
+ * in the image's dist/src/election/), else in the checkout's src/ (tsc's dist/src/).
+ */
 export function electionProtoPath(): string {
   const candidates = [
-    new URL('./election.proto', import.meta.url),
-    new URL('../../../src/election/election.proto', import.meta.url),
-  ].map((url) => fileURLToPath(url));
+    fileURLToPath(new URL('./election.proto', import.meta.url)),
+    join(packageRoot?.dir ?? process.cwd(), 'src', 'election', 'election.proto'),
+  ];
   const found = candidates.find((path) => existsSync(path));
   if (found === undefined) {
     throw new Error(`election.proto not found; looked at ${candidates.join(' and ')}`);

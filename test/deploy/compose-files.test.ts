@@ -154,7 +154,7 @@ describe('deploy/compose.yaml against the registry', () => {
       expect(service.command).toEqual(['run', name]);
       expect(service.image).toMatch(/agora/);
       expect(service.profiles).toEqual([definition.system]);
-      expect(service.healthcheck?.test).toEqual(['CMD', 'node', 'dist/src/cli/main.js', 'health']);
+      expect(service.healthcheck?.test).toEqual(['CMD', 'node', 'dist/cli/main.js', 'health']);
       expect(networkNames(service)).toContain('back-tier');
       // A published port is the service's own, on the same host port (a range for replicas),
       // bound to loopback.
@@ -198,7 +198,7 @@ describe('deploy/compose.yaml against the registry', () => {
   it('has each news-node replica announce its own address, not the loopback default', () => {
     const entrypoint = merged.services['news-node']?.entrypoint?.join(' ') ?? '';
     expect(entrypoint).toMatch(/NEWS_NODE_ADVERTISE=.*hostname -I.*:8005/);
-    expect(entrypoint).toMatch(/exec node dist\/src\/cli\/main\.js/);
+    expect(entrypoint).toMatch(/exec node dist\/cli\/main\.js/);
   });
 
   it('runs several replicas of worker, news-node and tasks', () => {

@@ -2,7 +2,7 @@
  * Each service loads only its own code: reading the registry loads definitions and no package,
  * `agora health` loads only the command-line parser, and `agora run counter` loads neither
  * another system's code nor gRPC, a SQL driver, React or the load generator. A resolve hook in
- * the child writes down every module it loads.
+ * the child writes down every module (or chunk of the bundled command) it loads.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -49,11 +49,28 @@ beforeAll(async () => {
 
 afterEach(() => killAll());
 
-/** The modules a child loaded, as paths relative to the repository (node: builtins left out). */
+/**
+ * The modules a child loaded, as paths relative to the repository (node: builtins left out). A
+ * chunk of the bundled command (dist/cli, rolldown.config.ts) stands for the modules it holds,
+ * which the bundle names in a comment line before each.
+ */
 async function modulesIn(log: string): Promise<string[]> {
   const root = pathToFileURL(repoRoot).href + '/';
   const urls = (await readFile(log, 'utf8')).split('\n').filter((url) => url.startsWith(root));
-  return [...new Set(urls.map((url) => url.slice(root.length)))];
+  const loaded = [...new Set(urls.map((url) => url.slice(root.length)))];
+  const modules = await Promise.all(
+    loaded.map((path) =>
+      path.startsWith('dist/cli/') ? modulesOfChunk(path) : Promise.resolve([path]),
+    ),
+  );
+  return [...new Set(modules.flat())];
+}
+
+async function modulesOfChunk(chunk: string): Promise<string[]> {
+  const code = await readFile(join(repoRoot, chunk), 'utf8');
+  return [...code.matchAll(/^\/\/ ((?:dist\/src|node_modules)\/\S+)$/gm)].flatMap((match) =>
+    match[1] === undefined ? [] : [match[1]],
+  );
 }
 
 /** The npm packages among them: `node_modules/@grpc/grpc-js/...` gives `@grpc/grpc-js`. */

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The compiled `agora` command (tsconfig.build.json keeps `src/` under `dist/`). */
-export const agoraCli = join(repoRoot, 'dist/src/cli/main.js');
+/** The `agora` command as `npm run build` bundles it (rolldown.config.ts), as users run it. */
+export const agoraCli = join(repoRoot, 'dist/cli/main.js');
 
 export interface ProcessOptions {
   /** The whole environment of the child; defaults to this process's. */

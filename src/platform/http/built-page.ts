@@ -4,18 +4,16 @@
  * it, instead of a bare 404.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import fastifyStatic from '@fastify/static';
 
+import { packageRoot } from '../package-root.js';
 import type { HttpServer } from './server.js';
 
-/** `dist/web/<name>`, found from this file (in `dist/src/platform/http/`, or `src/` from source). */
+/** `dist/web/<name>` of the checkout or image this runs from (its package.json's folder). */
 export function builtPageDir(name: string): string {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-  const built = basename(root) === 'dist' ? root : join(root, 'dist');
-  return join(built, 'web', name);
+  return join(packageRoot?.dir ?? process.cwd(), 'dist', 'web', name);
 }
 
 /**

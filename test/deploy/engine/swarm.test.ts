@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
+import { exitCodes } from '../../../src/load/thresholds.js';
 import { inspect } from '../../support/containers.js';
 import { parsePort, parseYamlDocuments, tool, toolOutput } from '../../support/deploy-tools.js';
 import { repoRoot, startProcess, waitFor } from '../../support/processes.js';
@@ -226,9 +227,10 @@ function getOnce(port: number, path: string): Promise<string> {
 
 /**
  * `agora load voting` from a container on the stack's network, to vote and result by name, once
- * both run all their tasks (a task whose health check failed has left the DNS round robin).
+ * both run all their tasks (a task whose health check failed has left the DNS round robin). It
+ * runs until `stopLoad`, which its duration only bounds.
  */
-async function votingLoad(seconds: number, maxFailures: string) {
+async function votingLoad(maxFailures: string) {
   await waitReplicas('vote', 2);
   await waitReplicas('result', 1);
   return startProcess('docker', [
@@ -248,7 +250,7 @@ async function votingLoad(seconds: number, maxFailures: string) {
     '--rate',
     '20',
     '--duration',
-    `${seconds}s`,
+    '300s',
     '--max-failures',
     maxFailures,
     '--settle-timeout',
@@ -256,6 +258,25 @@ async function votingLoad(seconds: number, maxFailures: string) {
     '--json',
     '--no-live',
   ]);
+}
+
+/** What the tests read of `agora load --json`'s report. */
+interface LoadReport {
+  acknowledged: number;
+  stoppedBy: string;
+  total: { requests: number; failed: number; failures: Record<string, number> };
+  verification?: { ok: boolean; checked: number };
+}
+
+/**
+ * Stops a votingLoad as Ctrl-C would (`docker run` passes the signal on to the load): it still
+ * verifies and reports, and exits 130 when nothing failed. Resolves with its exit and report.
+ */
+async function stopLoad(load: Awaited<ReturnType<typeof votingLoad>>) {
+  load.kill('SIGTERM');
+  const exit = await load.exited;
+  process.stderr.write(`${load.stderr()}\n`);
+  return { exit, report: JSON.parse(load.stdout()) as LoadReport };
 }
 
 async function removeEverything(): Promise<void> {
@@ -371,21 +392,17 @@ describe('deploy/compose.yaml as a Swarm stack', () => {
     'loses no vote while the worker is scaled up and down under load',
     { timeout: 600_000 },
     async () => {
-      const load = await votingLoad(45, '0');
+      const load = await votingLoad('0');
       try {
         await toolOutput('docker', ['service', 'scale', '--detach', `${stack}_worker=4`]);
         await waitReplicas('worker', 4);
         await toolOutput('docker', ['service', 'scale', '--detach', `${stack}_worker=1`]);
         await waitReplicas('worker', 1);
-        const exit = await load.exited;
-        const report = JSON.parse(load.stdout()) as {
-          acknowledged: number;
-          verification?: { ok: boolean; checked: number };
-        };
-        process.stderr.write(`${load.stderr()}\n`);
+        const { exit, report } = await stopLoad(load);
         expect(report.verification?.ok).toBe(true);
         expect(report.acknowledged).toBeGreaterThan(0);
-        expect(exit.code).toBe(0);
+        expect(report.stoppedBy).toBe('interrupted');
+        expect(exit.code).toBe(exitCodes.interrupted);
       } finally {
         await load.stop(5_000);
       }
@@ -396,7 +413,7 @@ describe('deploy/compose.yaml as a Swarm stack', () => {
     'fails no request during a rolling update of vote (docker service update --force)',
     { timeout: 600_000 },
     async () => {
-      const load = await votingLoad(60, '0');
+      const load = await votingLoad('0');
       try {
         await toolOutput('docker', [
           'service',
@@ -405,17 +422,13 @@ describe('deploy/compose.yaml as a Swarm stack', () => {
           '--detach=false',
           `${stack}_vote`,
         ]);
-        const exit = await load.exited;
-        process.stderr.write(`${load.stderr()}\n`);
-        const report = JSON.parse(load.stdout()) as {
-          total: { requests: number; failed: number; failures: Record<string, number> };
-          verification?: { ok: boolean };
-        };
+        const { exit, report } = await stopLoad(load);
         expect(report.total.failures).toEqual({});
         expect(report.total.failed).toBe(0);
         expect(report.total.requests).toBeGreaterThan(0);
         expect(report.verification?.ok).toBe(true);
-        expect(exit.code).toBe(0);
+        expect(report.stoppedBy).toBe('interrupted');
+        expect(exit.code).toBe(exitCodes.interrupted);
       } finally {
         await load.stop(5_000);
       }

@@ -50,8 +50,8 @@ export interface CastBatchReply {
 }
 
 /**
- * Where `election.proto` is: beside this module (in src/, in dist/cli/ where the bundle puts it,
- * in the image's dist/src/election/), else in the checkout's src/ (tsc's dist/src/).
+ * Where `election.proto` is: beside this module (in src/, or in dist/cli/ where the bundle puts
+ * it), else in the checkout's src/ (run from tsc's dist/src/).
  */
 export function electionProtoPath(): string {
   const candidates = [

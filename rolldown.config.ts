@@ -74,6 +74,26 @@ function commonJsPaths(): Plugin {
   };
 }
 
+/**
+ * Bundled modules are bodies of arrow functions (`__commonJSMin(((exports, module) => {`), which
+ * V8 compiles only when a module is first required, on every start: Node's compile cache
+ * (src/cli/compile-cache.ts) holds the code compiled with the chunk, not what is compiled later.
+ * Written as `(function (exports, module) {`, V8 takes them for functions about to be called
+ * (its parenthesised-function heuristic) and compiles them with the chunk, so from the second
+ * start on their code comes from the cache: the counter's cache grows from 36 to 455 kB and it
+ * is ready in about a sixth less CPU.
+ */
+function eagerModuleBodies(): Plugin {
+  const wrapper = /\b(__commonJSMin|__esmMin)\(\(\(([\w$, ]*)\) => \{/g;
+  return {
+    name: 'agora:eager-module-bodies',
+    renderChunk(code) {
+      const eager = code.replace(wrapper, '$1((function ($2) {');
+      return eager === code ? null : { code: eager, map: null };
+    },
+  };
+}
+
 /** The election's .proto beside the chunks, where src/election/grpc-proto.ts looks first. */
 function electionProto(): Plugin {
   return {
@@ -92,7 +112,7 @@ export default defineConfig({
   input: { main: 'dist/src/cli/main.js' },
   platform: 'node',
   external,
-  plugins: [commonJsPaths(), electionProto()],
+  plugins: [commonJsPaths(), eagerModuleBodies(), electionProto()],
   // Warnings are for the build's reader; an unresolved import stays external (pg-native).
   logLevel: 'warn',
   output: { dir: outDir, format: 'esm', cleanDir: true },

@@ -10,6 +10,7 @@ import { checkSettings } from '../platform/ports.js';
 import { type RunningService, startService } from '../platform/runtime.js';
 import type { Backend, ServiceDefinition } from '../platform/service.js';
 import { stopOnSignals } from '../platform/shutdown.js';
+import { saveCompiledCode } from './compile-cache.js';
 import { waitUntilReady } from './readiness-wait.js';
 import { allowGrowth } from './young-generation.js';
 
@@ -119,4 +120,5 @@ export async function runInProcess(
       : backendNames[backends.sql?.driver ?? 'pglite'];
   await options.onStarted?.(running, backends.describe(), backedBy, backends);
   allowGrowth();
+  saveCompiledCode();
 }

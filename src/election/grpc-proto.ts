@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 
-import { packageRoot } from '../platform/package-root.js';
+import { packageDir } from '../platform/package-root.js';
 
 /** A `Ballot` message as proto-loader gives it: every string present, "" when unset. */
 export interface BallotMessage {
@@ -56,7 +56,7 @@ export interface CastBatchReply {
 export function electionProtoPath(): string {
   const candidates = [
     fileURLToPath(new URL('./election.proto', import.meta.url)),
-    join(packageRoot?.dir ?? process.cwd(), 'src', 'election', 'election.proto'),
+    join(packageDir, 'src', 'election', 'election.proto'),
   ];
   const found = candidates.find((path) => existsSync(path));
   if (found === undefined) {

@@ -26,3 +26,6 @@ function findRoot(): PackageRoot | undefined {
 
 /** Undefined only for a copy of the code without its package.json. */
 export const packageRoot = findRoot();
+
+/** Where the package's files (built pages, the .proto) are found; else the working directory. */
+export const packageDir = packageRoot?.dir ?? process.cwd();

@@ -13,7 +13,13 @@ import { randomBallot, seededRandom } from '../../src/election/reference-data-ba
 import { RedisBroker } from '../../src/platform/broker/redis.js';
 import { PgSql } from '../../src/platform/sql/pg.js';
 import { testDatabaseUrl, testRedisUrl, uniqueName } from '../support/backends.js';
-import { launchBrowser, saveScreenshot, sidewaysOverflow, viewports } from '../support/browser.js';
+import {
+  closeBrowser,
+  launchBrowser,
+  saveScreenshot,
+  sidewaysOverflow,
+  viewports,
+} from '../support/browser.js';
 import { agoraCli, freePort, killAll, startProcess, waitForHttp } from '../support/processes.js';
 
 const prefix = `${uniqueName('edash')}:`;
@@ -111,7 +117,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await closeBrowser(browser);
   await killAll();
   await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await sql.query(`DROP SCHEMA IF EXISTS ${emptySchema} CASCADE`);

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 
 import fastifyStatic from '@fastify/static';
 
-import { packageRoot } from '../package-root.js';
+import { packageDir } from '../package-root.js';
 import type { HttpServer } from './server.js';
 
 /** `dist/web/<name>` of the checkout or image this runs from (its package.json's folder). */
 export function builtPageDir(name: string): string {
-  return join(packageRoot?.dir ?? process.cwd(), 'dist', 'web', name);
+  return join(packageDir, 'dist', 'web', name);
 }
 
 /**

@@ -74,9 +74,11 @@ describe('deploy/Dockerfile (read statically; npm run test:deploy builds and run
     const copies = argsOf(runtime, 'COPY');
     expect(copies.length).toBeGreaterThan(0);
     for (const copy of copies) expect(copy).toMatch(/^--from=build /);
-    expect(copies.join('\n')).toMatch(/\/app\/dist /);
+    // The bundled command and the pages' builds; not tsc's output the bundle was made from.
+    expect(copies.join('\n')).toMatch(/\/app\/dist\/cli /);
+    expect(copies.join('\n')).toMatch(/\/app\/dist\/web /);
     expect(copies.join('\n')).toMatch(/\/app\/node_modules /);
-    expect(copies.join('\n')).not.toMatch(/\/app\/src\b/);
+    expect(copies.join('\n')).not.toMatch(/\/app\/(dist\/)?src\b/);
   });
 
   it('runs as a user other than root', () => {

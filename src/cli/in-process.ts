@@ -12,7 +12,7 @@ import type { Backend, ServiceDefinition } from '../platform/service.js';
 import { stopOnSignals } from '../platform/shutdown.js';
 import { saveCompiledCode } from './compile-cache.js';
 import { waitUntilReady } from './readiness-wait.js';
-import { allowGrowth } from './young-generation.js';
+import { startUpOver } from './start-up.js';
 
 export interface InProcessOptions {
   env: Env;
@@ -119,6 +119,6 @@ export async function runInProcess(
       ? backendNames[backends.broker?.driver ?? 'memory']
       : backendNames[backends.sql?.driver ?? 'pglite'];
   await options.onStarted?.(running, backends.describe(), backedBy, backends);
-  allowGrowth();
+  startUpOver();
   saveCompiledCode();
 }

@@ -1,14 +1,29 @@
 /**
  * What a started service keeps in memory that it no longer needs: the bundle's chunks are
  * Latin-1 throughout (rolldown.config.ts), so V8 keeps each one's source one byte per
- * character.
+ * character, and V8's optimizing compiler waits until the service is ready
+ * (src/cli/start-up.ts), so a service at rest has not paged TurboFan's code in.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
-import { repoRoot } from '../support/processes.js';
+import { testRedisUrl, uniqueName } from '../support/backends.js';
+import {
+  agoraCli,
+  freePort,
+  killAll,
+  repoRoot,
+  startProcess,
+  waitFor,
+  waitForHttp,
+} from '../support/processes.js';
+
+afterEach(() => killAll());
+
+/** What V8's --trace-opt prints when TurboFan has compiled a function. */
+const optimized = /completed optimizing .*\(target TURBOFAN\)/;
 
 describe('a resting service', () => {
   it('loads chunks whose sources V8 keeps one byte per character', async () => {
@@ -24,5 +39,37 @@ describe('a resting service', () => {
       if (found !== null) wide.push(`${chunk}: U+${found[0].charCodeAt(0).toString(16)}`);
     }
     expect(wide).toEqual([]);
+  });
+
+  it('has TurboFan compile nothing until it is ready, and hot code once traffic comes', async () => {
+    const port = await freePort();
+    const counter = startProcess(
+      process.execPath,
+      ['--trace-opt', agoraCli, 'run', 'counter', '--port', String(port)],
+      {
+        env: {
+          ...process.env,
+          REDIS_URL: testRedisUrl,
+          AGORA_REDIS_PREFIX: `${uniqueName('resting')}:`,
+          LOG_LEVEL: 'warn',
+        },
+      },
+    );
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
+    expect(counter.stdout()).not.toMatch(optimized);
+
+    // Hits until V8 optimizes the request path: the hold is over once the counter is ready.
+    await waitFor(
+      async () => {
+        await Promise.all(
+          Array.from({ length: 200 }, async () => {
+            const response = await fetch(`http://127.0.0.1:${port}/`);
+            await response.text();
+          }),
+        );
+        return optimized.test(counter.stdout());
+      },
+      { timeoutMs: 30_000, intervalMs: 0, message: 'a TurboFan compile under traffic' },
+    );
   });
 });

@@ -12,9 +12,11 @@
  *   a resting counter's RSS. The interpreter, Sparkplug and Maglev still run start-up.
  *
  * Then V8's defaults are back (it reads these flags at each scavenge and each tier-up) and
- * traffic grows the young generation and optimizes hot code as before. Whoever sets either flag
- * on the command line or in NODE_OPTIONS keeps it. Imported by main.ts before the commands'
- * code: resolving the CLI's own modules counts too.
+ * traffic grows the young generation and optimizes hot code as before; after 10 s at the
+ * latest, so that in an `up` whose one service waits for a database that is down the others
+ * still serve at full speed. Whoever sets either flag on the command line or in NODE_OPTIONS
+ * keeps it. Imported by main.ts before the commands' code: resolving the CLI's own modules
+ * counts too.
  */
 import v8 from 'node:v8';
 
@@ -38,10 +40,14 @@ const holds: readonly Hold[] = [
 
 const userFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
 
+/** Longest a hold lasts, ready or not. */
+const longestHoldMs = 10_000;
+
 let active: Hold[] = [];
 if (['run', 'up'].includes(process.argv[2] ?? '')) {
   active = holds.filter((hold) => !hold.setByUser.test(userFlags));
   for (const hold of active) v8.setFlagsFromString(hold.held);
+  setTimeout(startUpOver, longestHoldMs).unref();
 }
 
 /** Start-up is over (the services are ready, or this process runs none): V8 as usual. */

@@ -2,7 +2,8 @@
  * What a started service keeps in memory that it no longer needs: the bundle's chunks are
  * Latin-1 throughout (rolldown.config.ts), so V8 keeps each one's source one byte per
  * character, and V8's optimizing compiler waits until the service is ready
- * (src/cli/start-up.ts), so a service at rest has not paged TurboFan's code in.
+ * (src/cli/start-up.ts), so a service at rest has not paged TurboFan's code in; 10 s at most,
+ * so one that waits for a dependency is not left slow.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -72,4 +73,35 @@ describe('a resting service', () => {
       { timeoutMs: 30_000, intervalMs: 0, message: 'a TurboFan compile under traffic' },
     );
   });
+  it('has TurboFan back after 10 s even if the service never gets ready', async () => {
+    const port = await freePort();
+    const closed = await freePort();
+    const counter = startProcess(
+      process.execPath,
+      ['--trace-opt', agoraCli, 'run', 'counter', '--port', String(port)],
+      {
+        env: {
+          ...process.env,
+          // Nothing listens there: the counter waits for its broker, answering 503 meanwhile.
+          REDIS_URL: `redis://127.0.0.1:${closed}`,
+          LOG_LEVEL: 'error',
+        },
+      },
+    );
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503 });
+    await waitFor(
+      async () => {
+        await Promise.all(
+          Array.from({ length: 200 }, async () => {
+            const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+            await response.text();
+          }),
+        );
+        return optimized.test(counter.stdout());
+      },
+      { timeoutMs: 40_000, intervalMs: 0, message: 'a TurboFan compile while not ready' },
+    );
+    const readiness = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(readiness.status).toBe(503);
+  }, 60_000);
 });

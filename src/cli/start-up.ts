@@ -35,7 +35,12 @@ const holds: readonly Hold[] = [
     held: '--semi-space-growth-factor=1',
     released: '--semi-space-growth-factor=2',
   },
-  { setByUser: /--(no[-_])?turbofan\b/, held: '--no-turbofan', released: '--turbofan' },
+  {
+    // --no-opt, --max-opt and --jitless decide about TurboFan too.
+    setByUser: /--(no[-_])?(turbofan|opt|max[-_]opt|jitless)\b/,
+    held: '--no-turbofan',
+    released: '--turbofan',
+  },
 ];
 
 const userFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');

@@ -104,4 +104,30 @@ describe('a resting service', () => {
     const readiness = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(readiness.status).toBe(503);
   }, 60_000);
+  it("leaves TurboFan off when the user's flags say so", async () => {
+    const port = await freePort();
+    const counter = startProcess(
+      process.execPath,
+      ['--no-opt', '--trace-opt', agoraCli, 'run', 'counter', '--port', String(port)],
+      {
+        env: {
+          ...process.env,
+          REDIS_URL: testRedisUrl,
+          AGORA_REDIS_PREFIX: `${uniqueName('resting')}:`,
+          LOG_LEVEL: 'warn',
+        },
+      },
+    );
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
+    // As much traffic as has TurboFan compile in the test above, several times over.
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(
+        Array.from({ length: 200 }, async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/`);
+          await response.text();
+        }),
+      );
+    }
+    expect(counter.stdout()).not.toMatch(optimized);
+  });
 });

@@ -2,8 +2,9 @@
  * What a started service keeps in memory that it no longer needs: the bundle's chunks are
  * Latin-1 throughout (rolldown.config.ts), so V8 keeps each one's source one byte per
  * character, and V8's optimizing compiler waits until the service is ready
- * (src/cli/start-up.ts), so a service at rest has not paged TurboFan's code in; 10 s at most,
- * so one that waits for a dependency is not left slow.
+ * (src/cli/start-up.ts), so a service at rest has not paged TurboFan's code in (nor kept
+ * Sparkplug's and the regular expressions' code for what only start-up ran); 10 s at most, so
+ * one that waits for a dependency is not left slow.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -129,5 +130,37 @@ describe('a resting service', () => {
       );
     }
     expect(counter.stdout()).not.toMatch(optimized);
+  });
+  it('has Sparkplug and the regular expressions compile far less until it is ready', async () => {
+    const traces = ['--trace-baseline-batch-compilation', '--trace-regexp-tier-up'];
+    /** Sparkplug batches and regular-expression tier-ups printed by the time it is ready. */
+    const compilesToReady = async (flags: readonly string[]) => {
+      const port = await freePort();
+      const counter = startProcess(
+        process.execPath,
+        [...flags, ...traces, agoraCli, 'run', 'counter', '--port', String(port)],
+        {
+          env: {
+            ...process.env,
+            REDIS_URL: testRedisUrl,
+            AGORA_REDIS_PREFIX: `${uniqueName('resting')}:`,
+            LOG_LEVEL: 'warn',
+          },
+        },
+      );
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`);
+      const output = counter.stdout();
+      await counter.stop();
+      return {
+        batches: output.match(/Compiling current batch/g)?.length ?? 0,
+        tierUps: output.match(/needs tier-up compilation/g)?.length ?? 0,
+      };
+    };
+    // Naming the flags turns the holds off: V8's defaults all through start-up.
+    const unheld = await compilesToReady(['--sparkplug', '--regexp-tier-up']);
+    const held = await compilesToReady([]);
+    // Node's own bootstrap and main.js's three modules still compile a few before the hold.
+    expect(unheld.batches).toBeGreaterThan(held.batches * 4);
+    expect(unheld.tierUps).toBeGreaterThan(held.tierUps * 4);
   });
 });

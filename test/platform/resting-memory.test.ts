@@ -1,10 +1,9 @@
 /**
  * What a started service keeps in memory that it no longer needs: the bundle's chunks are
  * Latin-1 throughout (rolldown.config.ts), so V8 keeps each one's source one byte per
- * character, and V8's optimizing compiler waits until the service is ready
- * (src/cli/start-up.ts), so a service at rest has not paged TurboFan's code in (nor kept
- * Sparkplug's and the regular expressions' code for what only start-up ran); 10 s at most, so
- * one that waits for a dependency is not left slow.
+ * character; and V8's compilers wait until the service is ready (src/cli/start-up.ts), so a
+ * resting service holds no machine code for what only its start-up ran. The wait lasts 10 s at
+ * most, so one that waits for a dependency is not left slow, and a flag the user named stays.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import {
   agoraCli,
   freePort,
   killAll,
+  type ManagedProcess,
   repoRoot,
   startProcess,
   waitFor,
@@ -26,6 +26,37 @@ afterEach(() => killAll());
 
 /** What V8's --trace-opt prints when TurboFan has compiled a function. */
 const optimized = /completed optimizing .*\(target TURBOFAN\)/;
+
+/** `agora run counter` on a free port, with these node flags first. */
+async function startCounter(
+  nodeFlags: readonly string[],
+  env: NodeJS.ProcessEnv = { REDIS_URL: testRedisUrl },
+): Promise<{ counter: ManagedProcess; port: number }> {
+  const port = await freePort();
+  const counter = startProcess(
+    process.execPath,
+    [...nodeFlags, agoraCli, 'run', 'counter', '--port', String(port)],
+    {
+      env: {
+        ...process.env,
+        AGORA_REDIS_PREFIX: `${uniqueName('resting')}:`,
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+    },
+  );
+  return { counter, port };
+}
+
+/** Sends `count` requests for `path` at once and reads every answer. */
+async function hit(port: number, path: string, count = 200): Promise<void> {
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      await response.text();
+    }),
+  );
+}
 
 describe('a resting service', () => {
   it('loads chunks whose sources V8 keeps one byte per character', async () => {
@@ -44,60 +75,31 @@ describe('a resting service', () => {
   });
 
   it('has TurboFan compile nothing until it is ready, and hot code once traffic comes', async () => {
-    const port = await freePort();
-    const counter = startProcess(
-      process.execPath,
-      ['--trace-opt', agoraCli, 'run', 'counter', '--port', String(port)],
-      {
-        env: {
-          ...process.env,
-          REDIS_URL: testRedisUrl,
-          AGORA_REDIS_PREFIX: `${uniqueName('resting')}:`,
-          LOG_LEVEL: 'warn',
-        },
-      },
-    );
+    const { counter, port } = await startCounter(['--trace-opt']);
     await waitForHttp(`http://127.0.0.1:${port}/readyz`);
     expect(counter.stdout()).not.toMatch(optimized);
 
     // Hits until V8 optimizes the request path: the hold is over once the counter is ready.
     await waitFor(
       async () => {
-        await Promise.all(
-          Array.from({ length: 200 }, async () => {
-            const response = await fetch(`http://127.0.0.1:${port}/`);
-            await response.text();
-          }),
-        );
+        await hit(port, '/');
         return optimized.test(counter.stdout());
       },
       { timeoutMs: 30_000, intervalMs: 0, message: 'a TurboFan compile under traffic' },
     );
   });
+
   it('has TurboFan back after 10 s even if the service never gets ready', async () => {
-    const port = await freePort();
+    // Nothing listens there: the counter waits for its broker, answering 503 meanwhile.
     const closed = await freePort();
-    const counter = startProcess(
-      process.execPath,
-      ['--trace-opt', agoraCli, 'run', 'counter', '--port', String(port)],
-      {
-        env: {
-          ...process.env,
-          // Nothing listens there: the counter waits for its broker, answering 503 meanwhile.
-          REDIS_URL: `redis://127.0.0.1:${closed}`,
-          LOG_LEVEL: 'error',
-        },
-      },
-    );
+    const { counter, port } = await startCounter(['--trace-opt'], {
+      REDIS_URL: `redis://127.0.0.1:${closed}`,
+      LOG_LEVEL: 'error',
+    });
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, { status: 503 });
     await waitFor(
       async () => {
-        await Promise.all(
-          Array.from({ length: 200 }, async () => {
-            const response = await fetch(`http://127.0.0.1:${port}/readyz`);
-            await response.text();
-          }),
-        );
+        await hit(port, '/readyz');
         return optimized.test(counter.stdout());
       },
       { timeoutMs: 40_000, intervalMs: 0, message: 'a TurboFan compile while not ready' },
@@ -105,49 +107,20 @@ describe('a resting service', () => {
     const readiness = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(readiness.status).toBe(503);
   }, 60_000);
+
   it("leaves TurboFan off when the user's flags say so", async () => {
-    const port = await freePort();
-    const counter = startProcess(
-      process.execPath,
-      ['--no-opt', '--trace-opt', agoraCli, 'run', 'counter', '--port', String(port)],
-      {
-        env: {
-          ...process.env,
-          REDIS_URL: testRedisUrl,
-          AGORA_REDIS_PREFIX: `${uniqueName('resting')}:`,
-          LOG_LEVEL: 'warn',
-        },
-      },
-    );
+    const { counter, port } = await startCounter(['--no-opt', '--trace-opt']);
     await waitForHttp(`http://127.0.0.1:${port}/readyz`);
-    // As much traffic as has TurboFan compile in the test above, several times over.
-    for (let batch = 0; batch < 10; batch++) {
-      await Promise.all(
-        Array.from({ length: 200 }, async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/`);
-          await response.text();
-        }),
-      );
-    }
+    // Ten times the traffic that has TurboFan compile in the first test.
+    for (let batch = 0; batch < 10; batch++) await hit(port, '/');
     expect(counter.stdout()).not.toMatch(optimized);
   });
+
   it('has Sparkplug and the regular expressions compile far less until it is ready', async () => {
-    const traces = ['--trace-baseline-batch-compilation', '--trace-regexp-tier-up'];
     /** Sparkplug batches and regular-expression tier-ups printed by the time it is ready. */
     const compilesToReady = async (flags: readonly string[]) => {
-      const port = await freePort();
-      const counter = startProcess(
-        process.execPath,
-        [...flags, ...traces, agoraCli, 'run', 'counter', '--port', String(port)],
-        {
-          env: {
-            ...process.env,
-            REDIS_URL: testRedisUrl,
-            AGORA_REDIS_PREFIX: `${uniqueName('resting')}:`,
-            LOG_LEVEL: 'warn',
-          },
-        },
-      );
+      const traces = ['--trace-baseline-batch-compilation', '--trace-regexp-tier-up'];
+      const { counter, port } = await startCounter([...flags, ...traces]);
       await waitForHttp(`http://127.0.0.1:${port}/readyz`);
       const output = counter.stdout();
       await counter.stop();

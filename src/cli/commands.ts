@@ -1,8 +1,8 @@
 /**
- * The `agora` command's commands (main.ts loads them): run every service in one process (`up`), one process per service
- * (`up --distributed`), exactly one service (`run`), ask what is running (`status`), and put
- * load on a system (`load`). Each command imports its code when it runs, so `agora run counter`
- * and `agora health` load neither the other services nor the load generator.
+ * The `agora` command's commands, loaded by main.ts: run every service in one process (`up`),
+ * one process per service (`up --distributed`), exactly one service (`run`), ask what is running
+ * (`status`), and put load on a system (`load`). Each command imports its code when it runs, so
+ * `agora run counter` and `agora health` load neither the other services nor the load generator.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 

@@ -13,7 +13,7 @@ import { UsageError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { ServiceDefinition } from '../platform/service.js';
 import { prepare } from './in-process.js';
-import { mallocArenaMax } from './malloc-arenas.js';
+import { missingMallocSettings } from './malloc.js';
 
 export interface ClusterOptions {
   env: Env;
@@ -50,7 +50,7 @@ export function runClusterPrimary(definition: ServiceDefinition, options: Cluste
 
   const fork = (replica: number) => {
     const worker = cluster.fork({
-      MALLOC_ARENA_MAX: options.env.MALLOC_ARENA_MAX ?? mallocArenaMax,
+      ...missingMallocSettings(options.env),
       AGORA_REPLICA: String(replica),
     });
     replicaOf.set(worker, replica);

@@ -22,7 +22,7 @@ import type { Env } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import { adminPortOf, portForUp, replicaAdminEnv } from '../platform/ports.js';
 import type { ServiceDefinition } from '../platform/service.js';
-import { mallocArenaMax } from './malloc-arenas.js';
+import { mallocSettings } from './malloc.js';
 
 const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));
 const logLinesKept = 200;
@@ -303,7 +303,7 @@ export class Supervisor implements ProcessSource {
     const args = [cliPath, 'run', definition.name, '--port', String(port)];
     if (workers > 1) args.push('--cluster', String(workers));
     const env = {
-      MALLOC_ARENA_MAX: mallocArenaMax,
+      ...mallocSettings,
       ...this.#envOf(replica),
       ...(workers > 1 ? {} : { AGORA_REPLICA: String(index) }),
     };

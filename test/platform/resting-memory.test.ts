@@ -1,9 +1,10 @@
 /**
  * What a started service keeps in memory that it no longer needs: the bundle's chunks are
  * Latin-1 throughout (rolldown.config.ts), so V8 keeps each one's source one byte per
- * character; and V8's optimizing compiler waits until the service is ready (src/cli/start-up.ts),
+ * character; V8's optimizing compiler waits until the service is ready (src/cli/start-up.ts),
  * so a resting service has not paged TurboFan's code in. The wait lasts 10 s at most, so one
- * that waits for a dependency is not left slow, and a flag the user named stays.
+ * that waits for a dependency is not left slow, and a flag the user named stays. And a service
+ * started without glibc's malloc settings runs with them all the same (src/cli/malloc-exec.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +25,25 @@ import {
 
 afterEach(() => killAll());
 
+/** The environment a running process was started with, from /proc. */
+async function environmentOf(pid: number | undefined): Promise<Map<string, string>> {
+  const raw = await readFile(`/proc/${String(pid)}/environ`, 'latin1');
+  return new Map(
+    raw
+      .split('\0')
+      .filter((entry) => entry.includes('='))
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
+}
+
+/** This process's environment without glibc's malloc settings, whatever the runner had. */
+function withoutMallocSettings(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.MALLOC_ARENA_MAX;
+  delete env.GLIBC_TUNABLES;
+  return env;
+}
+
 /** What V8's --trace-opt prints when TurboFan has compiled a function. */
 const optimized = /completed optimizing .*\(target TURBOFAN\)/;
 
@@ -38,7 +58,7 @@ async function startCounter(
     [...nodeFlags, agoraCli, 'run', 'counter', '--port', String(port)],
     {
       env: {
-        ...process.env,
+        ...withoutMallocSettings(),
         AGORA_REDIS_PREFIX: `${uniqueName('resting')}:`,
         LOG_LEVEL: 'warn',
         ...env,
@@ -114,5 +134,30 @@ describe('a resting service', () => {
     // Ten times the traffic that has TurboFan compile in the first test.
     for (let batch = 0; batch < 10; batch++) await hit(port, '/');
     expect(counter.stdout()).not.toMatch(optimized);
+  });
+
+  it("runs with glibc's malloc settings when started without them, as the same process", async () => {
+    const { counter, port } = await startCounter([], {
+      REDIS_URL: testRedisUrl,
+      LOG_LEVEL: 'info',
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
+    const environment = await environmentOf(counter.pid);
+    expect(environment.get('MALLOC_ARENA_MAX')).toBe('2');
+    expect(environment.get('GLIBC_TUNABLES')).toBe('glibc.malloc.mmap_threshold=131072');
+    expect(environment.get('AGORA_REDIS_PREFIX')).toContain('resting');
+    // Its log, written after it executed itself again, reaches the pipe it was started with.
+    expect(counter.stdout()).toContain(`"pid":${String(counter.pid)},"service":"counter"`);
+  });
+
+  it('keeps a malloc setting the user gave', async () => {
+    const { counter, port } = await startCounter([], {
+      REDIS_URL: testRedisUrl,
+      MALLOC_ARENA_MAX: '4',
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
+    const environment = await environmentOf(counter.pid);
+    expect(environment.get('MALLOC_ARENA_MAX')).toBe('4');
+    expect(environment.get('GLIBC_TUNABLES')).toBe('glibc.malloc.mmap_threshold=131072');
   });
 });

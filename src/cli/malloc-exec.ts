@@ -2,7 +2,7 @@
  * Gives a service process that was started without glibc's malloc settings (`agora run` from a
  * shell, `npm start`) those settings, by executing itself again with them in its environment:
  * glibc reads them only when a process starts (malloc.ts says what they save). The same pid,
- * arguments and standard streams, before any of the commands' code has loaded; about 20 ms of
+ * arguments and standard streams, before any of the commands' code has loaded; about 30 ms of
  * a start. Imported first by main.ts, and only `run` and `up` are executed again.
  *
  * Not where it could not help or would surprise: a C library other than glibc, a Node without
@@ -25,11 +25,15 @@ if (
   !inspected &&
   usesGlibc()
 ) {
-  process.execve(
-    process.execPath,
-    [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-    { ...process.env, ...missing },
-  );
+  try {
+    process.execve(
+      process.execPath,
+      [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+      { ...process.env, ...missing },
+    );
+  } catch {
+    // execve(2) refused (a seccomp filter, say): this process runs on, with glibc's defaults.
+  }
 }
 
 /** glibc's soname is libc.so.6 wherever Linux runs it; musl's is ld-musl-<arch>.so.1. */

@@ -11,11 +11,11 @@
  */
 import { readFileSync } from 'node:fs';
 
+import { runsServices, userNodeFlags } from './invocation.js';
 import { missingMallocSettings } from './malloc.js';
 
-const runsServices = ['run', 'up'].includes(process.argv[2] ?? '');
 const missing = runsServices ? missingMallocSettings(process.env) : {};
-const inspected = /--inspect/.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '));
+const inspected = /--inspect/.test(userNodeFlags);
 
 if (
   Object.keys(missing).length > 0 &&

@@ -26,6 +26,8 @@
  */
 import v8 from 'node:v8';
 
+import { runsServices, userNodeFlags } from './invocation.js';
+
 /** A V8 flag held at `held` until start-up is over, then set back to V8's default. */
 interface Hold {
   /** Matches the flag as a user would spell it (V8 takes - and _ alike). */
@@ -49,14 +51,12 @@ const holds: readonly Hold[] = [
   },
 ];
 
-const userFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
-
 /** Longest a hold lasts, ready or not. */
 const longestHoldMs = 10_000;
 
 let active: Hold[] = [];
-if (['run', 'up'].includes(process.argv[2] ?? '')) {
-  active = holds.filter((hold) => !hold.setByUser.test(userFlags));
+if (runsServices) {
+  active = holds.filter((hold) => !hold.setByUser.test(userNodeFlags));
   for (const hold of active) v8.setFlagsFromString(hold.held);
   setTimeout(startUpOver, longestHoldMs).unref();
 }
